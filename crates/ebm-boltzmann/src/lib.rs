@@ -1,0 +1,1 @@
+//! `ebm-boltzmann`: part of the ebm workspace.

@@ -1,0 +1,2 @@
+//! The `ebm` command line.
+fn main() {}

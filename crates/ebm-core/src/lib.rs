@@ -1,0 +1,1 @@
+//! `ebm-core`: part of the ebm workspace.

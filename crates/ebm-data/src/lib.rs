@@ -1,0 +1,1 @@
+//! `ebm-data`: part of the ebm workspace.

@@ -1,0 +1,1 @@
+//! `ebm-hopfield`: part of the ebm workspace.

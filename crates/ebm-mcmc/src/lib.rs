@@ -1,0 +1,1 @@
+//! `ebm-mcmc`: part of the ebm workspace.

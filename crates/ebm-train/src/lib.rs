@@ -1,0 +1,1 @@
+//! `ebm-train`: part of the ebm workspace.

@@ -1,0 +1,1 @@
+//! `ebm`: part of the ebm workspace.
