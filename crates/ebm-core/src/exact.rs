@@ -1,0 +1,565 @@
+//! Exact enumeration of small discrete models: log Z, the probability of every
+//! state, means, pairwise correlations and ground states.
+//!
+//! At temperature T the Boltzmann distribution is P(s) = exp(−E(s)/T) / Z with
+//! Z = Σ_s exp(−E(s)/T). Enumeration visits all 2ᴺ states, so it is limited to
+//! [`MAX_EXACT_UNITS`] units (tables of all states to [`MAX_TABLE_UNITS`]).
+//!
+//! **Order and cost.** State index k has unit i on exactly when bit i of k is
+//! set ([`Domain::state_from_index`]). The states are walked in blocks of
+//! 2^min(N, 12) that share their high bits; within a block they follow a Gray
+//! code, so consecutive states differ in one unit and each energy is the
+//! previous one plus a flip energy: O(2ᴺ · degree) in all. Blocks run in
+//! parallel and their results are combined in block order, so the result is
+//! the same whatever the number of threads.
+//!
+//! **Stability.** Every weight is taken relative to the ground-state energy
+//! E₀: Z = e^{−E₀/T} Σ_s e^{−(E(s) − E₀)/T}, where the sum is at least 1 and no
+//! term overflows, so log Z stays accurate as T → 0.
+
+use crate::energy::DiscreteEnergy;
+use crate::error::{Error, Result, check_positive};
+use crate::state::Domain;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// Largest number of units [`summarize`] accepts (2²⁸ states).
+pub const MAX_EXACT_UNITS: usize = 28;
+
+/// Largest number of units for which [`energies`] and [`probabilities`] build a
+/// table of all 2ᴺ states (2²⁴ × 8 bytes = 128 MiB).
+pub const MAX_TABLE_UNITS: usize = 24;
+
+/// Units enumerated inside one block (the rest index the blocks).
+const BLOCK_BITS: usize = 12;
+
+/// Relative tolerance within which two energies count as the same ground energy.
+const GROUND_TOLERANCE: f64 = 1e-9;
+
+/// What [`summarize`] computes, and at which temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactOptions {
+    temperature: f64,
+    correlations: bool,
+    max_ground_states: usize,
+}
+
+impl Default for ExactOptions {
+    fn default() -> Self {
+        Self { temperature: 1.0, correlations: false, max_ground_states: 64 }
+    }
+}
+
+impl ExactOptions {
+    /// T = 1, no correlations, up to 64 ground states listed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the temperature T (finite, > 0).
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = temperature;
+        self
+    }
+
+    /// Also compute the pairwise correlations ⟨s_i s_j⟩ (an extra O(2ᴺ N²)
+    /// work, done as matrix products).
+    pub fn correlations(mut self, yes: bool) -> Self {
+        self.correlations = yes;
+        self
+    }
+
+    /// Lists at most this many ground states (all of them are counted).
+    pub fn max_ground_states(mut self, count: usize) -> Self {
+        self.max_ground_states = count;
+        self
+    }
+}
+
+/// Exact statistics of the Boltzmann distribution of a small model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactSummary {
+    /// The unit domain of the model.
+    pub domain: Domain,
+    /// The temperature T.
+    pub temperature: f64,
+    /// log Z = log Σ_s exp(−E(s)/T).
+    pub log_z: f64,
+    /// ⟨E⟩.
+    pub mean_energy: f64,
+    /// ⟨E²⟩ − ⟨E⟩² (the heat capacity is this over T²).
+    pub energy_variance: f64,
+    /// ⟨s_i⟩ for each unit: the magnetisation for spins, P(b_i = 1) for bits.
+    pub means: Vec<f64>,
+    /// ⟨s_i s_j⟩ (N×N; the diagonal is ⟨s_i²⟩), when requested.
+    pub correlations: Option<DMatrix<f64>>,
+    /// The lowest energy E₀.
+    pub ground_energy: f64,
+    /// How many states have energy E₀ (within a relative 10⁻⁹).
+    pub ground_state_count: u64,
+    /// The first ground states in index order, at most the requested number.
+    pub ground_states: Vec<Vec<i8>>,
+}
+
+impl ExactSummary {
+    /// P(unit i is on): (1 + ⟨s_i⟩)/2 for spins, ⟨b_i⟩ for bits.
+    pub fn prob_on(&self, unit: usize) -> f64 {
+        match self.domain {
+            Domain::Spin => 0.5 * (1.0 + self.means[unit]),
+            Domain::Bit => self.means[unit],
+        }
+    }
+
+    /// The free energy F = −T log Z.
+    pub fn free_energy(&self) -> f64 {
+        -self.temperature * self.log_z
+    }
+
+    /// The entropy S = (⟨E⟩ − F)/T in nats.
+    pub fn entropy(&self) -> f64 {
+        (self.mean_energy - self.free_energy()) / self.temperature
+    }
+
+    /// The covariance ⟨s_i s_j⟩ − ⟨s_i⟩⟨s_j⟩, when correlations were computed.
+    pub fn covariance(&self) -> Option<DMatrix<f64>> {
+        self.correlations.as_ref().map(|c| {
+            let n = self.means.len();
+            DMatrix::from_fn(n, n, |i, j| c[(i, j)] - self.means[i] * self.means[j])
+        })
+    }
+}
+
+/// Exact log Z, means, optional correlations and ground states of `model` at
+/// the temperature in `options`.
+///
+/// ```
+/// use ebm_core::{exact, SquareLattice};
+/// let model = SquareLattice::square(3).coupling(1.0).build()?;
+/// let summary = exact::summarize(&model, &exact::ExactOptions::new().temperature(2.0))?;
+/// // The two fully aligned states are the ground states, E₀ = −2N.
+/// assert_eq!(summary.ground_energy, -18.0);
+/// assert_eq!(summary.ground_state_count, 2);
+/// // Zero field: every spin is up or down with equal probability.
+/// assert!(summary.means.iter().all(|m| m.abs() < 1e-12));
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+pub fn summarize<M: DiscreteEnergy + ?Sized>(model: &M, options: &ExactOptions) -> Result<ExactSummary> {
+    let layout = Layout::new(model.num_units(), MAX_EXACT_UNITS)?;
+    check_positive("temperature", options.temperature)?;
+    let ground = find_ground(model, &layout, options.max_ground_states);
+    check_energy_finite(ground.energy)?;
+    let moments = weighted_moments(model, &layout, ground.energy, options);
+    let t = options.temperature;
+    let z_shifted = moments.weight;
+    let mean_excess = moments.weighted_excess / z_shifted;
+    let correlations = moments.weighted_products.map(|c| c / z_shifted);
+    Ok(ExactSummary {
+        domain: model.domain(),
+        temperature: t,
+        log_z: -ground.energy / t + z_shifted.ln(),
+        mean_energy: ground.energy + mean_excess,
+        energy_variance: (moments.weighted_excess_squared / z_shifted - mean_excess * mean_excess).max(0.0),
+        means: moments.weighted_units.iter().map(|m| m / z_shifted).collect(),
+        correlations,
+        ground_energy: ground.energy,
+        ground_state_count: ground.count,
+        ground_states: ground
+            .states
+            .into_iter()
+            .map(|k| state_of(model.domain(), model.num_units(), k))
+            .collect(),
+    })
+}
+
+/// log Z at temperature T.
+pub fn log_partition<M: DiscreteEnergy + ?Sized>(model: &M, temperature: f64) -> Result<f64> {
+    summarize(model, &ExactOptions::new().temperature(temperature).max_ground_states(0)).map(|s| s.log_z)
+}
+
+/// The energy of every state, indexed as in [`Domain::state_from_index`].
+pub fn energies<M: DiscreteEnergy + ?Sized>(model: &M) -> Result<Vec<f64>> {
+    let layout = Layout::new(model.num_units(), MAX_TABLE_UNITS)?;
+    let mut table = vec![0.0; 1usize << layout.units];
+    table.par_chunks_mut(layout.block_len()).enumerate().for_each(|(block, chunk)| {
+        let base = (block as u64) << layout.low_bits;
+        walk_block(model, &layout, block as u64, |index, _, energy| chunk[(index - base) as usize] = energy);
+    });
+    if let Some(index) = table.iter().position(|e| !e.is_finite()) {
+        return Err(Error::NonFinite { what: "energy of state".into(), index, value: table[index] });
+    }
+    Ok(table)
+}
+
+/// P(s) = exp(−E(s)/T)/Z for every state, indexed as in [`Domain::state_from_index`].
+pub fn probabilities<M: DiscreteEnergy + ?Sized>(model: &M, temperature: f64) -> Result<Vec<f64>> {
+    check_positive("temperature", temperature)?;
+    let table = energies(model)?;
+    Ok(boltzmann_weights(&table, temperature))
+}
+
+/// Normalised Boltzmann probabilities from a table of energies:
+/// p_k = exp(−(E_k − E₀)/T) / Σ_l exp(−(E_l − E₀)/T).
+pub fn boltzmann_weights(energies: &[f64], temperature: f64) -> Vec<f64> {
+    let e0 = energies.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut weights: Vec<f64> = energies.iter().map(|&e| (-(e - e0) / temperature).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter_mut().for_each(|w| *w /= total);
+    weights
+}
+
+/// The lowest-energy states, each with its energy; at most `max_states` listed.
+pub fn ground_states<M: DiscreteEnergy + ?Sized>(
+    model: &M,
+    max_states: usize,
+) -> Result<(f64, Vec<Vec<i8>>)> {
+    let layout = Layout::new(model.num_units(), MAX_EXACT_UNITS)?;
+    let ground = find_ground(model, &layout, max_states);
+    check_energy_finite(ground.energy)?;
+    let states = ground.states.into_iter().map(|k| state_of(model.domain(), model.num_units(), k)).collect();
+    Ok((ground.energy, states))
+}
+
+fn state_of(domain: Domain, units: usize, index: u64) -> Vec<i8> {
+    let mut state = vec![0; units];
+    domain.state_from_index(index, &mut state);
+    state
+}
+
+fn check_energy_finite(energy: f64) -> Result<()> {
+    if energy.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid("model", format!("its lowest energy is {energy}, not a finite number")))
+    }
+}
+
+/// How the 2ᴺ states split into blocks.
+struct Layout {
+    units: usize,
+    low_bits: usize,
+    blocks: u64,
+}
+
+impl Layout {
+    fn new(units: usize, limit: usize) -> Result<Self> {
+        if units > limit {
+            return Err(Error::TooLarge {
+                what: "model for exact enumeration (units)".into(),
+                limit: limit as u64,
+                found: units as u64,
+            });
+        }
+        let low_bits = units.min(BLOCK_BITS);
+        Ok(Self { units, low_bits, blocks: 1 << (units - low_bits) })
+    }
+
+    fn block_len(&self) -> usize {
+        1 << self.low_bits
+    }
+
+    /// Runs `per_block` on every block in parallel and returns the results in block order.
+    fn map_blocks<T: Send>(&self, per_block: impl Fn(u64) -> T + Sync + Send) -> Vec<T> {
+        (0..self.blocks).into_par_iter().map(per_block).collect()
+    }
+}
+
+/// Visits every state of block `block` as (index, state, energy), in Gray-code order.
+fn walk_block<M: DiscreteEnergy + ?Sized>(
+    model: &M,
+    layout: &Layout,
+    block: u64,
+    mut visit: impl FnMut(u64, &[i8], f64),
+) {
+    let domain = model.domain();
+    let mut index = block << layout.low_bits;
+    let mut state = state_of(domain, layout.units, index);
+    let mut energy = model.energy(&state);
+    visit(index, &state, energy);
+    for step in 1..(1u64 << layout.low_bits) {
+        let unit = step.trailing_zeros() as usize;
+        energy += model.flip_energy(&state, unit);
+        state[unit] = domain.flipped(state[unit]);
+        index ^= 1 << unit;
+        visit(index, &state, energy);
+    }
+}
+
+fn same_energy(a: f64, b: f64) -> bool {
+    (a - b).abs() <= GROUND_TOLERANCE * (1.0 + a.abs().max(b.abs()))
+}
+
+/// The lowest energy, how many states reach it, and the first few of them.
+struct Ground {
+    energy: f64,
+    count: u64,
+    states: Vec<u64>,
+}
+
+impl Ground {
+    fn empty() -> Self {
+        Self { energy: f64::INFINITY, count: 0, states: Vec::new() }
+    }
+
+    fn offer(&mut self, energy: f64, index: u64, keep: usize) {
+        if energy.is_nan() {
+            self.energy = f64::NAN;
+        } else if self.energy.is_nan() {
+        } else if same_energy(energy, self.energy) {
+            self.energy = self.energy.min(energy);
+            self.count += 1;
+            if self.states.len() < keep {
+                self.states.push(index);
+            }
+        } else if energy < self.energy {
+            *self = Self { energy, count: 1, states: Vec::new() };
+            if keep > 0 {
+                self.states.push(index);
+            }
+        }
+    }
+
+    fn merge(mut self, other: Ground, keep: usize) -> Self {
+        if other.energy.is_nan() || self.energy.is_nan() {
+            self.energy = f64::NAN;
+            return self;
+        }
+        if other.count == 0 {
+            return self;
+        }
+        if self.count == 0 || (!same_energy(self.energy, other.energy) && other.energy < self.energy) {
+            return other;
+        }
+        if same_energy(self.energy, other.energy) {
+            self.energy = self.energy.min(other.energy);
+            self.count += other.count;
+            let room = keep.saturating_sub(self.states.len());
+            self.states.extend(other.states.into_iter().take(room));
+        }
+        self
+    }
+}
+
+fn find_ground<M: DiscreteEnergy + ?Sized>(model: &M, layout: &Layout, keep: usize) -> Ground {
+    let per_block = layout.map_blocks(|block| {
+        let mut ground = Ground::empty();
+        walk_block(model, layout, block, |index, _, energy| ground.offer(energy, index, keep));
+        ground.states.sort_unstable();
+        ground
+    });
+    per_block.into_iter().fold(Ground::empty(), |acc, g| acc.merge(g, keep))
+}
+
+/// Sums of w(s) = exp(−(E(s) − E₀)/T) times 1, E − E₀, (E − E₀)², s_i and s_i s_j.
+struct Moments {
+    weight: f64,
+    weighted_excess: f64,
+    weighted_excess_squared: f64,
+    weighted_units: Vec<f64>,
+    weighted_products: Option<DMatrix<f64>>,
+}
+
+impl Moments {
+    fn zero(units: usize, products: bool) -> Self {
+        Self {
+            weight: 0.0,
+            weighted_excess: 0.0,
+            weighted_excess_squared: 0.0,
+            weighted_units: vec![0.0; units],
+            weighted_products: products.then(|| DMatrix::zeros(units, units)),
+        }
+    }
+
+    fn add(mut self, other: Moments) -> Self {
+        self.weight += other.weight;
+        self.weighted_excess += other.weighted_excess;
+        self.weighted_excess_squared += other.weighted_excess_squared;
+        self.weighted_units.iter_mut().zip(&other.weighted_units).for_each(|(a, b)| *a += b);
+        if let (Some(a), Some(b)) = (self.weighted_products.as_mut(), other.weighted_products) {
+            *a += b;
+        }
+        self
+    }
+}
+
+fn weighted_moments<M: DiscreteEnergy + ?Sized>(
+    model: &M,
+    layout: &Layout,
+    ground_energy: f64,
+    options: &ExactOptions,
+) -> Moments {
+    let units = layout.units;
+    let t = options.temperature;
+    let per_block = layout.map_blocks(|block| {
+        let mut m = Moments::zero(units, false);
+        // Columns are the block's states that carry weight, each scaled by √w for the products.
+        let mut columns: Vec<f64> = Vec::new();
+        walk_block(model, layout, block, |_, state, energy| {
+            let excess = energy - ground_energy;
+            let w = (-excess / t).exp();
+            if w == 0.0 {
+                return;
+            }
+            m.weight += w;
+            m.weighted_excess += w * excess;
+            m.weighted_excess_squared += w * excess * excess;
+            for (acc, &s) in m.weighted_units.iter_mut().zip(state) {
+                *acc += w * f64::from(s);
+            }
+            if options.correlations {
+                let root = w.sqrt();
+                columns.extend(state.iter().map(|&s| root * f64::from(s)));
+            }
+        });
+        if options.correlations {
+            let scaled = DMatrix::from_vec(units, columns.len() / units.max(1), columns);
+            m.weighted_products = Some(&scaled * scaled.transpose());
+        }
+        m
+    });
+    per_block.into_iter().fold(Moments::zero(units, options.correlations), Moments::add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::couplings::DenseCouplings;
+    use crate::lattice::SquareLattice;
+    use crate::pairwise::{DensePairwise, PairwiseModel, tests::dense_model};
+    use proptest::prelude::*;
+
+    fn brute_force(model: &DensePairwise, t: f64) -> (f64, Vec<f64>, DMatrix<f64>) {
+        let n = model.num_units();
+        let mut log_terms = Vec::new();
+        let mut states = Vec::new();
+        for k in 0..(1u64 << n) {
+            let s = state_of(model.domain(), n, k);
+            log_terms.push(-model.energy(&s) / t);
+            states.push(s);
+        }
+        let log_z = crate::math::log_sum_exp(&log_terms);
+        let mut means = vec![0.0; n];
+        let mut corr = DMatrix::zeros(n, n);
+        for (s, lt) in states.iter().zip(&log_terms) {
+            let p = (lt - log_z).exp();
+            for i in 0..n {
+                means[i] += p * f64::from(s[i]);
+                for j in 0..n {
+                    corr[(i, j)] += p * f64::from(s[i]) * f64::from(s[j]);
+                }
+            }
+        }
+        (log_z, means, corr)
+    }
+
+    fn any_model() -> impl Strategy<Value = DensePairwise> {
+        (1usize..10, any::<bool>())
+            .prop_flat_map(|(n, spin)| dense_model(n, if spin { Domain::Spin } else { Domain::Bit }))
+    }
+
+    proptest! {
+        #[test]
+        fn probabilities_sum_to_one_and_match_summary(model in any_model(), t in 0.05f64..5.0) {
+            let p = probabilities(&model, t).unwrap();
+            let total: f64 = p.iter().sum();
+            prop_assert!((total - 1.0).abs() < 1e-12);
+            let summary = summarize(&model, &ExactOptions::new().temperature(t)).unwrap();
+            let e = energies(&model).unwrap();
+            for (k, (&pk, &ek)) in p.iter().zip(&e).enumerate() {
+                let expect = (-ek / t - summary.log_z).exp();
+                prop_assert!((pk - expect).abs() < 1e-9, "state {}: {} vs {}", k, pk, expect);
+            }
+        }
+
+        #[test]
+        fn summary_matches_brute_force(model in any_model(), t in 0.1f64..5.0) {
+            let (log_z, means, corr) = brute_force(&model, t);
+            let s = summarize(&model, &ExactOptions::new().temperature(t).correlations(true)).unwrap();
+            prop_assert!((s.log_z - log_z).abs() < 1e-9 * (1.0 + log_z.abs()));
+            for (exact, brute) in s.means.iter().zip(&means) {
+                prop_assert!((exact - brute).abs() < 1e-9);
+            }
+            let c = s.correlations.unwrap();
+            prop_assert!((c - corr).abs().max() < 1e-9);
+        }
+
+        #[test]
+        fn gray_code_energies_match_direct_evaluation(model in any_model()) {
+            let e = energies(&model).unwrap();
+            for (k, &ek) in e.iter().enumerate() {
+                let s = state_of(model.domain(), model.num_units(), k as u64);
+                prop_assert!((ek - model.energy(&s)).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn large_models_use_many_blocks_and_agree_with_the_table() {
+        // 15 units: 8 blocks of 4096 states.
+        let model = SquareLattice::new(3, 5).coupling(0.3).field(0.1).build().unwrap();
+        let t = 1.7;
+        let table = energies(&model).unwrap();
+        let log_terms: Vec<f64> = table.iter().map(|e| -e / t).collect();
+        let s = summarize(&model, &ExactOptions::new().temperature(t)).unwrap();
+        assert!((s.log_z - crate::math::log_sum_exp(&log_terms)).abs() < 1e-10);
+    }
+
+    #[test]
+    fn low_temperature_is_stable_and_concentrates_on_the_lowest_energy() {
+        let model = SquareLattice::square(4).coupling(1.0).field(0.01).build().unwrap();
+        let s = summarize(&model, &ExactOptions::new().temperature(1e-3)).unwrap();
+        assert!(s.log_z.is_finite());
+        // Unique ground state: all spins up (field favours +1), E₀ = −32 − 0.16.
+        assert_eq!(s.ground_state_count, 1);
+        assert_eq!(s.ground_states, vec![vec![1i8; 16]]);
+        assert!((s.log_z - (-s.ground_energy / 1e-3)).abs() < 1e-6);
+        assert!(s.means.iter().all(|&m| (m - 1.0).abs() < 1e-9));
+        assert!((s.mean_energy - s.ground_energy).abs() < 1e-9);
+        assert!(s.entropy().abs() < 1e-6);
+    }
+
+    #[test]
+    fn degenerate_ground_states_are_counted_and_capped() {
+        let model = DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(14));
+        let s = summarize(&model, &ExactOptions::new().max_ground_states(5)).unwrap();
+        assert_eq!(s.ground_state_count, 1 << 14);
+        assert_eq!(s.ground_states.len(), 5);
+        assert!((s.entropy() - 14.0 * 2f64.ln()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let model = SquareLattice::new(4, 4).coupling(-0.7).field(0.2).build().unwrap();
+        let options = ExactOptions::new().temperature(0.9).correlations(true);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| summarize(&model, &options).unwrap())
+        };
+        assert_eq!(run(1), run(2));
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        let big = DensePairwise::without_bias(Domain::Bit, DenseCouplings::zeros(MAX_EXACT_UNITS + 1));
+        assert!(matches!(summarize(&big, &ExactOptions::new()), Err(Error::TooLarge { .. })));
+        let table_big = DensePairwise::without_bias(Domain::Bit, DenseCouplings::zeros(MAX_TABLE_UNITS + 1));
+        assert!(matches!(energies(&table_big), Err(Error::TooLarge { .. })));
+        let small = PairwiseModel::without_bias(Domain::Bit, DenseCouplings::zeros(3));
+        for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(summarize(&small, &ExactOptions::new().temperature(t)).is_err());
+            assert!(probabilities(&small, t).is_err());
+        }
+    }
+
+    #[test]
+    fn zero_units_is_one_state() {
+        let model =
+            DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(0)).with_offset(2.0).unwrap();
+        let s = summarize(&model, &ExactOptions::new()).unwrap();
+        assert!((s.log_z + 2.0).abs() < 1e-15);
+        assert_eq!(probabilities(&model, 1.0).unwrap(), vec![1.0]);
+    }
+}

@@ -1,0 +1,221 @@
+//! Numerically stable scalar functions.
+//!
+//! All functions are exact in the sense that they do not overflow or lose the
+//! result to cancellation for any finite input:
+//!
+//! - `sigmoid(x) = 1 / (1 + e^{-x})`
+//! - `log_sigmoid(x) = log σ(x) = -softplus(-x)`
+//! - `softplus(x) = log(1 + e^{x})`
+//! - `log_sum_exp(x) = log Σ_k e^{x_k}`
+
+/// The logistic function σ(x) = 1 / (1 + e^{−x}), evaluated without overflow.
+///
+/// For x ≥ 0 it uses 1 / (1 + e^{−x}); for x < 0 the equal form e^{x} / (1 + e^{x}),
+/// so the exponential never exceeds 1.
+#[inline]
+pub fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Single-precision σ(x), for hot loops over f32 activations.
+#[inline]
+pub fn sigmoid_f32(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// softplus(x) = log(1 + e^{x}) = max(x, 0) + log1p(e^{−|x|}).
+#[inline]
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// Single-precision softplus.
+#[inline]
+pub fn softplus_f32(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// log σ(x) = −softplus(−x), accurate for large |x|.
+#[inline]
+pub fn log_sigmoid(x: f64) -> f64 {
+    -softplus(-x)
+}
+
+/// log Σ_k e^{x_k}, shifted by the maximum so that no term overflows.
+///
+/// Returns −∞ for an empty slice (the log of an empty sum), +∞ if any term is
+/// +∞, and NaN if any term is NaN.
+pub fn log_sum_exp(values: &[f64]) -> f64 {
+    let mut acc = LogSumExp::new();
+    for &v in values {
+        acc.add(v);
+    }
+    acc.value()
+}
+
+/// log((1/n) Σ_k e^{x_k}): the log of the mean of exponentials, as used for
+/// importance weights. Returns −∞ for an empty slice.
+pub fn log_mean_exp(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NEG_INFINITY;
+    }
+    log_sum_exp(values) - (values.len() as f64).ln()
+}
+
+/// A streaming log-sum-exp accumulator: add terms one at a time, read
+/// log Σ e^{x_k} at any point.
+///
+/// It keeps the running maximum m and the sum s = Σ e^{x_k − m}; when a new
+/// maximum arrives the sum is rescaled by e^{m_old − m_new}.
+#[derive(Clone, Copy, Debug)]
+pub struct LogSumExp {
+    max: f64,
+    scaled_sum: f64,
+}
+
+impl Default for LogSumExp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LogSumExp {
+    /// An empty accumulator (value −∞).
+    pub fn new() -> Self {
+        Self { max: f64::NEG_INFINITY, scaled_sum: 0.0 }
+    }
+
+    /// Adds the term e^{x}.
+    pub fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            self.max = f64::NAN;
+            return;
+        }
+        if x == f64::NEG_INFINITY || self.max.is_nan() {
+            return;
+        }
+        if x <= self.max {
+            self.scaled_sum += (x - self.max).exp();
+        } else {
+            self.scaled_sum = self.scaled_sum * (self.max - x).exp() + 1.0;
+            self.max = x;
+        }
+    }
+
+    /// Merges another accumulator into this one.
+    pub fn merge(&mut self, other: &LogSumExp) {
+        if other.max.is_nan() {
+            self.max = f64::NAN;
+        }
+        if other.scaled_sum == 0.0 || self.max.is_nan() {
+            return;
+        }
+        if other.max <= self.max {
+            self.scaled_sum += other.scaled_sum * (other.max - self.max).exp();
+        } else {
+            self.scaled_sum = self.scaled_sum * (self.max - other.max).exp() + other.scaled_sum;
+            self.max = other.max;
+        }
+    }
+
+    /// log Σ e^{x_k} over the terms added so far.
+    pub fn value(&self) -> f64 {
+        if self.max.is_nan() {
+            f64::NAN
+        } else if self.scaled_sum == 0.0 {
+            f64::NEG_INFINITY
+        } else if self.max == f64::INFINITY {
+            f64::INFINITY
+        } else {
+            self.max + self.scaled_sum.ln()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_lse(v: &[f64]) -> f64 {
+        v.iter().map(|x| x.exp()).sum::<f64>().ln()
+    }
+
+    #[test]
+    fn sigmoid_extremes_do_not_overflow() {
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert!(sigmoid(-700.0) > 0.0);
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert_eq!(sigmoid_f32(-200.0), 0.0);
+    }
+
+    #[test]
+    fn softplus_and_log_sigmoid_extremes() {
+        assert_eq!(softplus(1000.0), 1000.0);
+        assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
+        assert!((log_sigmoid(-1000.0) + 1000.0).abs() < 1e-9);
+        assert!((softplus(0.0) - 2f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn log_sum_exp_special_values() {
+        assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
+        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]), f64::NEG_INFINITY);
+        assert_eq!(log_sum_exp(&[1.0, f64::INFINITY]), f64::INFINITY);
+        assert!(log_sum_exp(&[1.0, f64::NAN]).is_nan());
+        assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+        assert!((log_mean_exp(&[5.0, 5.0, 5.0]) - 5.0).abs() < 1e-12);
+    }
+
+    proptest! {
+        #[test]
+        fn sigmoid_matches_definition_and_symmetry(x in -30.0f64..30.0) {
+            let direct = 1.0 / (1.0 + (-x).exp());
+            prop_assert!((sigmoid(x) - direct).abs() < 1e-14);
+            prop_assert!((sigmoid(x) + sigmoid(-x) - 1.0).abs() < 1e-14);
+            prop_assert!((log_sigmoid(x) - direct.ln()).abs() < 1e-12);
+            prop_assert!((softplus(x) - (1.0 + x.exp()).ln()).abs() < 1e-12);
+            prop_assert!((sigmoid_f32(x as f32) as f64 - direct).abs() < 1e-6);
+            prop_assert!((softplus_f32(x as f32) as f64 - softplus(x)).abs() < 1e-5 * (1.0 + x.abs()));
+        }
+
+        #[test]
+        fn log_sum_exp_matches_naive(v in prop::collection::vec(-50.0f64..50.0, 1..40)) {
+            let exact = naive_lse(&v);
+            prop_assert!((log_sum_exp(&v) - exact).abs() < 1e-10);
+        }
+
+        #[test]
+        fn log_sum_exp_is_shift_equivariant(v in prop::collection::vec(-50.0f64..50.0, 1..40), c in -1e4f64..1e4) {
+            let shifted: Vec<f64> = v.iter().map(|x| x + c).collect();
+            prop_assert!((log_sum_exp(&shifted) - log_sum_exp(&v) - c).abs() < 1e-8);
+        }
+
+        #[test]
+        fn merge_equals_sequential(a in prop::collection::vec(-50.0f64..50.0, 0..20), b in prop::collection::vec(-50.0f64..50.0, 0..20)) {
+            let mut left = LogSumExp::new();
+            a.iter().for_each(|&x| left.add(x));
+            let mut right = LogSumExp::new();
+            b.iter().for_each(|&x| right.add(x));
+            left.merge(&right);
+            let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+            let expect = log_sum_exp(&all);
+            if expect.is_finite() {
+                prop_assert!((left.value() - expect).abs() < 1e-10);
+            } else {
+                prop_assert_eq!(left.value(), expect);
+            }
+        }
+    }
+}
