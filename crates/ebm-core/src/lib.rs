@@ -9,7 +9,8 @@
 //! - [`PairwiseModel`]: E(s) = −½ sᵀWs − bᵀs + c with dense
 //!   ([`DenseCouplings`]) or sparse ([`SparseCouplings`]) symmetric couplings,
 //!   validated on construction, and the change of variables between ±1 and 0/1 units;
-//! - [`SquareLattice`]: the periodic 2-D Ising model;
+//! - [`SquareLattice`]: the periodic 2-D Ising model, and [`kaufman`]: its exact
+//!   log Z at zero field for lattices far beyond enumeration;
 //! - [`Quadratic`]: the Gaussian energy over ℝᵈ;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
@@ -43,6 +44,7 @@ pub mod energy;
 pub mod error;
 pub mod exact;
 pub mod file;
+pub mod kaufman;
 pub mod lattice;
 pub mod math;
 pub mod pairwise;
