@@ -4,6 +4,7 @@
 //! - `docs`: builds the mdBook site and the API documentation.
 
 mod docs;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the numerical checks of the mathematics; writes `target/verify/report.json`.
+    Verify(verify::VerifyArgs),
     /// Build the docs site (mdBook) and the API docs into `target/docs`.
     Docs(docs::DocsArgs),
 }
@@ -24,6 +27,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Verify(args) => verify::run(&args),
         Command::Docs(args) => docs::run(&args),
     };
     match outcome {

@@ -274,6 +274,22 @@ pub fn export_json<M: Serialize>(path: impl AsRef<Path>, model: &M) -> Result<()
     write_atomic(path, json.as_bytes())
 }
 
+/// Parses a model from JSON (as written by [`to_json`] or by hand). The
+/// model's own validation runs, so invalid couplings or biases are refused
+/// with [`FileError::Malformed`] naming the problem.
+pub fn from_json<M: DeserializeOwned>(text: &str) -> Result<M> {
+    serde_json::from_str(text).map_err(|e| malformed(format!("invalid JSON model: {e}")))
+}
+
+/// Reads a model from the JSON file at `path` (at most [`DEFAULT_PAYLOAD_LIMIT`] bytes).
+pub fn import_json<M: DeserializeOwned>(path: impl AsRef<Path>) -> Result<M> {
+    let path = path.as_ref();
+    let bytes = read_bounded(path, DEFAULT_PAYLOAD_LIMIT)?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| with_path(malformed(format!("not UTF-8: {e}")), path))?;
+    from_json(text).map_err(|e| with_path(e, path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,8 +423,19 @@ mod tests {
         let path = dir.path().join("m.json");
         let model = small_model();
         export_json(&path, &model).unwrap();
+        assert_eq!(import_json::<DensePairwise>(&path).unwrap(), model);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(serde_json::from_str::<DensePairwise>(&text).unwrap(), model);
+    }
+
+    #[test]
+    fn invalid_json_models_are_refused_with_the_reason() {
+        let asymmetric = r#"{"domain": "spin", "couplings": [[0, 1], [2, 0]], "bias": [0, 0]}"#;
+        let error = from_json::<DensePairwise>(asymmetric).unwrap_err().to_string();
+        assert!(error.contains("not symmetric"), "{error}");
+        let short_bias = r#"{"domain": "bit", "couplings": [[0, 1], [1, 0]], "bias": [0]}"#;
+        assert!(from_json::<DensePairwise>(short_bias).unwrap_err().to_string().contains("bias"));
+        assert!(from_json::<DensePairwise>("{").is_err());
     }
 
     proptest! {

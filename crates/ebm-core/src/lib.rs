@@ -11,6 +11,7 @@
 //!   validated on construction, and the change of variables between ±1 and 0/1 units;
 //! - [`SquareLattice`]: the periodic 2-D Ising model, and [`kaufman`]: its exact
 //!   log Z at zero field for lattices far beyond enumeration;
+//! - [`spin_glass`]: random fully connected models (Sherrington–Kirkpatrick);
 //! - [`Quadratic`]: the Gaussian energy over ℝᵈ;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
@@ -49,6 +50,7 @@ pub mod lattice;
 pub mod math;
 pub mod pairwise;
 pub mod quadratic;
+pub mod spin_glass;
 pub mod state;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};

@@ -75,6 +75,14 @@ impl Domain {
         }
     }
 
+    /// The other domain: [`Domain::Bit`] for spins and [`Domain::Spin`] for bits.
+    pub const fn other(self) -> Domain {
+        match self {
+            Domain::Spin => Domain::Bit,
+            Domain::Bit => Domain::Spin,
+        }
+    }
+
     /// Writes into `out` the state whose unit i is "on" exactly when bit i of
     /// `index` is set: the enumeration order used by [`crate::exact`].
     pub fn state_from_index(self, index: u64, out: &mut [i8]) {
