@@ -1,2 +1,49 @@
-//! The `ebm` command line.
-fn main() {}
+//! `ebm`: energy-based models from the shell.
+//!
+//! Each subcommand lives in its own module; later layers add theirs
+//! (sampling, Hopfield recall, training) beside these.
+
+mod convert;
+mod exact;
+mod lattice;
+mod model_io;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ebm",
+    version,
+    about = "Energy-based models: Hopfield networks, Boltzmann machines, samplers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Exact log Z, marginals, correlations and ground states of a small pairwise model.
+    Exact(exact::ExactArgs),
+    /// Write the periodic Ising model on a square lattice as a model file or JSON.
+    Lattice(lattice::LatticeArgs),
+    /// Convert a pairwise model between JSON and the binary model-file format.
+    Convert(convert::ConvertArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Exact(args) => exact::run(&args),
+        Command::Lattice(args) => lattice::run(&args),
+        Command::Convert(args) => convert::run(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ebm: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

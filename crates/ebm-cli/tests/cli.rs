@@ -1,0 +1,126 @@
+//! End-to-end tests of the `ebm` binary: real processes, real files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ebm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ebm")).args(args).output().expect("the ebm binary runs")
+}
+
+fn json_of(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "ebm failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("valid JSON on stdout")
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn built_in_lattice_agrees_with_kaufman() {
+    let report = json_of(&ebm(&["exact", "--json"]));
+    let (log_z, kaufman) = (report["log_z"].as_f64().unwrap(), report["log_z_kaufman"].as_f64().unwrap());
+    assert!((log_z - kaufman).abs() < 1e-10, "{log_z} vs {kaufman}");
+    assert_eq!(report["units"], 16);
+    assert_eq!(report["ground_state_count"], 2);
+}
+
+#[test]
+fn two_spin_model_from_json_matches_the_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("pair.json");
+    write(&model, r#"{"domain": "spin", "couplings": [[0, 1], [1, 0]], "bias": [0.25, 0]}"#);
+    let report = json_of(&ebm(&["exact", path_str(&model), "-t", "0.5", "--correlations", "--json"]));
+    // E(s) = −s₁s₂ − ¼s₁; at T = ½ the Boltzmann weights are exp(−2E).
+    let weights = [(1, 1, 1.25f64), (1, -1, -0.75), (-1, 1, -1.25), (-1, -1, 0.75)];
+    let z: f64 = weights.iter().map(|&(_, _, minus_e)| (2.0 * minus_e).exp()).sum();
+    let mean_first: f64 =
+        weights.iter().map(|&(a, _, minus_e)| f64::from(a) * (2.0 * minus_e).exp()).sum::<f64>() / z;
+    let correlation: f64 =
+        weights.iter().map(|&(a, b, minus_e)| f64::from(a * b) * (2.0 * minus_e).exp()).sum::<f64>() / z;
+    assert!((report["log_z"].as_f64().unwrap() - z.ln()).abs() < 1e-12);
+    assert!((report["means"][0].as_f64().unwrap() - mean_first).abs() < 1e-12);
+    assert!((report["correlations"][0][1].as_f64().unwrap() - correlation).abs() < 1e-12);
+    assert_eq!(report["ground_states"], serde_json::json!([[1, 1]]));
+}
+
+#[test]
+fn lattice_and_convert_round_trip_through_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("ising.ebm");
+    let json = dir.path().join("ising.json");
+    let back = dir.path().join("back.ebm");
+    let made = ebm(&[
+        "lattice",
+        "--rows",
+        "3",
+        "--cols",
+        "4",
+        "-J",
+        "0.5",
+        "--field",
+        "0.1",
+        "-o",
+        path_str(&binary),
+    ]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(ebm(&["convert", path_str(&binary), path_str(&json)]).status.success());
+    assert!(ebm(&["convert", path_str(&json), path_str(&back)]).status.success());
+    assert_eq!(std::fs::read(&binary).unwrap(), std::fs::read(&back).unwrap());
+    let from_binary = json_of(&ebm(&["exact", path_str(&binary), "--json"]));
+    let from_json = json_of(&ebm(&["exact", path_str(&json), "--json"]));
+    assert_eq!(from_binary["log_z"], from_json["log_z"]);
+    assert_eq!(from_binary["means"], from_json["means"]);
+}
+
+/// Runs `ebm exact` on `path`, expects a failure whose message contains `needle`.
+fn refused(path: &Path, needle: &str) {
+    let output = ebm(&["exact", path_str(path)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_models_and_files_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let asymmetric = dir.path().join("asymmetric.json");
+    write(&asymmetric, r#"{"domain": "spin", "couplings": [[0, 1], [2, 0]], "bias": [0, 0]}"#);
+    refused(&asymmetric, "not symmetric");
+    let diagonal = dir.path().join("diagonal.json");
+    write(&diagonal, r#"{"domain": "bit", "couplings": [[1, 0], [0, 0]], "bias": [0, 0]}"#);
+    refused(&diagonal, "self-coupling");
+    let not_a_model = dir.path().join("list.json");
+    write(&not_a_model, "[1, 2, 3]");
+    refused(&not_a_model, "expected a JSON object");
+    refused(&dir.path().join("missing.json"), "missing.json");
+
+    let binary = dir.path().join("m.ebm");
+    assert!(ebm(&["lattice", "--rows", "2", "-o", path_str(&binary)]).status.success());
+    let bytes = std::fs::read(&binary).unwrap();
+    let truncated = dir.path().join("truncated.ebm");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 3]).unwrap();
+    refused(&truncated, "truncated");
+    let mut flipped = bytes.clone();
+    let middle = bytes.len() / 2;
+    flipped[middle] ^= 0x10;
+    let corrupt = dir.path().join("corrupt.ebm");
+    std::fs::write(&corrupt, &flipped).unwrap();
+    refused(&corrupt, "checksum");
+}
+
+#[test]
+fn models_too_large_to_enumerate_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.ebm");
+    assert!(ebm(&["lattice", "--rows", "6", "--cols", "6", "-o", path_str(&big)]).status.success());
+    refused(&big, "too large");
+    let bad_t = ebm(&["exact", "--temperature", "0"]);
+    assert_eq!(bad_t.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_t.stderr).contains("temperature"));
+}
