@@ -1,8 +1,10 @@
 //! Project automation, run as `cargo xtask <command>` (see `.cargo/config.toml`).
 //!
 //! - `verify`: numerical checks that the mathematics of the library holds.
+//! - `bench`: criterion benchmarks, each as a ratio to a baseline of the same run.
 //! - `docs`: builds the mdBook site and the API documentation.
 
+mod bench;
 mod docs;
 mod verify;
 
@@ -20,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the numerical checks of the mathematics; writes `target/verify/report.json`.
     Verify(verify::VerifyArgs),
+    /// Run the criterion benchmarks and print each against its baseline.
+    Bench(bench::BenchArgs),
     /// Build the docs site (mdBook) and the API docs into `target/docs`.
     Docs(docs::DocsArgs),
 }
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Verify(args) => verify::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Docs(args) => docs::run(&args),
     };
     match outcome {

@@ -1,0 +1,133 @@
+//! `cargo xtask bench`: runs the criterion benchmarks and prints each
+//! measurement beside the baseline of its group, measured in the same run.
+//!
+//! Every benchmark group holds a function named `baseline` and the library's
+//! own functions, each for some parameters (sizes). The table gives the mean
+//! time of each and the speed-up t_baseline / t, so that a claim of speed is a
+//! ratio taken on one machine at one moment, never an absolute time.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+/// Options of `cargo xtask bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Only the benchmark target with this name (a file in `benches/benches`).
+    #[arg(long)]
+    bench: Option<String>,
+    /// Criterion's quick mode: fewer samples, for a first look.
+    #[arg(long)]
+    quick: bool,
+    /// Only benchmarks whose id contains this filter.
+    filter: Option<String>,
+}
+
+/// The identity criterion records beside each measurement.
+#[derive(Deserialize)]
+struct BenchmarkId {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+}
+
+/// The part of criterion's `estimates.json` this report reads.
+#[derive(Deserialize)]
+struct Estimates {
+    mean: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// Runs the benchmarks and prints the ratio table.
+pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
+    let started = SystemTime::now();
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.args(["bench", "--package", "ebm-benches"]);
+    if let Some(bench) = &args.bench {
+        command.args(["--bench", bench]);
+    }
+    command.arg("--");
+    if args.quick {
+        command.arg("--quick");
+    }
+    command.args(&args.filter);
+    let status = command.status().map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut results = Vec::new();
+    collect(Path::new("target/criterion"), started, &mut results)?;
+    print_table(&results);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One measurement of this run: group, parameter, function, mean nanoseconds.
+type Measured = (String, String, String, f64);
+
+/// Finds every `new/benchmark.json` under `dir` written after `since`.
+fn collect(dir: &Path, since: SystemTime, out: &mut Vec<Measured>) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, since, out)?;
+        } else if path.file_name().is_some_and(|n| n == "benchmark.json")
+            && path.parent().is_some_and(|p| p.ends_with("new"))
+            && modified_after(&path, since)
+        {
+            out.push(read_measurement(&path)?);
+        }
+    }
+    Ok(())
+}
+
+fn modified_after(path: &Path, since: SystemTime) -> bool {
+    std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|t| t >= since)
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_measurement(benchmark_json: &Path) -> Result<Measured, String> {
+    let id: BenchmarkId = read_json(benchmark_json)?;
+    let estimates: Estimates = read_json(&benchmark_json.with_file_name("estimates.json"))?;
+    Ok((
+        id.group_id,
+        id.value_str.unwrap_or_default(),
+        id.function_id.unwrap_or_default(),
+        estimates.mean.point_estimate,
+    ))
+}
+
+fn print_table(results: &[Measured]) {
+    let mut groups: BTreeMap<(&str, &str), Vec<(&str, f64)>> = BTreeMap::new();
+    for (group, parameter, function, mean) in results {
+        groups.entry((group.as_str(), parameter.as_str())).or_default().push((function.as_str(), *mean));
+    }
+    println!("{:<36} {:>10} {:<14} {:>14} {:>10}", "group", "parameter", "function", "mean", "speed-up");
+    for ((group, parameter), functions) in &groups {
+        let baseline = functions.iter().find(|(f, _)| *f == "baseline").map(|&(_, t)| t);
+        for (function, mean) in functions {
+            let ratio = baseline.map_or("—".to_string(), |b| format!("{:.2}×", b / mean));
+            println!("{group:<36} {parameter:>10} {function:<14} {:>14} {ratio:>10}", format_ns(*mean));
+        }
+    }
+    println!("speed-up = mean time of `baseline` / mean time, both from this run");
+}
+
+fn format_ns(ns: f64) -> String {
+    match ns {
+        n if n >= 1e9 => format!("{:.3} s", n / 1e9),
+        n if n >= 1e6 => format!("{:.3} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.3} µs", n / 1e3),
+        n => format!("{n:.1} ns"),
+    }
+}
