@@ -68,8 +68,8 @@ pub enum Error {
         /// The size that was asked for.
         found: u64,
     },
-    /// A model file could not be read, written or decoded.
-    #[error("model file {}: {kind}", path.as_ref().map_or("<memory>".to_string(), |p| p.display().to_string()))]
+    /// A file (a model file, a data file) could not be read, written or decoded.
+    #[error("file {}: {kind}", path.as_ref().map_or("<memory>".to_string(), |p| p.display().to_string()))]
     File {
         /// The file, when there is one.
         path: Option<PathBuf>,
@@ -93,9 +93,12 @@ pub enum FileError {
         /// Bytes present.
         available: u64,
     },
-    /// The file does not start with the ebm magic bytes.
-    #[error("not an ebm model file (bad magic bytes)")]
-    BadMagic,
+    /// The file does not start with the magic bytes of its format.
+    #[error("not {format} (bad magic bytes)")]
+    BadMagic {
+        /// The format expected, e.g. "an ebm model file".
+        format: String,
+    },
     /// The file was written by a newer (or unknown) format version.
     #[error("format version {found} is not supported (this build reads up to version {supported})")]
     UnsupportedVersion {

@@ -127,7 +127,7 @@ pub fn read_header(bytes: &[u8], payload_limit: u64) -> Result<Header> {
     };
     need(MAGIC.len())?;
     if bytes[..MAGIC.len()] != MAGIC {
-        return Err(Error::file(None, FileError::BadMagic));
+        return Err(Error::file(None, FileError::BadMagic { format: "an ebm model file".into() }));
     }
     let mut at = MAGIC.len();
     need(at + 3)?;
@@ -352,7 +352,7 @@ mod tests {
         assert!(matches!(file_kind(&err), FileError::UnsupportedVersion { found: 2, .. }), "{err}");
         assert!(matches!(
             file_kind(&decode::<DensePairwise>(b"PK\x03\x04 a zip file").unwrap_err()),
-            FileError::BadMagic
+            FileError::BadMagic { .. }
         ));
         assert!(matches!(file_kind(&decode::<DensePairwise>(b"").unwrap_err()), FileError::Truncated { .. }));
     }

@@ -1,1 +1,42 @@
-//! `ebm-data`: part of the ebm workspace.
+//! `ebm-data`: the data sets energy-based models learn from.
+//!
+//! - [`Dataset`]: examples as rows of `f32`, with an optional image shape,
+//!   conversion to and from discrete states, and matrices;
+//! - [`bars_stripes`]: every bars-and-stripes pattern of an n × n grid, or
+//!   uniform samples over them;
+//! - [`patterns`]: random ±1 / 0-1 patterns with a chosen bias, and
+//!   corruption by flipping a fraction of units;
+//! - [`idx`]: the IDX (MNIST) format, plain or gzip, validated;
+//! - [`binarize`]: threshold and stochastic binarisation;
+//! - [`batches`]: seeded, shuffled minibatches.
+//!
+//! Every generator takes the caller's random generator, so the same seed
+//! gives the same data.
+//!
+//! ```
+//! use ebm_core::Domain;
+//! use ebm_data::{bars_stripes, patterns};
+//! use rand::SeedableRng;
+//!
+//! let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(42);
+//! let data = bars_stripes::sample(4, 100, Domain::Bit, &mut rng)?;
+//! assert_eq!((data.len(), data.features()), (100, 16));
+//!
+//! let memory = patterns::random(1, 64, 0.5, Domain::Spin, &mut rng)?.remove(0);
+//! let probe = patterns::corrupt(&memory, Domain::Spin, 0.25, &mut rng)?;
+//! assert_eq!(memory.iter().zip(&probe).filter(|(a, b)| a != b).count(), 16);
+//! # Ok::<(), ebm_core::Error>(())
+//! ```
+
+pub mod bars_stripes;
+pub mod batches;
+pub mod binarize;
+mod dataset;
+pub mod idx;
+pub mod patterns;
+
+pub use dataset::Dataset;
+
+/// The most values a generator produces in one call (2³⁰), so that a
+/// mistaken count fails cleanly instead of exhausting memory.
+pub const MAX_GENERATED_VALUES: u64 = 1 << 30;
