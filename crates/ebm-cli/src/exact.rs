@@ -66,6 +66,11 @@ pub fn run(args: &ExactArgs) -> Result<(), String> {
     }
 }
 
+/// `x`, or 0 when it would print as −0.0000000000 (a rounding error below the printed precision).
+fn without_rounding_sign(x: f64) -> f64 {
+    if x.abs() < 5e-11 { 0.0 } else { x }
+}
+
 fn format_state(state: &[i8]) -> String {
     state
         .iter()
@@ -103,8 +108,7 @@ fn print_text(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) 
     }
     println!("unit   P(on)          ⟨s_i⟩");
     for (i, mean) in s.means.iter().enumerate() {
-        // Adding 0.0 turns a negative zero into a positive one.
-        println!("{i:<6} {:<14.10} {:.10}", s.prob_on(i), mean + 0.0);
+        println!("{i:<6} {:<14.10} {:.10}", s.prob_on(i), without_rounding_sign(*mean));
     }
     if let Some(c) = &s.correlations {
         println!("⟨s_i s_j⟩");
