@@ -1,8 +1,17 @@
 //! `ebm-mcmc`: Markov-chain Monte Carlo over the energies of `ebm-core`.
 //!
-//! This layer will hold the samplers every model above it uses — single-site
-//! and block Gibbs, Metropolis–Hastings, Langevin/MALA, HMC, cluster updates,
-//! simulated annealing, parallel tempering — and the chain diagnostics
-//! (integrated autocorrelation time, effective sample size, split-R̂).
-//! Samplers see models only through the `ebm-core` traits, with P(s) ∝ exp(−E(s)/T).
-//! The crate is empty until the sampler issue fills it.
+//! Samplers target the Boltzmann distribution P(s) ∝ exp(−E(s)/T) and see
+//! models only through the `ebm-core` traits.
+//!
+//! - [`rng`]: reproducible per-item random streams, the basis of
+//!   thread-count-independent results;
+//! - [`continuous`]: random-walk Metropolis, Langevin (ULA and MALA) and
+//!   Hamiltonian Monte Carlo for continuous energies;
+//! - [`diagnostics`]: integrated autocorrelation time, effective sample
+//!   size, split-R̂ and Monte-Carlo standard errors;
+//! - [`cluster`]: Wolff and Swendsen–Wang cluster updates for ferromagnets.
+
+pub mod cluster;
+pub mod continuous;
+pub mod diagnostics;
+pub mod rng;

@@ -1,0 +1,1 @@
+//! Cluster updates for ferromagnetic pairwise models (being written).

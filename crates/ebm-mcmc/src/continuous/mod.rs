@@ -1,0 +1,1 @@
+//! Samplers for continuous energies (being written).

@@ -1,0 +1,1 @@
+//! Chain diagnostics (being written).
