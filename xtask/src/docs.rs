@@ -45,6 +45,7 @@ fn tools_root() -> PathBuf {
     PathBuf::from("target/tools")
 }
 
+/// The cargo that runs this xtask (so the same toolchain builds everything).
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
@@ -140,7 +141,17 @@ pub fn run(args: &DocsArgs) -> Result<ExitCode, String> {
         "mdbook build",
     )?;
     if !args.book_only {
-        run_command(Command::new(cargo()).args(["doc", "--workspace", "--no-deps"]), "cargo doc")?;
+        run_command(
+            Command::new(cargo()).args([
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--lib",
+                "--exclude",
+                "ebm-benches",
+            ]),
+            "cargo doc",
+        )?;
         copy_tree(Path::new("target/doc"), &book.join("api"))
             .map_err(|e| format!("copying the API docs: {e}"))?;
     }

@@ -30,6 +30,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every path the tasks use is relative to the workspace root, wherever cargo was started.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
+    if let Err(e) = std::env::set_current_dir(root) {
+        eprintln!("xtask: cannot enter the workspace root {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
     let outcome = match cli.command {
         Command::Verify(args) => verify::run(&args),
         Command::Bench(args) => bench::run(&args),
