@@ -3,6 +3,12 @@
 //! Samplers target the Boltzmann distribution P(s) ∝ exp(−E(s)/T) and see
 //! models only through the `ebm-core` traits.
 //!
+//! - [`PairwiseChain`]: a discrete state with its local fields kept up to
+//!   date, so a unit update costs O(degree);
+//! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
+//!   scan, with clamped units;
+//! - [`histogram`]: empirical distributions of small chains against exact
+//!   enumeration;
 //! - [`rng`]: reproducible per-item random streams, the basis of
 //!   thread-count-independent results;
 //! - [`continuous`]: random-walk Metropolis, Langevin (ULA and MALA) and
@@ -10,6 +16,13 @@
 //! - [`diagnostics`]: integrated autocorrelation time, effective sample
 //!   size, split-R̂ and Monte-Carlo standard errors;
 //! - [`cluster`]: Wolff and Swendsen–Wang cluster updates for ferromagnets.
+
+mod chain;
+pub mod histogram;
+mod single_site;
+
+pub use chain::PairwiseChain;
+pub use single_site::{Rule, Scan, SingleSite, SweepStats};
 
 pub mod cluster;
 pub mod continuous;
