@@ -7,6 +7,10 @@
 //!   date, so a unit update costs O(degree);
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
+//! - [`anneal`]: simulated annealing with geometric, linear, logarithmic or
+//!   custom schedules;
+//! - [`tempering`]: parallel tempering on a temperature ladder, deterministic
+//!   for a seed whatever the thread count;
 //! - [`histogram`]: empirical distributions of small chains against exact
 //!   enumeration;
 //! - [`rng`]: reproducible per-item random streams, the basis of
@@ -17,9 +21,11 @@
 //!   size, split-R̂ and Monte-Carlo standard errors;
 //! - [`cluster`]: Wolff and Swendsen–Wang cluster updates for ferromagnets.
 
+pub mod anneal;
 mod chain;
 pub mod histogram;
 mod single_site;
+pub mod tempering;
 
 pub use chain::PairwiseChain;
 pub use single_site::{Rule, Scan, SingleSite, SweepStats};

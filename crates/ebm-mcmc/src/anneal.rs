@@ -1,0 +1,260 @@
+//! Simulated annealing: sample while lowering the temperature, keep the
+//! lowest-energy state seen.
+//!
+//! At temperature T a state Δ above the ground energy is e^{−Δ/T} times as
+//! likely as a ground state, so a chain cooled slowly enough ends near a
+//! ground state; cooled too fast, it freezes in a local minimum.
+
+use crate::chain::PairwiseChain;
+use crate::single_site::SingleSite;
+use ebm_core::{Error, PairwiseEnergy, Result};
+use rand::Rng;
+
+/// Longest temperature schedule accepted (so a factor of 0.999999999 fails
+/// cleanly instead of allocating without bound).
+pub const MAX_SCHEDULE_STEPS: usize = 10_000_000;
+
+/// A cooling schedule: the sequence of temperatures T₀, T₁, … visited.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    /// T_{k+1} = α T_k from `start` while T ≥ `end` (0 < α < 1): the note's T := αT.
+    Geometric {
+        /// T₀.
+        start: f64,
+        /// The cooling factor α.
+        factor: f64,
+        /// The last temperature is the smallest T_k ≥ `end`.
+        end: f64,
+    },
+    /// `steps` temperatures evenly spaced from `start` down to `end`.
+    Linear {
+        /// T₀.
+        start: f64,
+        /// The last temperature.
+        end: f64,
+        /// Number of temperatures (≥ 1).
+        steps: usize,
+    },
+    /// T_k = c / ln(k + 2) for k = 0 … steps − 1: the slow schedule of Geman
+    /// and Geman, which reaches the ground states with probability → 1 for c
+    /// at least the largest energy barrier, but only as k → ∞.
+    Logarithmic {
+        /// The constant c.
+        scale: f64,
+        /// Number of temperatures.
+        steps: usize,
+    },
+    /// Any sequence of positive temperatures.
+    Custom(Vec<f64>),
+}
+
+fn check_temperature(what: &str, t: f64) -> Result<()> {
+    if t.is_finite() && t > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Invalid { what: what.into(), reason: format!("must be finite and > 0, got {t}") })
+    }
+}
+
+fn check_steps(steps: usize) -> Result<()> {
+    if steps == 0 {
+        return Err(Error::Invalid { what: "schedule length".into(), reason: "must be at least 1".into() });
+    }
+    if steps > MAX_SCHEDULE_STEPS {
+        return Err(Error::TooLarge {
+            what: "annealing schedule".into(),
+            limit: MAX_SCHEDULE_STEPS as u64,
+            found: steps as u64,
+        });
+    }
+    Ok(())
+}
+
+impl Schedule {
+    /// The temperatures of the schedule, validated.
+    pub fn temperatures(&self) -> Result<Vec<f64>> {
+        match *self {
+            Schedule::Geometric { start, factor, end } => {
+                check_temperature("start temperature", start)?;
+                check_temperature("end temperature", end)?;
+                if !(factor > 0.0 && factor < 1.0) {
+                    return Err(Error::Invalid {
+                        what: "cooling factor".into(),
+                        reason: format!("must lie in (0, 1), got {factor}"),
+                    });
+                }
+                let steps = if start < end { 0.0 } else { ((end / start).ln() / factor.ln()).floor() + 1.0 };
+                check_steps(steps as usize)?;
+                Ok((0..steps as i32).map(|k| start * factor.powi(k)).collect())
+            }
+            Schedule::Linear { start, end, steps } => {
+                check_temperature("start temperature", start)?;
+                check_temperature("end temperature", end)?;
+                check_steps(steps)?;
+                let span = (steps - 1).max(1) as f64;
+                Ok((0..steps).map(|k| start + (end - start) * k as f64 / span).collect())
+            }
+            Schedule::Logarithmic { scale, steps } => {
+                check_temperature("logarithmic scale", scale)?;
+                check_steps(steps)?;
+                Ok((0..steps).map(|k| scale / ((k + 2) as f64).ln()).collect())
+            }
+            Schedule::Custom(ref temperatures) => {
+                check_steps(temperatures.len())?;
+                temperatures.iter().try_for_each(|&t| check_temperature("schedule temperature", t))?;
+                Ok(temperatures.clone())
+            }
+        }
+    }
+}
+
+/// The result of an annealing run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnealOutcome {
+    /// The lowest-energy state seen (checked after every sweep and after the quench).
+    pub best_state: Vec<i8>,
+    /// Its energy, evaluated afresh from the model.
+    pub best_energy: f64,
+    /// The state at the end of the run.
+    pub final_state: Vec<i8>,
+    /// Sweeps performed, the quench included.
+    pub sweeps: usize,
+}
+
+/// Simulated annealing with a single-site sampler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annealer {
+    schedule: Schedule,
+    sweeps_per_temperature: usize,
+    sampler: SingleSite,
+    quench: bool,
+}
+
+impl Annealer {
+    /// Anneals along `schedule` with one Metropolis sweep per temperature and a final quench.
+    pub fn new(schedule: Schedule) -> Self {
+        Self { schedule, sweeps_per_temperature: 1, sampler: SingleSite::metropolis(), quench: true }
+    }
+
+    /// Sets the number of sweeps at each temperature.
+    pub fn sweeps_per_temperature(mut self, sweeps: usize) -> Self {
+        self.sweeps_per_temperature = sweeps;
+        self
+    }
+
+    /// Sets the sampler (rule, scan, clamps).
+    pub fn sampler(mut self, sampler: SingleSite) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// Whether to finish with a zero-temperature quench: flip any unit whose
+    /// flip lowers the energy until none does (a local minimum).
+    pub fn quench(mut self, quench: bool) -> Self {
+        self.quench = quench;
+        self
+    }
+
+    /// Anneals `chain` (from its current state).
+    pub fn run<M: PairwiseEnergy, R: Rng + ?Sized>(
+        &self,
+        chain: &mut PairwiseChain<'_, M>,
+        rng: &mut R,
+    ) -> Result<AnnealOutcome> {
+        let temperatures = self.schedule.temperatures()?;
+        let mut best_state = chain.state().to_vec();
+        let mut best_energy = chain.energy();
+        let mut sweeps = 0;
+        let mut remember = |chain: &PairwiseChain<'_, M>| {
+            if chain.energy() < best_energy {
+                best_energy = chain.energy();
+                best_state.copy_from_slice(chain.state());
+            }
+        };
+        for &t in &temperatures {
+            for _ in 0..self.sweeps_per_temperature {
+                self.sampler.sweep(chain, t, rng)?;
+                sweeps += 1;
+                remember(chain);
+            }
+        }
+        if self.quench {
+            sweeps += quench(chain);
+            remember(chain);
+        }
+        let best_energy = chain.model().energy(&best_state);
+        Ok(AnnealOutcome { best_state, best_energy, final_state: chain.state().to_vec(), sweeps })
+    }
+}
+
+/// Greedy descent: sweeps flipping every unit whose flip lowers the energy,
+/// until a sweep flips none. Ends in finitely many sweeps, since each flip
+/// strictly lowers the energy of a finite state space. Returns the sweeps made.
+pub fn quench<M: PairwiseEnergy>(chain: &mut PairwiseChain<'_, M>) -> usize {
+    let mut sweeps = 0;
+    loop {
+        sweeps += 1;
+        let mut flipped = false;
+        for i in 0..chain.len() {
+            if chain.flip_energy(i) < 0.0 {
+                chain.flip(i);
+                flipped = true;
+            }
+        }
+        if !flipped {
+            return sweeps;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{seeded, stream};
+    use ebm_core::{DiscreteEnergy, exact};
+    use ebm_core::spin_glass::SpinGlass;
+
+    #[test]
+    fn schedules_cool_as_described() {
+        let geometric = Schedule::Geometric { start: 2.0, factor: 0.5, end: 0.2 }.temperatures().unwrap();
+        assert_eq!(geometric, vec![2.0, 1.0, 0.5, 0.25]);
+        let linear = Schedule::Linear { start: 3.0, end: 1.0, steps: 5 }.temperatures().unwrap();
+        assert_eq!(linear, vec![3.0, 2.5, 2.0, 1.5, 1.0]);
+        let log = Schedule::Logarithmic { scale: 1.0, steps: 3 }.temperatures().unwrap();
+        assert!((log[0] - 1.0 / 2f64.ln()).abs() < 1e-15 && log.windows(2).all(|w| w[1] < w[0]));
+        assert!(Schedule::Geometric { start: 1.0, factor: 1.0, end: 0.1 }.temperatures().is_err());
+        assert!(Schedule::Geometric { start: 1.0, factor: 1.0 - 1e-12, end: 1e-3 }.temperatures().is_err());
+        assert!(Schedule::Linear { start: 1.0, end: 0.0, steps: 3 }.temperatures().is_err());
+        assert!(Schedule::Custom(vec![1.0, f64::NAN]).temperatures().is_err());
+        assert!(Schedule::Custom(vec![]).temperatures().is_err());
+    }
+
+    #[test]
+    fn annealing_finds_the_exact_ground_state_of_random_16_unit_models() {
+        let instances = 60;
+        let annealer = Annealer::new(Schedule::Geometric { start: 3.0, factor: 0.98, end: 0.05 })
+            .sweeps_per_temperature(20);
+        let mut found = 0;
+        for k in 0..instances {
+            let model = SpinGlass::new(16).field_std(0.3).sample(&mut seeded(1000 + k)).unwrap();
+            let (ground, _) = exact::ground_states(&model, 1).unwrap();
+            let mut rng = stream(5, k);
+            let mut chain = PairwiseChain::random(&model, &mut rng);
+            let outcome = annealer.run(&mut chain, &mut rng).unwrap();
+            assert!(outcome.best_energy >= ground - 1e-9, "below the exact ground energy");
+            assert!((outcome.best_energy - model.energy(&outcome.best_state)).abs() < 1e-12);
+            found += usize::from(outcome.best_energy - ground < 1e-9 * ground.abs().max(1.0));
+        }
+        assert!(found * 100 >= 95 * instances as usize, "found the ground state in {found}/{instances}");
+    }
+
+    #[test]
+    fn quench_ends_in_a_local_minimum() {
+        let model = SpinGlass::new(30).sample(&mut seeded(4)).unwrap();
+        let mut chain = PairwiseChain::random(&model, &mut seeded(5));
+        let before = chain.energy();
+        quench(&mut chain);
+        assert!(chain.energy() <= before);
+        assert!((0..30).all(|i| chain.flip_energy(i) >= 0.0));
+    }
+}

@@ -1,0 +1,257 @@
+//! Parallel tempering (replica exchange): replicas of one model at a ladder
+//! of temperatures, updated in parallel, exchanging states between
+//! neighbouring temperatures.
+//!
+//! Replica k samples π_k(s) ∝ exp(−β_k E(s)). Exchanging the states x (at k)
+//! and y (at k+1) is accepted with probability
+//!
+//! min(1, exp((β_k − β_{k+1}) (E(x) − E(y)))),
+//!
+//! the Metropolis rule for the product distribution Π_k π_k, so every rung
+//! keeps its own Boltzmann distribution while hot replicas carry cold ones
+//! across energy barriers.
+
+use crate::chain::PairwiseChain;
+use crate::rng::{SamplerRng, stream};
+use crate::single_site::SingleSite;
+use ebm_core::{Error, PairwiseEnergy, Result};
+use rand::RngExt;
+use rayon::prelude::*;
+
+/// Rounds between recomputations of every replica's fields and energy from
+/// the model, bounding the rounding drift of incremental updates.
+const RESYNC_INTERVAL: u64 = 1024;
+
+/// An increasing sequence of temperatures T₀ < T₁ < … (at least two).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ladder(Vec<f64>);
+
+impl Ladder {
+    /// The given temperatures, which must be finite, positive and strictly increasing.
+    pub fn new(temperatures: Vec<f64>) -> Result<Self> {
+        if temperatures.len() < 2 {
+            return Err(Error::Invalid {
+                what: "temperature ladder".into(),
+                reason: format!("needs at least 2 temperatures, got {}", temperatures.len()),
+            });
+        }
+        let valid = temperatures.iter().all(|t| t.is_finite() && *t > 0.0);
+        if !valid || temperatures.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::Invalid {
+                what: "temperature ladder".into(),
+                reason: format!("temperatures must be finite, positive and increasing: {temperatures:?}"),
+            });
+        }
+        Ok(Self(temperatures))
+    }
+
+    /// `rungs` temperatures in geometric progression from `coldest` to
+    /// `hottest`, T_k = T_min (T_max/T_min)^{k/(n−1)}: equal ratios give
+    /// roughly equal swap rates when the heat capacity varies slowly.
+    pub fn geometric(coldest: f64, hottest: f64, rungs: usize) -> Result<Self> {
+        if rungs < 2 {
+            return Self::new(vec![coldest; rungs]);
+        }
+        let ratio = (hottest / coldest).powf(1.0 / (rungs - 1) as f64);
+        Self::new((0..rungs).map(|k| coldest * ratio.powi(k as i32)).collect())
+    }
+
+    /// The temperatures, coldest first.
+    pub fn temperatures(&self) -> &[f64] {
+        &self.0
+    }
+
+    /// The number of rungs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always false: a ladder has at least two rungs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Attempted and accepted exchanges between one pair of neighbouring rungs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SwapStats {
+    /// Exchanges proposed.
+    pub attempted: u64,
+    /// Exchanges accepted.
+    pub accepted: u64,
+}
+
+impl SwapStats {
+    /// accepted / attempted (0 before any attempt).
+    pub fn rate(&self) -> f64 {
+        if self.attempted == 0 { 0.0 } else { self.accepted as f64 / self.attempted as f64 }
+    }
+}
+
+/// Parallel tempering over a pairwise model.
+///
+/// Each round, every replica makes `sweeps_per_round` sweeps (in parallel,
+/// each with its own random stream), then neighbours try to exchange states:
+/// pairs (0,1), (2,3), … on even rounds and (1,2), (3,4), … on odd ones. The
+/// exchanges use a separate stream, so the result depends on the seed only,
+/// never on the number of threads.
+#[derive(Clone, Debug)]
+pub struct ParallelTempering<'m, M> {
+    ladder: Ladder,
+    replicas: Vec<PairwiseChain<'m, M>>,
+    rngs: Vec<SamplerRng>,
+    swap_rng: SamplerRng,
+    sampler: SingleSite,
+    sweeps_per_round: usize,
+    swaps: Vec<SwapStats>,
+    round: u64,
+}
+
+impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
+    /// Replicas of `model` on `ladder`, each from a uniform random state, with
+    /// one Metropolis sweep per round.
+    pub fn new(model: &'m M, ladder: Ladder, seed: u64) -> Self {
+        let mut rngs: Vec<SamplerRng> = (0..ladder.len() as u64).map(|k| stream(seed, k)).collect();
+        let replicas = rngs.iter_mut().map(|rng| PairwiseChain::random(model, rng)).collect();
+        Self {
+            swaps: vec![SwapStats::default(); ladder.len() - 1],
+            swap_rng: stream(seed, u64::MAX),
+            ladder,
+            replicas,
+            rngs,
+            sampler: SingleSite::metropolis(),
+            sweeps_per_round: 1,
+            round: 0,
+        }
+    }
+
+    /// Sets the single-site sampler every replica uses.
+    pub fn sampler(mut self, sampler: SingleSite) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// Sets the sweeps each replica makes between exchange attempts.
+    pub fn sweeps_per_round(mut self, sweeps: usize) -> Self {
+        self.sweeps_per_round = sweeps;
+        self
+    }
+
+    /// The ladder.
+    pub fn ladder(&self) -> &Ladder {
+        &self.ladder
+    }
+
+    /// The replica currently at rung `k` (0 is the coldest).
+    pub fn replica(&self, k: usize) -> &PairwiseChain<'m, M> {
+        &self.replicas[k]
+    }
+
+    /// Exchange statistics for each neighbouring pair (k, k+1).
+    pub fn swap_stats(&self) -> &[SwapStats] {
+        &self.swaps
+    }
+
+    /// One round: sweeps on every replica in parallel, then exchanges.
+    pub fn round(&mut self) -> Result<()> {
+        let (sampler, sweeps) = (&self.sampler, self.sweeps_per_round);
+        self.replicas
+            .par_iter_mut()
+            .zip(self.rngs.par_iter_mut())
+            .zip(self.ladder.0.par_iter())
+            .try_for_each(|((replica, rng), &t)| sampler.run(replica, t, sweeps, rng).map(|_| ()))?;
+        self.exchange();
+        self.round += 1;
+        if self.round.is_multiple_of(RESYNC_INTERVAL) {
+            self.replicas.par_iter_mut().for_each(PairwiseChain::resync);
+        }
+        Ok(())
+    }
+
+    /// Attempts the exchanges of this round's parity.
+    fn exchange(&mut self) {
+        let first = (self.round % 2) as usize;
+        for k in (first..self.replicas.len() - 1).step_by(2) {
+            let (cold, hot) = (1.0 / self.ladder.0[k], 1.0 / self.ladder.0[k + 1]);
+            let log_ratio = (cold - hot) * (self.replicas[k].energy() - self.replicas[k + 1].energy());
+            self.swaps[k].attempted += 1;
+            if log_ratio >= 0.0 || self.swap_rng.random::<f64>() < log_ratio.exp() {
+                self.swaps[k].accepted += 1;
+                let (lower, upper) = self.replicas.split_at_mut(k + 1);
+                lower[k].swap_states(&mut upper[0]);
+            }
+        }
+    }
+
+    /// `rounds` rounds, calling `observe` after each with the replicas (coldest first).
+    pub fn run(&mut self, rounds: usize, mut observe: impl FnMut(&[PairwiseChain<'m, M>])) -> Result<()> {
+        for _ in 0..rounds {
+            self.round()?;
+            observe(&self.replicas);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::histogram::{StateHistogram, expected_total_variation};
+    use crate::rng::seeded;
+    use ebm_core::spin_glass::SpinGlass;
+    use ebm_core::{DiscreteEnergy, exact};
+
+    #[test]
+    fn every_rung_samples_its_boltzmann_distribution() {
+        // Strong couplings at low temperature: a rugged landscape that single chains cross slowly.
+        let model = SpinGlass::new(8).coupling_std(1.5).field_std(0.3).sample(&mut seeded(21)).unwrap();
+        let ladder = Ladder::geometric(0.4, 3.0, 5).unwrap();
+        let mut pt = ParallelTempering::new(&model, ladder.clone(), 8).sweeps_per_round(2);
+        pt.run(200, |_| {}).unwrap();
+        let mut histograms: Vec<StateHistogram> =
+            (0..ladder.len()).map(|_| StateHistogram::new(8, model.domain()).unwrap()).collect();
+        let rounds = 40_000;
+        pt.run(rounds, |replicas| {
+            for (h, r) in histograms.iter_mut().zip(replicas) {
+                h.add(r.state());
+            }
+        })
+        .unwrap();
+        for (k, (h, &t)) in histograms.iter().zip(ladder.temperatures()).enumerate() {
+            let p = exact::probabilities(&model, t).unwrap();
+            let tv = h.total_variation(&p).unwrap();
+            // Allow an integrated autocorrelation time of up to 9 rounds.
+            let bound = 3.0 * expected_total_variation(&p, rounds as f64);
+            assert!(tv < bound, "rung {k} (T = {t}): TV {tv} ≥ {bound}");
+        }
+        assert!(pt.swap_stats().iter().all(|s| s.rate() > 0.05 && s.attempted > 0), "{:?}", pt.swap_stats());
+    }
+
+    #[test]
+    fn results_depend_on_the_seed_not_the_thread_count() {
+        let model = SpinGlass::new(40).sample(&mut seeded(2)).unwrap();
+        let run = |threads: usize, seed: u64| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut pt = ParallelTempering::new(&model, Ladder::geometric(0.5, 4.0, 6).unwrap(), seed);
+                pt.run(50, |_| {}).unwrap();
+                let states: Vec<Vec<i8>> = (0..6).map(|k| pt.replica(k).state().to_vec()).collect();
+                (states, pt.swap_stats().to_vec())
+            })
+        };
+        assert_eq!(run(1, 3), run(2, 3));
+        assert_eq!(run(1, 3), run(4, 3));
+        assert_ne!(run(1, 3).0, run(1, 4).0);
+    }
+
+    #[test]
+    fn ladders_are_validated() {
+        assert!(Ladder::new(vec![1.0]).is_err());
+        assert!(Ladder::new(vec![1.0, 1.0]).is_err());
+        assert!(Ladder::new(vec![2.0, 1.0]).is_err());
+        assert!(Ladder::new(vec![0.0, 1.0]).is_err());
+        assert!(Ladder::geometric(1.0, f64::INFINITY, 3).is_err());
+        let l = Ladder::geometric(0.5, 8.0, 5).unwrap();
+        assert!((l.temperatures()[4] - 8.0).abs() < 1e-12 && (l.temperatures()[1] - 1.0).abs() < 1e-12);
+    }
+}
