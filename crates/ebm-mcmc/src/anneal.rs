@@ -211,8 +211,8 @@ pub fn quench<M: PairwiseEnergy>(chain: &mut PairwiseChain<'_, M>) -> usize {
 mod tests {
     use super::*;
     use crate::rng::{seeded, stream};
-    use ebm_core::{DiscreteEnergy, exact};
     use ebm_core::spin_glass::SpinGlass;
+    use ebm_core::{DiscreteEnergy, exact};
 
     #[test]
     fn schedules_cool_as_described() {

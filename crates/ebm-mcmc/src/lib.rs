@@ -7,6 +7,8 @@
 //!   date, so a unit update costs O(degree);
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
+//! - [`block`]: block Gibbs over two conditionally independent blocks
+//!   ([`block::BipartiteConditionals`]), a batch of chains at once;
 //! - [`anneal`]: simulated annealing with geometric, linear, logarithmic or
 //!   custom schedules;
 //! - [`tempering`]: parallel tempering on a temperature ladder, deterministic
@@ -22,6 +24,7 @@
 //! - [`cluster`]: Wolff and Swendsen–Wang cluster updates for ferromagnets.
 
 pub mod anneal;
+pub mod block;
 mod chain;
 pub mod histogram;
 mod single_site;
