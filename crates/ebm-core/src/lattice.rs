@@ -63,7 +63,9 @@ impl SquareLattice {
     }
 
     /// Builds the model; both dimensions must be at least 2 and J, h finite.
-    pub fn build(&self) -> Result<SparsePairwise> {
+    /// Checks the parameters — both dimensions at least 2, J and h finite,
+    /// at most 2³² sites — and returns the number of sites.
+    pub fn validate(&self) -> Result<usize> {
         if self.rows < 2 || self.cols < 2 {
             return Err(Error::invalid(
                 "lattice size",
@@ -74,14 +76,16 @@ impl SquareLattice {
             ));
         }
         check_finite("lattice coupling J and field h", &[self.coupling, self.field])?;
-        let units =
-            self.rows.checked_mul(self.cols).filter(|&n| n <= u32::MAX as usize).ok_or_else(|| {
-                Error::TooLarge {
-                    what: "lattice".into(),
-                    limit: u64::from(u32::MAX),
-                    found: (self.rows as u64).saturating_mul(self.cols as u64),
-                }
-            })?;
+        self.rows.checked_mul(self.cols).filter(|&n| n <= u32::MAX as usize).ok_or_else(|| Error::TooLarge {
+            what: "lattice".into(),
+            limit: u64::from(u32::MAX),
+            found: (self.rows as u64).saturating_mul(self.cols as u64),
+        })
+    }
+
+    /// Builds the model, after [`SquareLattice::validate`].
+    pub fn build(&self) -> Result<SparsePairwise> {
+        let units = self.validate()?;
         let mut bonds: BTreeMap<(usize, usize), f32> = BTreeMap::new();
         for r in 0..self.rows {
             for c in 0..self.cols {

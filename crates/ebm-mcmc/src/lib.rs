@@ -7,6 +7,8 @@
 //!   date, so a unit update costs O(degree);
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
+//! - [`lattice`]: a tabulated single-site sampler for the periodic Ising
+//!   lattice, the fast path of the same chain;
 //! - [`block`]: block Gibbs over two conditionally independent blocks
 //!   ([`block::BipartiteConditionals`]), a batch of chains at once;
 //! - [`anneal`]: simulated annealing with geometric, linear, logarithmic or
@@ -27,6 +29,7 @@ pub mod anneal;
 pub mod block;
 mod chain;
 pub mod histogram;
+pub mod lattice;
 mod single_site;
 pub mod tempering;
 
