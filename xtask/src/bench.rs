@@ -31,6 +31,15 @@ struct BenchmarkId {
     group_id: String,
     function_id: Option<String>,
     value_str: Option<String>,
+    throughput: Option<Throughput>,
+}
+
+/// Criterion's record of work per iteration, when the benchmark declared it.
+#[derive(Deserialize)]
+enum Throughput {
+    Elements(u64),
+    Bytes(u64),
+    BytesDecimal(u64),
 }
 
 /// The part of criterion's `estimates.json` this report reads.
@@ -67,8 +76,16 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One measurement of this run: group, parameter, function, mean nanoseconds.
-type Measured = (String, String, String, f64);
+/// One measurement of this run.
+struct Measured {
+    group: String,
+    parameter: String,
+    function: String,
+    /// Mean time per iteration in nanoseconds.
+    mean_ns: f64,
+    /// Elements processed per iteration, if declared.
+    elements: Option<u64>,
+}
 
 /// Finds every `new/benchmark.json` under `dir` written after `since`.
 fn collect(dir: &Path, since: SystemTime, out: &mut Vec<Measured>) -> Result<(), String> {
@@ -99,25 +116,38 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
 fn read_measurement(benchmark_json: &Path) -> Result<Measured, String> {
     let id: BenchmarkId = read_json(benchmark_json)?;
     let estimates: Estimates = read_json(&benchmark_json.with_file_name("estimates.json"))?;
-    Ok((
-        id.group_id,
-        id.value_str.unwrap_or_default(),
-        id.function_id.unwrap_or_default(),
-        estimates.mean.point_estimate,
-    ))
+    let elements = match id.throughput {
+        Some(Throughput::Elements(n)) => Some(n),
+        _ => None,
+    };
+    Ok(Measured {
+        group: id.group_id,
+        parameter: id.value_str.unwrap_or_default(),
+        function: id.function_id.unwrap_or_default(),
+        mean_ns: estimates.mean.point_estimate,
+        elements,
+    })
 }
 
 fn print_table(results: &[Measured]) {
-    let mut groups: BTreeMap<(&str, &str), Vec<(&str, f64)>> = BTreeMap::new();
-    for (group, parameter, function, mean) in results {
-        groups.entry((group.as_str(), parameter.as_str())).or_default().push((function.as_str(), *mean));
+    let mut groups: BTreeMap<(&str, &str), Vec<&Measured>> = BTreeMap::new();
+    for m in results {
+        groups.entry((m.group.as_str(), m.parameter.as_str())).or_default().push(m);
     }
-    println!("{:<36} {:>10} {:<14} {:>14} {:>10}", "group", "parameter", "function", "mean", "speed-up");
+    println!(
+        "{:<28} {:>9} {:<16} {:>12} {:>16} {:>9}",
+        "group", "parameter", "function", "mean", "elements/ns", "speed-up"
+    );
     for ((group, parameter), functions) in &groups {
-        let baseline = functions.iter().find(|(f, _)| *f == "baseline").map(|&(_, t)| t);
-        for (function, mean) in functions {
-            let ratio = baseline.map_or("—".to_string(), |b| format!("{:.2}×", b / mean));
-            println!("{group:<36} {parameter:>10} {function:<14} {:>14} {ratio:>10}", format_ns(*mean));
+        let baseline = functions.iter().find(|m| m.function == "baseline").map(|m| m.mean_ns);
+        for m in functions {
+            let ratio = baseline.map_or("—".to_string(), |b| format!("{:.2}×", b / m.mean_ns));
+            let rate = m.elements.map_or("—".to_string(), |n| format!("{:.4}", n as f64 / m.mean_ns));
+            println!(
+                "{group:<28} {parameter:>9} {:<16} {:>12} {rate:>16} {ratio:>9}",
+                m.function,
+                format_ns(m.mean_ns)
+            );
         }
     }
     println!("speed-up = mean time of `baseline` / mean time, both from this run");

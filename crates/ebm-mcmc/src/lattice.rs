@@ -6,20 +6,22 @@
 //! h = J m + h_ext with m = Σ_neighbours s_j ∈ {−4, −2, 0, 2, 4}, so every
 //! acceptance probability — min(1, e^{−2 s h/T}) for Metropolis,
 //! σ(2h/T) for the heat bath — is tabulated once per temperature as a
-//! 64-bit threshold, and an update costs one random integer, one comparison
-//! and four neighbour reads computed from the row and column.
+//! threshold t = ⌊p·2⁶³⌋, and an update costs one 63-bit random integer r,
+//! the branch-free comparison r < t (exact for p = 0 and p = 1) and four
+//! neighbour reads.
 
 use crate::single_site::Rule;
 use ebm_core::math::sigmoid;
 use ebm_core::{Error, Result, SquareLattice};
 use rand::Rng;
 
-/// A threshold meaning "always": the move is made without drawing.
-const ALWAYS: u64 = u64::MAX;
+/// 2⁶³: the number of values of a 63-bit random integer.
+const SCALE: f64 = 9_223_372_036_854_775_808.0;
 
-/// The probability p as a threshold t with P(u < t) = p for uniform u64 u.
+/// The probability p as a threshold t = ⌊p·2⁶³⌋, so that P(r < t) = p up to
+/// 2⁻⁶³ for a uniform 63-bit r; p = 1 gives 2⁶³, which every r is below.
 fn threshold(p: f64) -> u64 {
-    if p >= 1.0 { ALWAYS } else { (p * 18_446_744_073_709_551_616.0) as u64 }
+    if p >= 1.0 { 1 << 63 } else { (p.max(0.0) * SCALE) as u64 }
 }
 
 /// Sweeps of a periodic `rows × cols` Ising lattice in typewriter order.
@@ -95,34 +97,46 @@ impl LatticeSweeper {
                 reason: format!("site {i} holds {}", spins[i]),
             });
         }
+        let flips = match self.rule {
+            Rule::Metropolis => self.sweep_rows(spins, rng, |site, k, r| {
+                let flip = r < self.table[usize::from(site > 0)][k];
+                if flip { -site } else { site }
+            }),
+            Rule::Gibbs => self.sweep_rows(spins, rng, |_, k, r| if r < self.table[0][k] { 1 } else { -1 }),
+        };
+        Ok(flips)
+    }
+
+    /// Visits the sites in typewriter order, replacing each spin by
+    /// `update(spin, k, r)` with k = (neighbour sum + 4)/2 and r a 63-bit random
+    /// integer drawn for every site; returns the number of changed spins.
+    #[inline(always)]
+    fn sweep_rows<R: Rng + ?Sized>(
+        &self,
+        spins: &mut [i8],
+        rng: &mut R,
+        update: impl Fn(i8, usize, u64) -> i8,
+    ) -> usize {
+        let (rows, cols) = (self.rows, self.cols);
         let mut flips = 0;
+        let mut visit = |spins: &mut [i8], i: usize, up: usize, down: usize, left: usize, right: usize| {
+            let m = spins[up] + spins[down] + spins[left] + spins[right];
+            let site = spins[i];
+            let new = update(site, ((m + 4) >> 1) as usize, rng.next_u64() >> 1);
+            flips += usize::from(new != site);
+            spins[i] = new;
+        };
         for r in 0..rows {
             let up = if r == 0 { rows - 1 } else { r - 1 } * cols;
             let down = if r + 1 == rows { 0 } else { r + 1 } * cols;
             let row = r * cols;
-            for c in 0..cols {
-                let left = if c == 0 { cols - 1 } else { c - 1 };
-                let right = if c + 1 == cols { 0 } else { c + 1 };
-                let m = spins[up + c] + spins[down + c] + spins[row + left] + spins[row + right];
-                let k = ((m + 4) / 2) as usize;
-                let site = &mut spins[row + c];
-                match self.rule {
-                    Rule::Metropolis => {
-                        let t = self.table[usize::from(*site > 0)][k];
-                        if t == ALWAYS || rng.next_u64() < t {
-                            *site = -*site;
-                            flips += 1;
-                        }
-                    }
-                    Rule::Gibbs => {
-                        let new = if rng.next_u64() < self.table[0][k] { 1 } else { -1 };
-                        flips += usize::from(new != *site);
-                        *site = new;
-                    }
-                }
+            visit(spins, row, up, down, row + cols - 1, row + 1);
+            for c in 1..cols - 1 {
+                visit(spins, row + c, up + c, down + c, row + c - 1, row + c + 1);
             }
+            visit(spins, row + cols - 1, up + cols - 1, down + cols - 1, row + cols - 2, row);
         }
-        Ok(flips)
+        flips
     }
 }
 

@@ -103,7 +103,10 @@ impl SingleSite {
             }
             Rule::Metropolis => {
                 let delta = chain.flip_energy(i);
-                let accept = delta <= 0.0 || rng.random::<f64>() < (-delta * beta).exp();
+                // One draw per proposal, accepted or not, so the random stream advances
+                // identically whatever the energies (the lattice sweeper relies on it).
+                let u = rng.random::<f64>();
+                let accept = delta <= 0.0 || u < (-delta * beta).exp();
                 if accept {
                     chain.flip(i);
                 }
