@@ -31,15 +31,8 @@ struct BenchmarkId {
     group_id: String,
     function_id: Option<String>,
     value_str: Option<String>,
-    throughput: Option<Throughput>,
-}
-
-/// Criterion's record of work per iteration, when the benchmark declared it.
-#[derive(Deserialize)]
-enum Throughput {
-    Elements(u64),
-    Bytes(u64),
-    BytesDecimal(u64),
+    /// Work per iteration when declared, e.g. `{"Elements": 65536}`.
+    throughput: Option<serde_json::Value>,
 }
 
 /// The part of criterion's `estimates.json` this report reads.
@@ -116,10 +109,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
 fn read_measurement(benchmark_json: &Path) -> Result<Measured, String> {
     let id: BenchmarkId = read_json(benchmark_json)?;
     let estimates: Estimates = read_json(&benchmark_json.with_file_name("estimates.json"))?;
-    let elements = match id.throughput {
-        Some(Throughput::Elements(n)) => Some(n),
-        _ => None,
-    };
+    let elements = id.throughput.as_ref().and_then(|t| t.get("Elements")).and_then(serde_json::Value::as_u64);
     Ok(Measured {
         group: id.group_id,
         parameter: id.value_str.unwrap_or_default(),
