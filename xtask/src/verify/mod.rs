@@ -8,6 +8,7 @@
 
 mod check;
 mod core;
+mod mcmc;
 
 pub use check::{Bound, Check, Context, Measurement};
 
@@ -38,7 +39,7 @@ pub struct VerifyArgs {
 
 /// Every check, in the order they run: one list per layer.
 fn registry() -> Vec<Check> {
-    core::checks()
+    core::checks().into_iter().chain(mcmc::checks()).collect()
 }
 
 /// The JSON form of one check's outcome.

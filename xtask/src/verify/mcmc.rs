@@ -1,0 +1,172 @@
+//! Checks of `ebm-mcmc`: samplers against exact enumeration and Kaufman's
+//! formula, annealing against exact ground states, determinism of parallel
+//! tempering.
+
+use super::{Check, Context, Measurement};
+use ebm_core::spin_glass::SpinGlass;
+use ebm_core::{DensePairwise, DiscreteEnergy, SquareLattice, exact, kaufman};
+use ebm_mcmc::anneal::{Annealer, Schedule};
+use ebm_mcmc::histogram::{StateHistogram, expected_total_variation};
+use ebm_mcmc::lattice::LatticeSweeper;
+use ebm_mcmc::rng::{seeded, stream};
+use ebm_mcmc::tempering::{Ladder, ParallelTempering};
+use ebm_mcmc::{PairwiseChain, Rule, Scan, SingleSite};
+use rand::RngExt;
+
+/// The checks of this layer.
+pub fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            name: "mcmc.single-site.exact",
+            claim: "Gibbs and Metropolis, both scans, reach the exact Boltzmann distribution",
+            run: single_site_exact,
+        },
+        Check {
+            name: "mcmc.tempering.rungs",
+            claim: "parallel tempering samples the exact distribution at every rung",
+            run: tempering_rungs,
+        },
+        Check {
+            name: "mcmc.tempering.threads",
+            claim: "parallel tempering gives the same replicas on 1 and 2 threads",
+            run: tempering_threads,
+        },
+        Check {
+            name: "mcmc.anneal.ground-state",
+            claim: "annealing finds the exact ground state of random 16-unit models",
+            run: anneal_ground_states,
+        },
+        Check {
+            name: "mcmc.lattice.kaufman",
+            claim: "the lattice sweeper's mean energy equals T² ∂log Z/∂T from Kaufman's formula",
+            run: lattice_mean_energy,
+        },
+    ]
+}
+
+fn fail(error: ebm_core::Error) -> String {
+    error.to_string()
+}
+
+fn spin_glass(ctx: &Context, units: usize, coupling: f64) -> Result<DensePairwise, String> {
+    SpinGlass::new(units).coupling_std(coupling).field_std(0.4).sample(&mut ctx.rng()).map_err(fail)
+}
+
+/// Sweeps from a uniform start before a chain's state counts as an exact draw.
+const SWEEPS: usize = 100;
+
+fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
+    let (model, t) = (spin_glass(ctx, 8, 0.7)?, 1.0);
+    let exact = exact::probabilities(&model, t).map_err(fail)?;
+    let chains = ctx.size(4_000, 40_000);
+    let mut worst = 0f64;
+    for rule in [Rule::Gibbs, Rule::Metropolis] {
+        for scan in [Scan::Sequential, Scan::Random] {
+            let sampler = SingleSite::new(rule).scan(scan);
+            let mut histogram = StateHistogram::new(8, model.domain()).map_err(fail)?;
+            for c in 0..chains as u64 {
+                let mut rng = stream(ctx.rng().random(), c);
+                let mut chain = PairwiseChain::random(&model, &mut rng);
+                sampler.run(&mut chain, t, SWEEPS, &mut rng).map_err(fail)?;
+                histogram.add(chain.state());
+            }
+            let tv = histogram.total_variation(&exact).map_err(fail)?;
+            worst = worst.max(tv / expected_total_variation(&exact, chains as f64));
+        }
+    }
+    Ok(Measurement::at_most(
+        format!("max TV / TV of {chains} exact draws, 4 samplers, N = 8, {SWEEPS} sweeps"),
+        worst,
+        2.0,
+    ))
+}
+
+fn tempering_rungs(ctx: &Context) -> Result<Measurement, String> {
+    let model = spin_glass(ctx, 8, 1.5)?;
+    let ladder = Ladder::geometric(0.4, 3.0, 5).map_err(fail)?;
+    let mut pt = ParallelTempering::new(&model, ladder.clone(), ctx.rng().random()).sweeps_per_round(5);
+    pt.run(200, |_| {}).map_err(fail)?;
+    let rounds = ctx.size(20_000, 200_000);
+    let mut histograms = (0..ladder.len())
+        .map(|_| StateHistogram::new(8, model.domain()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    pt.run(rounds, |replicas| histograms.iter_mut().zip(replicas).for_each(|(h, r)| h.add(r.state())))
+        .map_err(fail)?;
+    let mut worst = 0f64;
+    for (h, &t) in histograms.iter().zip(ladder.temperatures()) {
+        let p = exact::probabilities(&model, t).map_err(fail)?;
+        worst = worst.max(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64));
+    }
+    Ok(Measurement::at_most(format!("max over 5 rungs of TV / TV of {rounds} exact draws"), worst, 3.0))
+}
+
+fn tempering_threads(ctx: &Context) -> Result<Measurement, String> {
+    let model = spin_glass(ctx, 64, 1.0)?;
+    let seed = ctx.rng().random();
+    let run = |threads: usize| -> Result<Vec<Vec<i8>>, String> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+        pool.install(|| {
+            let mut pt = ParallelTempering::new(&model, Ladder::geometric(0.5, 4.0, 8).map_err(fail)?, seed);
+            pt.run(ctx.size(100, 1000), |_| {}).map_err(fail)?;
+            Ok((0..8).map(|k| pt.replica(k).state().to_vec()).collect())
+        })
+    };
+    let (one, two) = (run(1)?, run(2)?);
+    let differing = one.iter().zip(&two).filter(|(a, b)| a != b).count();
+    Ok(Measurement::at_most("replicas differing between 1 and 2 threads, 8 rungs", differing as f64, 0.0))
+}
+
+fn anneal_ground_states(ctx: &Context) -> Result<Measurement, String> {
+    let instances = ctx.size(40, 200);
+    let annealer =
+        Annealer::new(Schedule::Geometric { start: 3.0, factor: 0.98, end: 0.05 }).sweeps_per_temperature(20);
+    let mut rng = ctx.rng();
+    let mut found = 0;
+    for k in 0..instances as u64 {
+        let model = SpinGlass::new(16).field_std(0.3).sample(&mut rng).map_err(fail)?;
+        let (ground, _) = exact::ground_states(&model, 1).map_err(fail)?;
+        let mut chain_rng = stream(rng.random(), k);
+        let mut chain = PairwiseChain::random(&model, &mut chain_rng);
+        let outcome = annealer.run(&mut chain, &mut chain_rng).map_err(fail)?;
+        found += usize::from(outcome.best_energy - ground < 1e-9 * ground.abs().max(1.0));
+    }
+    Ok(Measurement::at_least(
+        format!("fraction of {instances} SK models (N = 16) solved exactly"),
+        found as f64 / instances as f64,
+        0.95,
+    ))
+}
+
+fn lattice_mean_energy(ctx: &Context) -> Result<Measurement, String> {
+    let (side, t) = (16, 3.0);
+    let log_z = |t: f64| kaufman::ising_log_partition(side, side, 1.0, t);
+    let delta = 1e-4;
+    let exact_mean =
+        t * t * (log_z(t + delta).map_err(fail)? - log_z(t - delta).map_err(fail)?) / (2.0 * delta);
+    let model = SquareLattice::square(side).build().map_err(fail)?;
+    let sweeper = LatticeSweeper::new(side, side, 1.0, 0.0, Rule::Metropolis, t).map_err(fail)?;
+    let mut rng = seeded(ctx.rng().random());
+    let mut spins = vec![1i8; side * side];
+    for _ in 0..500 {
+        sweeper.sweep(&mut spins, &mut rng).map_err(fail)?;
+    }
+    let (batches, per_batch) = (40, ctx.size(250, 2500));
+    let mut means = Vec::with_capacity(batches);
+    for _ in 0..batches {
+        let mut sum = 0.0;
+        for _ in 0..per_batch {
+            sweeper.sweep(&mut spins, &mut rng).map_err(fail)?;
+            sum += model.energy(&spins);
+        }
+        means.push(sum / per_batch as f64);
+    }
+    let mean = means.iter().sum::<f64>() / batches as f64;
+    let variance = means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (batches - 1) as f64;
+    let z = (mean - exact_mean).abs() / (variance / batches as f64).sqrt();
+    Ok(Measurement::at_most(
+        format!("|⟨E⟩ − exact| in batch-mean standard errors, 16² at T = 3, {} sweeps", batches * per_batch),
+        z,
+        5.0,
+    ))
+}
