@@ -53,12 +53,12 @@ fn has_magic(path: &Path) -> Result<bool, String> {
 pub fn load(path: &Path) -> Result<Pairwise, String> {
     if has_magic(path)? {
         let header = file::peek_header(path).map_err(|e| e.to_string())?;
-        return match header.kind.as_str() {
+        let loaded = match header.kind.as_str() {
             "pairwise-dense" => file::load(path).map(Pairwise::Dense),
             "pairwise-sparse" => file::load(path).map(Pairwise::Sparse),
             other => return Err(format!("{}: a {other:?} model is not a pairwise model", path.display())),
-        }
-        .map_err(|e| e.to_string());
+        };
+        return loaded.map_err(|e| e.to_string());
     }
     let value: serde_json::Value = file::import_json(path).map_err(|e| e.to_string())?;
     let in_file = |e: serde_json::Error| format!("{}: invalid pairwise model: {e}", path.display());
