@@ -7,7 +7,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DensePairwise, PairwiseEnergy, SquareLattice};
-use ebm_mcmc::lattice::LatticeSweeper;
+use ebm_mcmc::lattice::{LatticeSweeper, Order};
 use ebm_mcmc::rng::seeded;
 use ebm_mcmc::tempering::{Ladder, ParallelTempering};
 use ebm_mcmc::{PairwiseChain, Rule, SingleSite};
@@ -30,10 +30,15 @@ fn lattice_sweeps(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("baseline", side), |b| {
         b.iter(|| SingleSite::metropolis().sweep(black_box(&mut chain), t, &mut rng).expect("valid"))
     });
-    for rule in [Rule::Metropolis, Rule::Gibbs] {
-        let sweeper = LatticeSweeper::new(side, side, 1.0, 0.0, rule, t).expect("valid");
+    for (rule, order) in [
+        (Rule::Metropolis, Order::Typewriter),
+        (Rule::Gibbs, Order::Typewriter),
+        (Rule::Metropolis, Order::Checkerboard),
+        (Rule::Gibbs, Order::Checkerboard),
+    ] {
+        let sweeper = LatticeSweeper::new(side, side, 1.0, 0.0, rule, t).expect("valid").order(order);
         let mut spins: Vec<i8> = (0..side * side).map(|_| if rng.random() { 1 } else { -1 }).collect();
-        let name = format!("ebm-{rule:?}").to_lowercase();
+        let name = format!("{rule:?}-{order:?}").to_lowercase();
         group.bench_function(BenchmarkId::new(name, side), |b| {
             b.iter(|| sweeper.sweep(black_box(&mut spins), &mut rng).expect("valid"))
         });
