@@ -17,6 +17,8 @@
 //!   for a seed whatever the thread count;
 //! - [`histogram`]: empirical distributions of small chains against exact
 //!   enumeration;
+//! - [`runner`]: burn-in, thinning, recorded observables and progress
+//!   observers for any sampler;
 //! - [`rng`]: reproducible per-item random streams, the basis of
 //!   thread-count-independent results;
 //! - [`continuous`]: random-walk Metropolis, Langevin (ULA and MALA) and
@@ -40,3 +42,4 @@ pub mod cluster;
 pub mod continuous;
 pub mod diagnostics;
 pub mod rng;
+pub mod runner;
