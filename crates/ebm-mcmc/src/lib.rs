@@ -7,6 +7,7 @@
 //!   date, so a unit update costs O(degree);
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
+//! - [`flip`]: single-flip Metropolis for any discrete energy, pairwise or not;
 //! - [`lattice`]: a tabulated single-site sampler for the periodic Ising
 //!   lattice, the fast path of the same chain;
 //! - [`block`]: block Gibbs over two conditionally independent blocks
@@ -30,6 +31,7 @@
 pub mod anneal;
 pub mod block;
 mod chain;
+pub mod flip;
 pub mod histogram;
 pub mod lattice;
 mod single_site;
