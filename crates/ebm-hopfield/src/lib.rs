@@ -1,7 +1,12 @@
 //! `ebm-hopfield`: Hopfield networks and associative memories.
 //!
-//! This layer will hold the classical network on ±1 units (asynchronous,
-//! random-order and synchronous updates over the `ebm-core` pairwise energy
-//! E(s) = −½ sᵀWs − bᵀs), recall and its analysis, dense associative memory
-//! and the continuous modern Hopfield network. The crate is empty until the
-//! Hopfield issue fills it.
+//! - [`network`]: the classical network on ±1 units over any `ebm-core`
+//!   pairwise model — sequential, random-order and synchronous updates with
+//!   incrementally kept local fields, recall to a fixed point or two-cycle;
+//! - [`batch`]: parallel recall of many probes, and synchronous recall of a
+//!   batch as one matrix product per step.
+
+pub mod batch;
+pub mod network;
+
+pub use network::{Hopfield, Outcome, Recall, RecallOptions, Update};
