@@ -4,9 +4,13 @@
 //!   pairwise model — sequential, random-order and synchronous updates with
 //!   incrementally kept local fields, recall to a fixed point or two-cycle;
 //! - [`batch`]: parallel recall of many probes, and synchronous recall of a
-//!   batch as one matrix product per step.
+//!   batch as one matrix product per step;
+//! - [`stochastic`]: Glauber dynamics at temperature T and annealed recall;
+//! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves.
 
+pub mod analysis;
 pub mod batch;
 pub mod network;
+pub mod stochastic;
 
 pub use network::{Hopfield, Outcome, Recall, RecallOptions, Update};
