@@ -6,10 +6,13 @@
 //! - [`batch`]: parallel recall of many probes, and synchronous recall of a
 //!   batch as one matrix product per step;
 //! - [`stochastic`]: Glauber dynamics at temperature T and annealed recall;
+//! - [`dense`]: dense associative memory, E = −Σ_μ F(ξ^μ·σ) with polynomial or
+//!   exponential F, and its update rule;
 //! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves.
 
 pub mod analysis;
 pub mod batch;
+pub mod dense;
 pub mod network;
 pub mod stochastic;
 
