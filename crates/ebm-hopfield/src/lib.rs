@@ -8,11 +8,14 @@
 //! - [`stochastic`]: Glauber dynamics at temperature T and annealed recall;
 //! - [`dense`]: dense associative memory, E = −Σ_μ F(ξ^μ·σ) with polynomial or
 //!   exponential F, and its update rule;
+//! - [`modern`]: the continuous modern Hopfield network ξ ← X softmax(β Xᵀξ),
+//!   its energy and gradient, retrieval and metastable averages;
 //! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves.
 
 pub mod analysis;
 pub mod batch;
 pub mod dense;
+pub mod modern;
 pub mod network;
 pub mod stochastic;
 
