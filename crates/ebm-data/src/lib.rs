@@ -8,7 +8,9 @@
 //!   corruption by flipping a fraction of units;
 //! - [`idx`]: the IDX (MNIST) format, plain or gzip, validated;
 //! - [`binarize`]: threshold and stochastic binarisation;
-//! - [`batches`]: seeded, shuffled minibatches.
+//! - [`batches`]: seeded, shuffled minibatches;
+//! - [`glyphs`]: built-in letter bitmaps, the stock memories of Hopfield demos;
+//! - [`png_io`]: grey-level PNG reading and atomic writing.
 //!
 //! Every generator takes the caller's random generator, so the same seed
 //! gives the same data.
@@ -32,8 +34,10 @@ pub mod bars_stripes;
 pub mod batches;
 pub mod binarize;
 mod dataset;
+pub mod glyphs;
 pub mod idx;
 pub mod patterns;
+pub mod png_io;
 
 pub use dataset::Dataset;
 
