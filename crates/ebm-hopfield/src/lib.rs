@@ -10,10 +10,12 @@
 //!   exponential F, and its update rule;
 //! - [`modern`]: the continuous modern Hopfield network ξ ← X softmax(β Xᵀξ),
 //!   its energy and gradient, retrieval and metastable averages;
-//! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves.
+//! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves;
+//! - [`capacity`]: retrieval against load for any storage rule, and the critical load.
 
 pub mod analysis;
 pub mod batch;
+pub mod capacity;
 pub mod dense;
 pub mod modern;
 pub mod network;
