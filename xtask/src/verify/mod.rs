@@ -8,6 +8,7 @@
 
 mod check;
 mod core;
+mod hopfield;
 mod mcmc;
 
 pub use check::{Bound, Check, Context, Measurement};
@@ -39,7 +40,7 @@ pub struct VerifyArgs {
 
 /// Every check, in the order they run: one list per layer.
 fn registry() -> Vec<Check> {
-    core::checks().into_iter().chain(mcmc::checks()).collect()
+    [core::checks(), mcmc::checks(), hopfield::checks()].into_iter().flatten().collect()
 }
 
 /// The JSON form of one check's outcome.

@@ -1,0 +1,94 @@
+//! Checks of `ebm-hopfield`: monotone energy under asynchronous dynamics,
+//! the synchronous two-cycle the note overlooks, and dense-memory capacity.
+
+use super::{Check, Context, Measurement};
+use ebm_core::spin_glass::SpinGlass;
+use ebm_core::{DenseCouplings, DensePairwise, Domain, Spins};
+use ebm_hopfield::capacity::{Experiment, Memory};
+use ebm_hopfield::dense::{DenseMemory, Interaction};
+use ebm_hopfield::{Hopfield, Outcome, RecallOptions, Update};
+use ebm_mcmc::rng::stream;
+use nalgebra::DMatrix;
+use rand::RngExt;
+
+/// The checks of this layer.
+pub fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            name: "hopfield.energy.monotone",
+            claim: "asynchronous updates never raise the energy and end in a fixed point",
+            run: energy_monotone,
+        },
+        Check {
+            name: "hopfield.synchronous.two-cycle",
+            claim: "synchronous updates can cycle: w₁₂ = −1 from (+1, +1) alternates with period 2",
+            run: two_cycle,
+        },
+        Check {
+            name: "hopfield.dense.capacity",
+            claim: "a cubic dense associative memory retrieves 0.5 N patterns, far above 0.14 N",
+            run: dense_capacity,
+        },
+    ]
+}
+
+fn fail(error: ebm_core::Error) -> String {
+    error.to_string()
+}
+
+fn energy_monotone(ctx: &Context) -> Result<Measurement, String> {
+    let networks = ctx.size(200, 2000);
+    let mut rng = ctx.rng();
+    let (mut worst_rise, mut not_fixed) = (0f64, 0usize);
+    for k in 0..networks as u64 {
+        let units = rng.random_range(2..80);
+        let model =
+            SpinGlass::new(units).field_std(rng.random_range(0.0..1.0)).sample(&mut rng).map_err(fail)?;
+        let net = Hopfield::new(model).map_err(fail)?;
+        let mut probe_rng = stream(rng.random(), k);
+        let probe = Spins::random(units, &mut probe_rng).into_vec();
+        let update = if k % 2 == 0 { Update::Sequential } else { Update::RandomOrder };
+        let options = RecallOptions { update, max_sweeps: 100_000, trace_energy: true };
+        let recall = net.recall(&probe, &options, &mut probe_rng).map_err(fail)?;
+        let trace = recall.energy_trace.unwrap_or_default();
+        let rise = trace.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+        worst_rise = worst_rise.max(rise);
+        not_fixed += usize::from(
+            recall.outcome != Outcome::FixedPoint || !net.is_fixed_point(&recall.state).map_err(fail)?,
+        );
+    }
+    Ok(Measurement::at_most(
+        format!("largest energy rise in a sweep + runs not ending at a fixed point, {networks} networks"),
+        worst_rise + not_fixed as f64,
+        1e-9,
+    ))
+}
+
+fn two_cycle(_ctx: &Context) -> Result<Measurement, String> {
+    let w = DMatrix::from_row_slice(2, 2, &[0.0, -1.0, -1.0, 0.0]);
+    let model = DensePairwise::new(Domain::Spin, DenseCouplings::new(w).map_err(fail)?, vec![0.0; 2])
+        .map_err(fail)?;
+    let net = Hopfield::new(model).map_err(fail)?;
+    let recall =
+        net.recall(&[1, 1], &RecallOptions::with(Update::Synchronous), &mut stream(0, 0)).map_err(fail)?;
+    let cycled = recall.outcome == Outcome::TwoCycle && recall.state == [1, 1] && recall.sweeps == 2;
+    Ok(Measurement::at_least(
+        "1 if synchronous recall returns to (+1, +1) after 2 steps",
+        f64::from(u8::from(cycled)),
+        1.0,
+    ))
+}
+
+fn dense_capacity(ctx: &Context) -> Result<Measurement, String> {
+    let experiment =
+        Experiment { units: 100, trials: ctx.size(2, 10), noise: 0.05, seed: ctx.rng().random() };
+    let rule = |p: &[Vec<i8>]| -> ebm_core::Result<Box<dyn Memory>> {
+        Ok(Box::new(DenseMemory::new(p, Interaction::Polynomial(3))?))
+    };
+    let point = experiment.point(50, &rule).map_err(fail)?;
+    Ok(Measurement::at_least(
+        format!("exact-retrieval rate at K = 0.5 N, N = 100, 5% noise, {} trials", experiment.trials),
+        point.retrieval_rate,
+        0.99,
+    ))
+}
