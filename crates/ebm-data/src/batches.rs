@@ -2,6 +2,7 @@
 
 use crate::dataset::Dataset;
 use ebm_core::{Error, Result};
+use nalgebra::DMatrix;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
@@ -63,7 +64,9 @@ impl Iterator for Minibatches {
 
 impl Dataset {
     /// One shuffled epoch of this data set in minibatches of `batch_size`
-    /// examples (the last one possibly shorter), each a [`Dataset`].
+    /// examples (the last one possibly shorter), each a [`Dataset`]. To drop
+    /// a short last batch, iterate [`Minibatches`] with
+    /// [`Minibatches::drop_last`] and [`Dataset::select`] each batch.
     pub fn minibatches<'a>(
         &'a self,
         batch_size: usize,
@@ -72,6 +75,32 @@ impl Dataset {
         let batches = Minibatches::new(self.len(), batch_size, rng)?;
         // Indices come from 0..len, so selection cannot fail.
         Ok(batches.filter_map(move |indices| self.select(&indices).ok()))
+    }
+}
+
+impl Dataset {
+    /// One shuffled epoch of this data set as `batch × features` matrices
+    /// (rows = examples), the form RBM training consumes. The last, shorter
+    /// batch is dropped when `drop_last` is set; the same generator state
+    /// gives the same batches.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let data = ebm_data::Dataset::from_rows((0..20).map(|v| v as f32).collect(), 2)?;
+    /// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(3);
+    /// let shapes: Vec<_> = data.minibatch_matrices(4, true, &mut rng)?.map(|m| m.shape()).collect();
+    /// assert_eq!(shapes, vec![(4, 2), (4, 2)]);
+    /// # Ok::<(), ebm_core::Error>(())
+    /// ```
+    pub fn minibatch_matrices<'a>(
+        &'a self,
+        batch_size: usize,
+        drop_last: bool,
+        rng: &mut impl Rng,
+    ) -> Result<impl Iterator<Item = DMatrix<f32>> + 'a> {
+        let batches = Minibatches::new(self.len(), batch_size, rng)?.drop_last(drop_last);
+        // Indices come from 0..len, so selection cannot fail.
+        Ok(batches.filter_map(move |indices| self.rows_matrix(&indices).ok()))
     }
 }
 
@@ -110,5 +139,21 @@ mod tests {
         firsts.sort_by(f32::total_cmp);
         assert_eq!(firsts, (0..10).map(|v| (2 * v) as f32).collect::<Vec<_>>());
         assert!(Minibatches::new(5, 0, &mut Pcg64Mcg::seed_from_u64(0)).is_err());
+    }
+
+    #[test]
+    fn matrix_batches_match_index_batches() {
+        let data = Dataset::from_rows((0..30).map(|v| v as f32).collect(), 3).unwrap();
+        for drop in [false, true] {
+            let indices: Vec<Vec<usize>> =
+                Minibatches::new(10, 4, &mut Pcg64Mcg::seed_from_u64(4)).unwrap().drop_last(drop).collect();
+            let matrices: Vec<DMatrix<f32>> =
+                data.minibatch_matrices(4, drop, &mut Pcg64Mcg::seed_from_u64(4)).unwrap().collect();
+            assert_eq!(matrices.len(), if drop { 2 } else { 3 });
+            for (m, idx) in matrices.iter().zip(&indices) {
+                assert_eq!(m, &data.select(idx).unwrap().to_matrix());
+            }
+        }
+        assert!(data.minibatch_matrices(0, false, &mut Pcg64Mcg::seed_from_u64(0)).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! [`Dataset`]: examples as the rows of a dense `f32` table.
 
-use ebm_core::{Domain, Error, Result};
+use ebm_core::{Domain, Error, Result, State, UnitDomain};
 use nalgebra::DMatrix;
 
 /// A set of examples, each a vector of `features` values, stored row-major so
@@ -45,9 +45,26 @@ impl Dataset {
 
     /// The rows of `matrix` as examples.
     pub fn from_matrix(matrix: &DMatrix<f32>) -> Result<Self> {
-        let values =
-            (0..matrix.nrows()).flat_map(|i| matrix.row(i).iter().copied().collect::<Vec<_>>()).collect();
-        Self::from_rows(values, matrix.ncols())
+        // nalgebra stores column-major, so the transpose's storage is the matrix row by row.
+        Self::from_rows(matrix.transpose().as_slice().to_vec(), matrix.ncols())
+    }
+
+    /// Validated states ([`ebm_core::Spins`], [`ebm_core::Bits`]) as examples of
+    /// `features` units each; `features` is given so that an empty slice keeps
+    /// its width.
+    pub fn from_typed_states<D: UnitDomain>(states: &[State<D>], features: usize) -> Result<Self> {
+        let mut values = Vec::with_capacity(states.len().saturating_mul(features));
+        for (i, state) in states.iter().enumerate() {
+            if state.len() != features {
+                return Err(Error::ShapeMismatch {
+                    what: format!("state {i} of the data set"),
+                    expected: features,
+                    found: state.len(),
+                });
+            }
+            values.extend(state.as_slice().iter().map(|&v| f32::from(v)));
+        }
+        Self::from_rows(values, features)
     }
 
     /// Discrete states (each of the same length, values in `domain`) as examples.
@@ -126,6 +143,20 @@ impl Dataset {
         DMatrix::from_row_slice(self.examples, self.features, &self.values)
     }
 
+    /// The examples at `indices`, in that order, as the rows of a
+    /// `indices.len() × features` matrix (a minibatch for matrix code), without
+    /// building an intermediate data set; fails on an index out of range.
+    pub fn rows_matrix(&self, indices: &[usize]) -> Result<DMatrix<f32>> {
+        if let Some(&i) = indices.iter().find(|&&i| i >= self.examples) {
+            return Err(invalid(
+                "example index",
+                format!("{i} is out of range for {} examples", self.examples),
+            ));
+        }
+        let f = self.features;
+        Ok(DMatrix::from_fn(indices.len(), f, |r, c| self.values[indices[r] * f + c]))
+    }
+
     /// The examples as states of `domain`; fails if a value is not one of the
     /// domain's two values.
     pub fn to_states(&self, domain: Domain) -> Result<Vec<Vec<i8>>> {
@@ -144,6 +175,13 @@ impl Dataset {
                     .collect()
             })
             .collect()
+    }
+
+    /// The examples as validated states of the unit domain `D`
+    /// ([`ebm_core::Spins`] or [`ebm_core::Bits`]); fails if a value is not one
+    /// of the domain's two values.
+    pub fn to_typed_states<D: UnitDomain>(&self) -> Result<Vec<State<D>>> {
+        self.to_states(D::DOMAIN)?.into_iter().map(State::new).collect()
     }
 
     /// The same examples with each unit value mapped into `domain`: 0/1 ↔ −1/+1
@@ -198,5 +236,34 @@ mod tests {
         assert_eq!(spins.convert_domain(Domain::Spin, Domain::Bit).unwrap(), bits);
         assert!(Dataset::from_states(&[vec![0, 2]], Domain::Bit).is_err());
         assert!(Dataset::from_states(&[vec![1, 1], vec![1]], Domain::Spin).is_err());
+    }
+
+    #[test]
+    fn typed_states_round_trip() {
+        use ebm_core::{Bits, Spins};
+        let bits = Dataset::from_states(&[vec![0, 1, 1], vec![1, 0, 0]], Domain::Bit).unwrap();
+        let typed: Vec<Bits> = bits.to_typed_states().unwrap();
+        assert_eq!(typed[1].as_slice(), &[1, 0, 0]);
+        assert_eq!(Dataset::from_typed_states(&typed, 3).unwrap(), bits);
+        // Bits are not spins: 0 is not a ±1 value.
+        assert!(bits.to_typed_states::<ebm_core::SpinUnits>().is_err());
+        let spins: Vec<Spins> = typed.iter().map(Bits::to_spins).collect();
+        assert_eq!(
+            Dataset::from_typed_states(&spins, 3).unwrap(),
+            bits.convert_domain(Domain::Bit, Domain::Spin).unwrap()
+        );
+        assert!(Dataset::from_typed_states(&spins, 4).is_err());
+        assert_eq!(Dataset::from_typed_states::<ebm_core::SpinUnits>(&[], 5).unwrap().features(), 5);
+    }
+
+    #[test]
+    fn rows_matrix_picks_rows_in_order() {
+        let data = Dataset::from_rows((0..12).map(|v| v as f32).collect(), 3).unwrap();
+        let m = data.rows_matrix(&[3, 0, 3]).unwrap();
+        assert_eq!(m.shape(), (3, 3));
+        assert_eq!(m, data.select(&[3, 0, 3]).unwrap().to_matrix());
+        assert_eq!(m[(0, 2)], 11.0);
+        assert!(data.rows_matrix(&[4]).is_err());
+        assert_eq!(data.rows_matrix(&[]).unwrap().shape(), (0, 3));
     }
 }

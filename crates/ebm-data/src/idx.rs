@@ -156,26 +156,52 @@ fn read_limited(reader: impl Read, limit: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The uncompressed content of `raw`, gunzipping it when it starts with the gzip magic.
-fn decompress(raw: Vec<u8>) -> Result<Vec<u8>> {
+/// Gunzips `raw` when it starts with the gzip magic, producing at most `limit` bytes.
+fn decompress(raw: &[u8], limit: u64) -> Result<Option<Vec<u8>>> {
     if raw.starts_with(&GZIP_MAGIC) {
-        read_limited(GzDecoder::new(raw.as_slice()), MAX_IDX_BYTES).map_err(|e| match e {
+        read_limited(GzDecoder::new(raw), limit).map(Some).map_err(|e| match e {
             Error::File { kind: FileError::Io(io), .. } => malformed(format!("corrupt gzip stream: {io}")),
             other => other,
         })
     } else {
-        Ok(raw)
+        Ok(None)
     }
 }
 
-/// Reads an IDX file, plain or gzip-compressed.
+/// Decodes the bytes of an IDX file held in memory, plain or gzip-compressed
+/// (recognised by the magic bytes 1f 8b), allowing at most [`MAX_IDX_BYTES`]
+/// after decompression.
+pub fn decode(bytes: &[u8]) -> Result<IdxArray> {
+    decode_with_limit(bytes, MAX_IDX_BYTES)
+}
+
+/// [`decode`] with a caller-chosen limit on the bytes of the (decompressed)
+/// file: a larger file, or a gzip stream that inflates past `limit`, is
+/// refused with [`FileError::PayloadTooLarge`] after reading at most
+/// `limit + 1` bytes of it.
+pub fn decode_with_limit(bytes: &[u8], limit: u64) -> Result<IdxArray> {
+    match decompress(bytes, limit)? {
+        Some(plain) => parse(&plain),
+        None if bytes.len() as u64 > limit => {
+            Err(file_error(FileError::PayloadTooLarge { found: bytes.len() as u64, limit }))
+        }
+        None => parse(bytes),
+    }
+}
+
+/// Reads an IDX file, plain or gzip-compressed, of at most [`MAX_IDX_BYTES`]
+/// (compressed and decompressed).
 pub fn read(path: impl AsRef<Path>) -> Result<IdxArray> {
+    read_with_limit(path, MAX_IDX_BYTES)
+}
+
+/// [`read`] with a caller-chosen limit: neither the file nor its decompressed
+/// content may exceed `limit` bytes, and no more than `limit + 1` bytes of
+/// either are ever held, whatever the header or the gzip stream claims.
+pub fn read_with_limit(path: impl AsRef<Path>, limit: u64) -> Result<IdxArray> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| with_path(file_error(FileError::Io(e)), path))?;
-    read_limited(file, MAX_IDX_BYTES)
-        .and_then(decompress)
-        .and_then(|b| parse(&b))
-        .map_err(|e| with_path(e, path))
+    read_limited(file, limit).and_then(|raw| decode_with_limit(&raw, limit)).map_err(|e| with_path(e, path))
 }
 
 /// Writes `array` to `path` as IDX, gzip-compressed if `gzip`, atomically.
@@ -194,8 +220,9 @@ pub fn write(path: impl AsRef<Path>, array: &IdxArray, gzip: bool) -> Result<()>
     ebm_core::file::write_atomic(path, &bytes)
 }
 
-/// Reads a file of images `[count, rows, cols]` as a data set of
-/// `rows × cols` images with pixel values scaled from 0…255 to [0, 1].
+/// Reads a file of images `[count, rows, cols]` (IDX magic 00 00 08 03) as a
+/// data set of `rows × cols` images with pixel values scaled from 0…255 to
+/// [0, 1], x = v / 255.
 pub fn load_images(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
     let array = read(path)?;
@@ -205,14 +232,15 @@ pub fn load_images(path: impl AsRef<Path>) -> Result<Dataset> {
             path,
         ));
     };
-    if rows * cols == 0 && count > 0 {
-        return Err(with_path(malformed(format!("{count} images of {rows}×{cols} pixels")), path));
-    }
+    let pixels = rows
+        .checked_mul(cols)
+        .filter(|&p| p > 0 || count == 0)
+        .ok_or_else(|| with_path(malformed(format!("{count} images of {rows}×{cols} pixels")), path))?;
     let values = array.into_data().into_iter().map(|v| f32::from(v) / 255.0).collect();
-    Dataset::from_rows(values, rows * cols)?.with_image_shape(rows, cols)
+    Dataset::from_rows(values, pixels)?.with_image_shape(rows, cols)
 }
 
-/// Reads a file of labels `[count]`.
+/// Reads a file of labels `[count]` (IDX magic 00 00 08 01).
 pub fn load_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let array = read(path)?;
@@ -310,6 +338,81 @@ mod tests {
             Error::File { kind: FileError::PayloadTooLarge { limit: 50_000, .. }, .. }
         ));
         assert_eq!(read_limited(GzDecoder::new(bomb.as_slice()), 100_000).unwrap().len(), 100_000);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn damaged_files_are_refused_or_valid_never_a_panic(
+            at in 0usize..64, value in any::<u8>(), cut in 0usize..64, compress in any::<bool>()
+        ) {
+            let plain = encode(&images());
+            let mut bytes = if compress { gzip(&plain) } else { plain.clone() };
+            let at = at % bytes.len();
+            bytes[at] = value;
+            bytes.truncate(cut.min(bytes.len()));
+            // Any outcome but a panic is fine; an accepted file must be self-consistent.
+            if let Ok(array) = decode(&bytes) {
+                prop_assert_eq!(element_count(array.dims()).unwrap(), array.data().len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn in_memory_gzip_round_trips_and_every_gzip_truncation_is_refused() {
+        let plain = encode(&images());
+        let packed = gzip(&plain);
+        assert_eq!(decode(&packed).unwrap(), images());
+        assert_eq!(decode(&plain).unwrap(), images());
+        for len in 0..packed.len() {
+            assert!(decode(&packed[..len]).is_err(), "accepted gzip cut to {len} bytes");
+        }
+        // A plain or inflated file above the limit is refused.
+        assert!(matches!(
+            decode_with_limit(&plain, 10),
+            Err(Error::File { kind: FileError::PayloadTooLarge { limit: 10, .. }, .. })
+        ));
+        assert!(matches!(
+            decode_with_limit(&packed, plain.len() as u64 - 1),
+            Err(Error::File { kind: FileError::PayloadTooLarge { .. }, .. })
+        ));
+        assert_eq!(decode_with_limit(&packed, plain.len() as u64).unwrap(), images());
+    }
+
+    #[test]
+    fn gzip_bombs_and_huge_headers_are_refused_through_the_public_readers() {
+        // 64 MB of zeros behind a header declaring (2³² − 1) images of 28 × 28 (3.4 TB).
+        let mut header = vec![0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28, 0, 0, 0, 28];
+        header.resize(header.len() + (64 << 20), 0);
+        let bomb = gzip(&header);
+        assert!(bomb.len() < 1 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.gz");
+        std::fs::write(&path, &bomb).unwrap();
+        let err = read_with_limit(&path, 1 << 20).unwrap_err();
+        assert!(matches!(err, Error::File { kind: FileError::PayloadTooLarge { .. }, .. }), "{err}");
+        assert!(err.to_string().contains("bomb.gz"), "{err}");
+        // Under the default limit the stream inflates (64 MB) but the header's
+        // declared size is compared with what is present before any copy.
+        let err = read(&path).unwrap_err();
+        assert!(matches!(err, Error::File { kind: FileError::Truncated { .. }, .. }), "{err}");
+        assert!(load_images(&path).is_err());
+    }
+
+    #[test]
+    fn empty_and_degenerate_image_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i");
+        write(&path, &IdxArray::new(vec![0, 28, 28], vec![]).unwrap(), false).unwrap();
+        let empty = load_images(&path).unwrap();
+        assert_eq!((empty.len(), empty.features(), empty.image_shape()), (0, 784, Some((28, 28))));
+        write(&path, &IdxArray::new(vec![5, 0, 28], vec![]).unwrap(), false).unwrap();
+        assert!(load_images(&path).is_err());
     }
 
     #[test]
