@@ -1,7 +1,12 @@
 //! `ebm-boltzmann`: Boltzmann machines.
 //!
-//! This layer will hold general Boltzmann machines with visible, hidden and
-//! label units, restricted Boltzmann machines (Bernoulli and
-//! Gaussian–Bernoulli), deep Boltzmann machines, free energies, and exact and
-//! AIS partition functions. The crate is empty until the Boltzmann-machine
-//! issues fill it.
+//! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine — its
+//!   conditionals, free energy and block Gibbs sampling on batches, exact
+//!   log Z by enumerating the smaller layer, and annealed importance sampling.
+//!
+//! General Boltzmann machines with hidden and label units, Gaussian units and
+//! deep machines come with later issues.
+
+pub mod rbm;
+
+pub use rbm::BernoulliRbm;
