@@ -1,1 +1,0 @@
-//! Cluster updates for ferromagnetic pairwise models (being written).

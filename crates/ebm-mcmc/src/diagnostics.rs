@@ -1,1 +1,0 @@
-//! Chain diagnostics (being written).
