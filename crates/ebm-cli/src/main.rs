@@ -5,8 +5,10 @@
 
 mod convert;
 mod exact;
+mod ising;
 mod lattice;
 mod model_io;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +28,8 @@ struct Cli {
 enum Command {
     /// Exact log Z, marginals, correlations and ground states of a small pairwise model.
     Exact(exact::ExactArgs),
+    /// Monte Carlo of the periodic square-lattice Ising model: energy and |m| per spin with errors.
+    Ising(ising::IsingArgs),
     /// Write the periodic Ising model on a square lattice as a model file or JSON.
     Lattice(lattice::LatticeArgs),
     /// Convert a pairwise model between JSON and the binary model-file format.
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Exact(args) => exact::run(&args),
+        Command::Ising(args) => ising::run_ising(&args),
         Command::Lattice(args) => lattice::run(&args),
         Command::Convert(args) => convert::run(&args),
     };

@@ -124,3 +124,24 @@ fn models_too_large_to_enumerate_are_refused() {
     assert_eq!(bad_t.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad_t.stderr).contains("temperature"));
 }
+
+#[test]
+fn ising_estimates_agree_with_enumeration_for_every_sampler() {
+    let model = ebm_core::SquareLattice::square(4).build().unwrap();
+    let t = 2.5;
+    let exact = ebm_core::exact::summarize(&model, &ebm_core::exact::ExactOptions::new().temperature(t)).unwrap();
+    let exact_energy = exact.mean_energy / 16.0;
+    for sampler in ["gibbs", "metropolis", "cluster", "swendsen-wang"] {
+        let output = ebm(&["ising", "-L", "4", "-t", "2.5", "--sampler", sampler, "--sweeps", "20000", "--json"]);
+        let report = json_of(&output);
+        let energy = &report["energy_per_spin"];
+        let (mean, error) = (energy["mean"].as_f64().unwrap(), energy["standard_error"].as_f64().unwrap());
+        assert!(error > 0.0 && error < 0.01, "{sampler}: standard error {error}");
+        assert!((mean - exact_energy).abs() < 5.0 * error, "{sampler}: {mean} ± {error} vs exact {exact_energy}");
+        let m = report["abs_magnetisation_per_spin"]["mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&m));
+    }
+    let refused = ebm(&["ising", "-L", "4", "--field", "0.2", "--sampler", "cluster"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(ebm(&["ising", "-L", "1"]).status.code(), Some(1));
+}
