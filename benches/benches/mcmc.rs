@@ -7,6 +7,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DensePairwise, PairwiseEnergy, SquareLattice};
+use ebm_mcmc::cluster::{SwendsenWang, Wolff};
 use ebm_mcmc::lattice::{LatticeSweeper, Order};
 use ebm_mcmc::rng::seeded;
 use ebm_mcmc::tempering::{Ladder, ParallelTempering};
@@ -73,6 +74,38 @@ fn dense_sweeps(c: &mut Criterion) {
     group.finish();
 }
 
+/// Cluster updates at T_c on a 64 × 64 lattice, per sweep-equivalent (about N
+/// spins flipped), beside a checkerboard Metropolis sweep of the same lattice.
+fn cluster_updates(c: &mut Criterion) {
+    let side = 64;
+    let n = side * side;
+    let t = critical_temperature();
+    let model = SquareLattice::square(side).build().expect("valid lattice");
+    let mut group = c.benchmark_group("mcmc/cluster_sweep_tc");
+    group.throughput(Throughput::Elements(n as u64));
+    let mut rng = seeded(6);
+    let mut spins: Vec<i8> = (0..n).map(|_| if rng.random() { 1 } else { -1 }).collect();
+    let sweeper = LatticeSweeper::new(side, side, 1.0, 0.0, Rule::Metropolis, t)
+        .expect("valid")
+        .order(Order::Checkerboard);
+    group.bench_function(BenchmarkId::new("baseline", side), |b| {
+        b.iter(|| sweeper.sweep(black_box(&mut spins), &mut rng).expect("valid"))
+    });
+    let mut wolff = Wolff::new(&model, t).expect("ferromagnet");
+    // Updates per sweep-equivalent, from the mean cluster size at equilibrium.
+    wolff.run(&mut spins, &mut rng, 2000).expect("valid");
+    let flipped = wolff.run(&mut spins, &mut rng, 2000).expect("valid");
+    let per_sweep = (n * 2000).div_ceil(flipped.max(1));
+    group.bench_function(BenchmarkId::new("ebm-wolff", side), |b| {
+        b.iter(|| wolff.run(black_box(&mut spins), &mut rng, per_sweep).expect("valid"))
+    });
+    let mut sw = SwendsenWang::new(&model, t).expect("ferromagnet");
+    group.bench_function(BenchmarkId::new("ebm-swendsen-wang", side), |b| {
+        b.iter(|| sw.update(black_box(&mut spins), &mut rng).expect("valid"))
+    });
+    group.finish();
+}
+
 fn tempering(c: &mut Criterion) {
     let side = 64;
     let model = SquareLattice::square(side).build().expect("valid lattice");
@@ -95,5 +128,5 @@ fn tempering(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lattice_sweeps, dense_sweeps, tempering);
+criterion_group!(benches, lattice_sweeps, dense_sweeps, cluster_updates, tempering);
 criterion_main!(benches);
