@@ -6,6 +6,8 @@ use super::{Check, Context, Measurement};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DensePairwise, DiscreteEnergy, SquareLattice, exact, kaufman};
 use ebm_mcmc::anneal::{Annealer, Schedule};
+use ebm_mcmc::cluster::{SwendsenWang, Wolff};
+use ebm_mcmc::diagnostics::integrated_time;
 use ebm_mcmc::histogram::{StateHistogram, expected_total_variation};
 use ebm_mcmc::lattice::LatticeSweeper;
 use ebm_mcmc::rng::{seeded, stream};
@@ -35,6 +37,16 @@ pub fn checks() -> Vec<Check> {
             name: "mcmc.anneal.ground-state",
             claim: "annealing finds the exact ground state of random 16-unit models",
             run: anneal_ground_states,
+        },
+        Check {
+            name: "mcmc.cluster.exact",
+            claim: "Wolff and Swendsen–Wang updates reach the exact distribution of a ferromagnet",
+            run: cluster_exact,
+        },
+        Check {
+            name: "mcmc.diagnostics.ar1",
+            claim: "the integrated autocorrelation time of AR(1) series is (1 + φ)/(1 − φ)",
+            run: ar1_autocorrelation,
         },
         Check {
             name: "mcmc.lattice.kaufman",
@@ -136,6 +148,61 @@ fn anneal_ground_states(ctx: &Context) -> Result<Measurement, String> {
         found as f64 / instances as f64,
         0.95,
     ))
+}
+
+fn cluster_exact(ctx: &Context) -> Result<Measurement, String> {
+    let model = SquareLattice::new(3, 3).coupling(1.0).build().map_err(fail)?;
+    let t = 2.5;
+    let exact = exact::probabilities(&model, t).map_err(fail)?;
+    let chains = ctx.size(5_000, 50_000);
+    let seed: u64 = ctx.rng().random();
+    let mut worst = 0f64;
+    for wolff in [true, false] {
+        let mut histogram = StateHistogram::new(9, model.domain()).map_err(fail)?;
+        let (mut w, mut sw) =
+            (Wolff::new(&model, t).map_err(fail)?, SwendsenWang::new(&model, t).map_err(fail)?);
+        for c in 0..chains as u64 {
+            let mut rng = stream(seed, c);
+            let mut state: Vec<i8> = (0..9).map(|_| if rng.random() { 1 } else { -1 }).collect();
+            if wolff {
+                w.run(&mut state, &mut rng, 20).map_err(fail)?;
+            } else {
+                sw.run(&mut state, &mut rng, 10).map_err(fail)?;
+            }
+            histogram.add(&state);
+        }
+        worst = worst.max(
+            histogram.total_variation(&exact).map_err(fail)?
+                / expected_total_variation(&exact, chains as f64),
+        );
+    }
+    Ok(Measurement::at_most(
+        format!("max TV / TV of {chains} exact draws, Wolff and SW, 3×3 at T = 2.5"),
+        worst,
+        2.0,
+    ))
+}
+
+fn ar1_autocorrelation(ctx: &Context) -> Result<Measurement, String> {
+    let n = ctx.size(200_000, 2_000_000);
+    let mut rng = ctx.rng();
+    let mut worst = 0f64;
+    for phi in [0.0, 0.5, 0.9] {
+        let scale = (1.0f64 - phi * phi).sqrt();
+        let mut x = 0.0;
+        let series: Vec<f64> = (0..n)
+            .map(|_| {
+                // A standard normal from two uniforms (Box–Muller).
+                let (u, v): (f64, f64) = (rng.random::<f64>().max(f64::MIN_POSITIVE), rng.random());
+                x = phi * x + scale * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+                x
+            })
+            .collect();
+        let tau = integrated_time(&series).map_err(fail)?.tau;
+        let exact = (1.0 + phi) / (1.0 - phi);
+        worst = worst.max((tau - exact).abs() / exact);
+    }
+    Ok(Measurement::at_most(format!("max relative error of τ̂, φ ∈ {{0, 0.5, 0.9}}, n = {n}"), worst, 0.1))
 }
 
 fn lattice_mean_energy(ctx: &Context) -> Result<Measurement, String> {
