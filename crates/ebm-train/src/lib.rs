@@ -1,8 +1,10 @@
 //! `ebm-train`: the algorithms that change a model's parameters.
 //!
-//! This layer will hold Hopfield storage rules (Hebbian, Storkey,
-//! pseudo-inverse, training as optimisation), Boltzmann-machine learning
-//! (contrastive divergence, persistent CD, exact gradients for small models)
-//! and training of continuous energy models. Models know what they are;
-//! algorithms that change them live here. The crate is empty until later
-//! issues fill it.
+//! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
+//!   parallel tempering, with momentum, weight decay, learning-rate
+//!   schedules and a divergence guard; exact gradients and likelihoods for
+//!   small models; reconstruction error and pseudo-likelihood.
+//!
+//! Models know what they are; algorithms that change them live here.
+
+pub mod rbm;

@@ -1,0 +1,23 @@
+//! Training restricted Boltzmann machines by stochastic gradient ascent on
+//! the log-likelihood.
+//!
+//! For data v, ∂ log P(v)/∂θ = −∂F(v)/∂θ + E_model[∂F/∂θ], so the
+//! average-log-likelihood gradient of a Bernoulli RBM is
+//!
+//! ∂ℓ/∂W_ij = ⟨v_i P(h_j=1|v)⟩_data − ⟨v_i h_j⟩_model,
+//! ∂ℓ/∂a_i = ⟨v_i⟩_data − ⟨v_i⟩_model,  ∂ℓ/∂b_j = ⟨P(h_j=1|v)⟩_data − ⟨h_j⟩_model.
+//!
+//! The data term is exact; the model term needs samples, and the training
+//! algorithms differ only in where those come from ([`Negatives`]):
+//! contrastive divergence (k Gibbs steps from the data), persistent CD
+//! (chains carried across updates) or parallel tempering.
+
+mod exact;
+mod metrics;
+mod negatives;
+mod trainer;
+
+pub use exact::{Gradient, exact_average_log_likelihood, exact_gradient};
+pub use metrics::{pseudo_log_likelihood, reconstruction_error};
+pub use negatives::Negatives;
+pub use trainer::{EpochReport, LearningRate, RbmTrainer, TrainingObserver};

@@ -1,0 +1,182 @@
+//! Where the model term of the gradient comes from.
+
+use ebm_boltzmann::BernoulliRbm;
+use ebm_core::{Error, Result};
+use ebm_mcmc::block::BlockChains;
+use ebm_mcmc::rng::SamplerRng;
+use nalgebra::DMatrix;
+use rand::RngExt;
+
+/// The negative phase of RBM training.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Negatives {
+    /// CD-k (Hinton, 2002): k block-Gibbs steps from each data row of the batch.
+    ContrastiveDivergence {
+        /// Gibbs steps k ≥ 1.
+        steps: usize,
+    },
+    /// Persistent CD (Tieleman, 2008): `chains` fantasy particles carried
+    /// from update to update, advanced `steps` Gibbs steps each time.
+    Persistent {
+        /// Gibbs steps per update.
+        steps: usize,
+        /// Number of persistent chains.
+        chains: usize,
+    },
+    /// Parallel tempering (Desjardins et al., 2010): persistent chains at
+    /// temperatures 1 = T₀ < T₁ < … exchanging states with the Metropolis
+    /// rule on the joint energy; the T = 1 chains give the statistics.
+    Tempering {
+        /// Gibbs steps per update at every temperature.
+        steps: usize,
+        /// Chains per temperature.
+        chains: usize,
+        /// The temperatures, starting at 1 and increasing.
+        temperatures: Vec<f64>,
+    },
+}
+
+/// The state of a negative phase across updates.
+pub(crate) struct NegativeSampler {
+    kind: Negatives,
+    /// Persistent chains: one set for PCD, one per temperature for PT.
+    rungs: Vec<BlockChains>,
+    /// Accepted and attempted exchanges per neighbouring pair of temperatures.
+    pub swaps: Vec<(u64, u64)>,
+}
+
+/// E(v, h) = −vᵀWh − aᵀv − bᵀh for each row.
+fn joint_energies(rbm: &BernoulliRbm, chains: &BlockChains) -> Vec<f64> {
+    let vw = &chains.visible * rbm.weights();
+    (0..chains.batch())
+        .map(|r| {
+            let coupling: f64 =
+                vw.row(r).iter().zip(chains.hidden.row(r).iter()).map(|(&x, &h)| f64::from(x * h)).sum();
+            let visible: f64 = chains
+                .visible
+                .row(r)
+                .iter()
+                .zip(rbm.visible_bias().iter())
+                .map(|(&v, &a)| f64::from(v * a))
+                .sum();
+            let hidden: f64 = chains
+                .hidden
+                .row(r)
+                .iter()
+                .zip(rbm.hidden_bias().iter())
+                .map(|(&h, &b)| f64::from(h * b))
+                .sum();
+            -coupling - visible - hidden
+        })
+        .collect()
+}
+
+impl NegativeSampler {
+    /// Validates `kind` and starts persistent chains at random rows of `data`.
+    pub fn new(
+        kind: Negatives,
+        rbm: &BernoulliRbm,
+        data: &DMatrix<f32>,
+        rng: &mut SamplerRng,
+    ) -> Result<Self> {
+        let invalid =
+            |reason: &str| Err(Error::Invalid { what: "negative phase".into(), reason: reason.into() });
+        let (steps, chains, rungs) = match &kind {
+            Negatives::ContrastiveDivergence { steps } => (*steps, 1, 0),
+            Negatives::Persistent { steps, chains } => (*steps, *chains, 1),
+            Negatives::Tempering { steps, chains, temperatures } => {
+                let increasing = temperatures.windows(2).all(|w| w[1] > w[0])
+                    && temperatures.iter().all(|t| t.is_finite());
+                if temperatures.first() != Some(&1.0) || !increasing || temperatures.len() < 2 {
+                    return invalid("tempering needs temperatures 1 = T₀ < T₁ < … (at least two)");
+                }
+                (*steps, *chains, temperatures.len())
+            }
+        };
+        if steps == 0 || chains == 0 {
+            return invalid("needs at least one Gibbs step and one chain");
+        }
+        if data.nrows() == 0 {
+            return invalid("no data to start the chains from");
+        }
+        let rungs = (0..rungs)
+            .map(|_| {
+                let start = DMatrix::from_fn(chains, data.ncols(), |_, _| 0.0);
+                let mut chains = BlockChains::from_visible(rbm, start)?;
+                for r in 0..chains.batch() {
+                    let row = rng.random_range(0..data.nrows());
+                    chains.visible.set_row(r, &data.row(row));
+                }
+                Ok(chains)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let pairs = rungs.len().saturating_sub(1);
+        Ok(Self { kind, rungs, swaps: vec![(0, 0); pairs] })
+    }
+
+    /// Visible states from the model for the batch `data`.
+    pub fn sample(
+        &mut self,
+        rbm: &BernoulliRbm,
+        data: &DMatrix<f32>,
+        rng: &mut SamplerRng,
+    ) -> Result<DMatrix<f32>> {
+        match &self.kind {
+            Negatives::ContrastiveDivergence { steps } => {
+                let mut chains = BlockChains::from_visible(rbm, data.clone())?;
+                for _ in 0..*steps {
+                    chains.step(rbm, 1.0, rng)?;
+                }
+                Ok(chains.visible)
+            }
+            Negatives::Persistent { steps, .. } => {
+                for _ in 0..*steps {
+                    self.rungs[0].step(rbm, 1.0, rng)?;
+                }
+                Ok(self.rungs[0].visible.clone())
+            }
+            Negatives::Tempering { steps, temperatures, .. } => {
+                for _ in 0..*steps {
+                    for (chains, &t) in self.rungs.iter_mut().zip(temperatures) {
+                        chains.step(rbm, t, rng)?;
+                    }
+                }
+                self.exchange(rbm, temperatures.clone(), rng);
+                Ok(self.rungs[0].visible.clone())
+            }
+        }
+    }
+
+    /// Exchanges states between neighbouring temperatures, chain by chain,
+    /// with probability min(1, exp((β_k − β_{k+1})(E_k − E_{k+1}))).
+    fn exchange(&mut self, rbm: &BernoulliRbm, temperatures: Vec<f64>, rng: &mut SamplerRng) {
+        for k in 0..self.rungs.len() - 1 {
+            let (cold, hot) = (1.0 / temperatures[k], 1.0 / temperatures[k + 1]);
+            let (lower, upper) = self.rungs.split_at_mut(k + 1);
+            let (a, b) = (&mut lower[k], &mut upper[0]);
+            let (ea, eb) = (joint_energies(rbm, a), joint_energies(rbm, b));
+            for r in 0..a.batch() {
+                let log_ratio = (cold - hot) * (ea[r] - eb[r]);
+                self.swaps[k].1 += 1;
+                if log_ratio >= 0.0 || rng.random::<f64>() < log_ratio.exp() {
+                    self.swaps[k].0 += 1;
+                    a.visible.swap_rows_with(&mut b.visible, r);
+                    a.hidden.swap_rows_with(&mut b.hidden, r);
+                }
+            }
+        }
+    }
+}
+
+/// Swapping one row between two matrices of the same width.
+trait SwapRows {
+    fn swap_rows_with(&mut self, other: &mut Self, row: usize);
+}
+
+impl SwapRows for DMatrix<f32> {
+    fn swap_rows_with(&mut self, other: &mut Self, row: usize) {
+        for c in 0..self.ncols() {
+            std::mem::swap(&mut self[(row, c)], &mut other[(row, c)]);
+        }
+    }
+}
