@@ -5,6 +5,10 @@
 //!   schedules and a divergence guard; exact gradients and likelihoods for
 //!   small models; reconstruction error and pseudo-likelihood.
 //!
+//! - [`hopfield_contrastive`]: the note's storage by optimisation — lower the
+//!   patterns' energy, raise that of the states the dynamics drifts to.
+//!
 //! Models know what they are; algorithms that change them live here.
 
+pub mod hopfield_contrastive;
 pub mod rbm;
