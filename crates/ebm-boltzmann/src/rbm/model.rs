@@ -38,6 +38,10 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
     }
 }
 
+impl ebm_core::file::ModelFile for BernoulliRbm {
+    const KIND: &'static str = "rbm-bernoulli";
+}
+
 impl BernoulliRbm {
     /// An RBM with the given parameters; shapes must agree and every value be finite.
     pub fn new(weights: DMatrix<f32>, visible_bias: DVector<f32>, hidden_bias: DVector<f32>) -> Result<Self> {
@@ -335,6 +339,25 @@ mod tests {
         }
         let tv = histogram.total_variation(&exact).unwrap();
         assert!(tv < 3.0 * expected_total_variation(&exact, 40_000.0), "TV {tv}");
+    }
+
+    #[test]
+    fn model_files_round_trip_and_refuse_corruption() {
+        let rbm = random_rbm(5, 6, 4);
+        let bytes = ebm_core::file::encode(&rbm).unwrap();
+        assert_eq!(ebm_core::file::decode::<BernoulliRbm>(&bytes).unwrap(), rbm);
+        for len in 0..bytes.len() {
+            assert!(ebm_core::file::decode::<BernoulliRbm>(&bytes[..len]).is_err());
+        }
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 4;
+        assert!(ebm_core::file::decode::<BernoulliRbm>(&flipped).is_err());
+        let pairwise = ebm_core::file::encode(&ebm_core::DensePairwise::without_bias(
+            ebm_core::Domain::Bit,
+            ebm_core::DenseCouplings::zeros(2),
+        ))
+        .unwrap();
+        assert!(ebm_core::file::decode::<BernoulliRbm>(&pairwise).is_err());
     }
 
     #[test]
