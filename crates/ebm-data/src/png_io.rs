@@ -84,13 +84,18 @@ pub fn read(path: impl AsRef<Path>) -> Result<GreyImage> {
 
 /// Writes an 8-bit grey PNG of `width × height` pixels (row by row), atomically.
 pub fn write(path: impl AsRef<Path>, width: usize, height: usize, pixels: &[u8]) -> Result<()> {
-    let path = path.as_ref();
-    if pixels.len() != width * height {
-        return Err(Error::ShapeMismatch {
-            what: "PNG pixels".into(),
-            expected: width * height,
-            found: pixels.len(),
-        });
+    encode(path.as_ref(), width, height, pixels, png::ColorType::Grayscale)
+}
+
+/// Writes an 8-bit RGB PNG of `width × height` pixels (three bytes each, row by row), atomically.
+pub fn write_rgb(path: impl AsRef<Path>, width: usize, height: usize, pixels: &[u8]) -> Result<()> {
+    encode(path.as_ref(), width, height, pixels, png::ColorType::Rgb)
+}
+
+fn encode(path: &Path, width: usize, height: usize, pixels: &[u8], colour: png::ColorType) -> Result<()> {
+    let expected = width * height * colour.samples();
+    if pixels.len() != expected {
+        return Err(Error::ShapeMismatch { what: "PNG pixels".into(), expected, found: pixels.len() });
     }
     let (w, h) = (u32::try_from(width), u32::try_from(height));
     let (Ok(w), Ok(h)) = (w, h) else {
@@ -101,7 +106,7 @@ pub fn write(path: impl AsRef<Path>, width: usize, height: usize, pixels: &[u8])
     };
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, w, h);
-    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_color(colour);
     encoder.set_depth(png::BitDepth::Eight);
     encoder
         .write_header()
@@ -141,6 +146,11 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
         assert!(read(&path).is_err());
         assert!(write(&good, 3, 3, &[0; 4]).is_err());
+        let rgb = dir.path().join("rgb.png");
+        write_rgb(&rgb, 2, 1, &[255, 0, 0, 0, 0, 255]).unwrap();
+        let image = read(&rgb).unwrap();
+        assert!((image.pixels[0] - 0.299).abs() < 0.01 && (image.pixels[1] - 0.114).abs() < 0.01);
+        assert!(write_rgb(&rgb, 2, 1, &[0; 5]).is_err());
         assert!(read(dir.path().join("missing.png")).is_err());
     }
 }
