@@ -4,15 +4,17 @@
 
 use super::{Check, Context, Measurement};
 use ebm_core::spin_glass::SpinGlass;
-use ebm_core::{DensePairwise, DiscreteEnergy, SquareLattice, exact, kaufman};
+use ebm_core::{DensePairwise, DiscreteEnergy, Quadratic, SquareLattice, exact, kaufman};
 use ebm_mcmc::anneal::{Annealer, Schedule};
 use ebm_mcmc::cluster::{SwendsenWang, Wolff};
-use ebm_mcmc::diagnostics::integrated_time;
+use ebm_mcmc::continuous::{ContinuousSampler, Draws, Hmc, Mala, RandomWalk};
+use ebm_mcmc::diagnostics::{integrated_time, mcse};
 use ebm_mcmc::histogram::{StateHistogram, expected_total_variation};
 use ebm_mcmc::lattice::LatticeSweeper;
 use ebm_mcmc::rng::{seeded, stream};
 use ebm_mcmc::tempering::{Ladder, ParallelTempering};
 use ebm_mcmc::{PairwiseChain, Rule, Scan, SingleSite};
+use nalgebra::DMatrix;
 use rand::RngExt;
 
 /// The checks of this layer.
@@ -47,6 +49,11 @@ pub fn checks() -> Vec<Check> {
             name: "mcmc.diagnostics.ar1",
             claim: "the integrated autocorrelation time of AR(1) series is (1 + φ)/(1 − φ)",
             run: ar1_autocorrelation,
+        },
+        Check {
+            name: "mcmc.continuous.gaussian",
+            claim: "random-walk Metropolis, MALA and HMC recover the mean and covariance of a correlated Gaussian",
+            run: continuous_gaussian,
         },
         Check {
             name: "mcmc.lattice.kaufman",
@@ -203,6 +210,42 @@ fn ar1_autocorrelation(ctx: &Context) -> Result<Measurement, String> {
         worst = worst.max((tau - exact).abs() / exact);
     }
     Ok(Measurement::at_most(format!("max relative error of τ̂, φ ∈ {{0, 0.5, 0.9}}, n = {n}"), worst, 0.1))
+}
+
+fn continuous_gaussian(ctx: &Context) -> Result<Measurement, String> {
+    // Covariance [[2, 1.2], [1.2, 1]] (correlation 0.85) at T = 1, mean (1, −2).
+    let det = 2.0 - 1.2 * 1.2;
+    let precision = DMatrix::from_row_slice(2, 2, &[1.0 / det, -1.2 / det, -1.2 / det, 2.0 / det]);
+    let energy = Quadratic::new(vec![1.0, -2.0], precision).map_err(fail)?;
+    let (t, samples) = (1.5, ctx.size(20_000, 200_000));
+    let mut worst = 0f64;
+    let mut check = |draws: Draws| -> Result<(), String> {
+        let covariance = energy.covariance(t);
+        for j in 0..2 {
+            let series = draws.coordinate(j);
+            let z = (draws.mean()[j] - energy.mean()[j]).abs() / mcse(&series).map_err(fail)?;
+            // The variance of coordinate j, as the mean of the centred squares, with its own MCSE.
+            let squares: Vec<f64> = series.iter().map(|x| (x - energy.mean()[j]).powi(2)).collect();
+            let mean_square = squares.iter().sum::<f64>() / squares.len() as f64;
+            let z_variance = (mean_square - covariance[(j, j)]).abs() / mcse(&squares).map_err(fail)?;
+            worst = worst.max(z).max(z_variance);
+        }
+        Ok(())
+    };
+    let seed: u64 = ctx.rng().random();
+    let burn_in = 2000;
+    let mut x = [0.0, 0.0];
+    let mut random_walk = RandomWalk::new(1.0).and_then(|s| s.with_temperature(t)).map_err(fail)?;
+    check(random_walk.sample(&energy, &mut x, burn_in, samples, 1, &mut stream(seed, 0)).map_err(fail)?)?;
+    let mut mala = Mala::new(0.5).and_then(|s| s.with_temperature(t)).map_err(fail)?;
+    check(mala.sample(&energy, &mut x, burn_in, samples, 1, &mut stream(seed, 1)).map_err(fail)?)?;
+    let mut hmc = Hmc::new(0.3, 10).and_then(|s| s.with_temperature(t)).map_err(fail)?;
+    check(hmc.sample(&energy, &mut x, burn_in, samples, 1, &mut stream(seed, 2)).map_err(fail)?)?;
+    Ok(Measurement::at_most(
+        format!("max |error| / MCSE of means and variances, 3 samplers, {samples} draws, T = {t}"),
+        worst,
+        5.0,
+    ))
 }
 
 fn lattice_mean_energy(ctx: &Context) -> Result<Measurement, String> {
