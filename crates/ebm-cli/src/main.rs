@@ -5,10 +5,12 @@
 
 mod convert;
 mod exact;
+mod hopfield;
 mod ising;
 mod lattice;
 mod model_io;
 mod progress;
+mod render;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +30,9 @@ struct Cli {
 enum Command {
     /// Exact log Z, marginals, correlations and ground states of a small pairwise model.
     Exact(exact::ExactArgs),
+    /// Hopfield networks: store, corrupt and recall glyphs or images; capacity experiments.
+    #[command(subcommand)]
+    Hopfield(hopfield::HopfieldCommand),
     /// Monte Carlo of the periodic square-lattice Ising model: energy and |m| per spin with errors.
     Ising(ising::IsingArgs),
     /// Write the periodic Ising model on a square lattice as a model file or JSON.
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Exact(args) => exact::run(&args),
+        Command::Hopfield(command) => hopfield::run(&command),
         Command::Ising(args) => ising::run_ising(&args),
         Command::Lattice(args) => lattice::run(&args),
         Command::Convert(args) => convert::run(&args),

@@ -129,19 +129,65 @@ fn models_too_large_to_enumerate_are_refused() {
 fn ising_estimates_agree_with_enumeration_for_every_sampler() {
     let model = ebm_core::SquareLattice::square(4).build().unwrap();
     let t = 2.5;
-    let exact = ebm_core::exact::summarize(&model, &ebm_core::exact::ExactOptions::new().temperature(t)).unwrap();
+    let exact =
+        ebm_core::exact::summarize(&model, &ebm_core::exact::ExactOptions::new().temperature(t)).unwrap();
     let exact_energy = exact.mean_energy / 16.0;
     for sampler in ["gibbs", "metropolis", "cluster", "swendsen-wang"] {
-        let output = ebm(&["ising", "-L", "4", "-t", "2.5", "--sampler", sampler, "--sweeps", "20000", "--json"]);
+        let output =
+            ebm(&["ising", "-L", "4", "-t", "2.5", "--sampler", sampler, "--sweeps", "20000", "--json"]);
         let report = json_of(&output);
         let energy = &report["energy_per_spin"];
         let (mean, error) = (energy["mean"].as_f64().unwrap(), energy["standard_error"].as_f64().unwrap());
         assert!(error > 0.0 && error < 0.01, "{sampler}: standard error {error}");
-        assert!((mean - exact_energy).abs() < 5.0 * error, "{sampler}: {mean} ± {error} vs exact {exact_energy}");
+        assert!(
+            (mean - exact_energy).abs() < 5.0 * error,
+            "{sampler}: {mean} ± {error} vs exact {exact_energy}"
+        );
         let m = report["abs_magnetisation_per_spin"]["mean"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&m));
     }
     let refused = ebm(&["ising", "-L", "4", "--field", "0.2", "--sampler", "cluster"]);
     assert_eq!(refused.status.code(), Some(1));
     assert_eq!(ebm(&["ising", "-L", "1"]).status.code(), Some(1));
+}
+
+#[test]
+fn hopfield_demo_recalls_every_glyph_and_writes_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = ebm(&["hopfield", "demo", "--out", path_str(dir.path()), "--noise", "0.1"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // 12 glyphs, each recalled exactly by the default pseudo-inverse rule.
+    assert_eq!(stdout.matches("Stored(").count(), 12, "{stdout}");
+    for picture in ["hopfield-sheet.png", "hopfield-energy.png"] {
+        let image = ebm_data::png_io::read(dir.path().join(picture)).unwrap();
+        assert!(image.width > 100 && image.height > 50, "{picture}");
+    }
+}
+
+#[test]
+fn hopfield_recall_stores_user_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for k in 0..3usize {
+        // Three 8 × 8 images: a vertical bar at column 2k, a horizontal bar at row 2k, a dot.
+        let pixels: Vec<u8> = (0..64)
+            .map(|i| {
+                if (k == 0 && i % 8 == 2) || (k == 1 && i / 8 == 3) || (k == 2 && i == 27) { 0 } else { 255 }
+            })
+            .collect();
+        let path = dir.path().join(format!("image{k}.png"));
+        ebm_data::png_io::write(&path, 8, 8, &pixels).unwrap();
+        paths.push(path);
+    }
+    let mut args = vec!["hopfield", "recall", "--size", "8", "--noise", "0.0", "--out"];
+    args.push(path_str(dir.path()));
+    args.extend(paths.iter().map(|p| path_str(p)));
+    let output = ebm(&args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).matches("Stored(").count(), 3);
+    let broken = dir.path().join("broken.png");
+    std::fs::write(&broken, b"not a png").unwrap();
+    let refused = ebm(&["hopfield", "recall", path_str(&broken)]);
+    assert_eq!(refused.status.code(), Some(1));
 }

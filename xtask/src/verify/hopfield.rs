@@ -4,7 +4,7 @@
 use super::{Check, Context, Measurement};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Spins};
-use ebm_hopfield::capacity::{Experiment, Memory};
+use ebm_hopfield::capacity::{Experiment, Memory, Rule};
 use ebm_hopfield::dense::{DenseMemory, Interaction};
 use ebm_hopfield::{Hopfield, Outcome, RecallOptions, Update};
 use ebm_mcmc::rng::stream;
@@ -23,6 +23,16 @@ pub fn checks() -> Vec<Check> {
             name: "hopfield.synchronous.two-cycle",
             claim: "synchronous updates can cycle: w₁₂ = −1 from (+1, +1) alternates with period 2",
             run: two_cycle,
+        },
+        Check {
+            name: "hopfield.hebbian.critical-load",
+            claim: "the Hebbian network stops retrieving near α_c ≈ 0.14 (N = 500; finite-size value a little above)",
+            run: hebbian_critical_load,
+        },
+        Check {
+            name: "hopfield.rules.ordering",
+            claim: "at α = 0.25 Storkey, pseudo-inverse and the note's optimisation hold patterns that Hebbian storage loses",
+            run: rule_ordering,
         },
         Check {
             name: "hopfield.dense.capacity",
@@ -76,6 +86,44 @@ fn two_cycle(_ctx: &Context) -> Result<Measurement, String> {
         "1 if synchronous recall returns to (+1, +1) after 2 steps",
         f64::from(u8::from(cycled)),
         1.0,
+    ))
+}
+
+/// A storage rule of `ebm-train` as a capacity-experiment memory.
+fn pairwise(model: ebm_core::Result<DensePairwise>) -> ebm_core::Result<Box<dyn Memory>> {
+    Ok(Box::new(Hopfield::new(model?)?))
+}
+
+fn hebbian_critical_load(ctx: &Context) -> Result<Measurement, String> {
+    let experiment = Experiment { units: 500, trials: ctx.size(2, 8), noise: 0.05, seed: ctx.rng().random() };
+    let rule = |p: &[Vec<i8>]| pairwise(ebm_train::hopfield::hebbian(p));
+    let (_, lost) = experiment.critical_load(0.9, 150, &rule).map_err(fail)?;
+    // The measured value must lie in [0.12, 0.17]: reported as the distance outside it.
+    let outside = (0.12 - lost.load).max(lost.load - 0.17).max(0.0);
+    Ok(Measurement::at_most(
+        format!("α_c = {:.3} (mean overlap < 0.9), distance outside [0.12, 0.17], N = 500", lost.load),
+        outside,
+        0.0,
+    ))
+}
+
+fn rule_ordering(ctx: &Context) -> Result<Measurement, String> {
+    let experiment = Experiment { units: 100, trials: ctx.size(3, 12), noise: 0.0, seed: ctx.rng().random() };
+    let fixed = |rule: Rule<'_>| experiment.point(25, rule).map(|p| p.fixed_fraction).map_err(fail);
+    let hebbian = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::hebbian(p)))?;
+    let storkey = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::storkey(p)))?;
+    let projection = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::pseudo_inverse(p)))?;
+    let contrastive = fixed(&|p: &[Vec<i8>]| {
+        let (net, _) = ebm_train::hopfield_contrastive::ContrastiveHopfield::default().train(p)?;
+        Ok(Box::new(net) as Box<dyn Memory>)
+    })?;
+    let lead = (storkey - hebbian).min(projection - hebbian).min(contrastive - hebbian);
+    Ok(Measurement::at_least(
+        format!(
+            "smallest lead over Hebbian ({hebbian:.2}) in fixed patterns: Storkey {storkey:.2}, pseudo-inverse {projection:.2}, optimisation {contrastive:.2}"
+        ),
+        lead,
+        0.3,
     ))
 }
 

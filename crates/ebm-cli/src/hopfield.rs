@@ -1,0 +1,249 @@
+//! `ebm hopfield`: store glyphs or images, corrupt and recall them, and
+//! measure capacity.
+
+use crate::progress::Progress;
+use crate::render;
+use ebm_core::{DensePairwise, Domain, Result as CoreResult};
+use ebm_hopfield::analysis::{classify, overlaps};
+use ebm_hopfield::capacity::{Experiment, Memory};
+use ebm_hopfield::dense::{DenseMemory, Interaction};
+use ebm_hopfield::{Hopfield, RecallOptions, Update};
+use ebm_mcmc::rng::stream;
+use ebm_train::hopfield_contrastive::ContrastiveHopfield;
+use std::path::{Path, PathBuf};
+
+/// The storage rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuleArg {
+    /// w_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ.
+    Hebbian,
+    /// Storkey's incremental rule.
+    Storkey,
+    /// The projection rule W = Ξ(ΞᵀΞ)⁻¹Ξᵀ, diagonal removed.
+    PseudoInverse,
+    /// The note's training as optimisation (contrastive energy descent).
+    Contrastive,
+    /// Dense associative memory with F(x) = x³ (capacity only).
+    Dense,
+}
+
+/// The update order of recall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum UpdateArg {
+    /// Units in order.
+    Sequential,
+    /// A fresh random order each sweep.
+    Random,
+    /// All units at once.
+    Synchronous,
+}
+
+impl From<UpdateArg> for Update {
+    fn from(u: UpdateArg) -> Update {
+        match u {
+            UpdateArg::Sequential => Update::Sequential,
+            UpdateArg::Random => Update::RandomOrder,
+            UpdateArg::Synchronous => Update::Synchronous,
+        }
+    }
+}
+
+/// Subcommands of `ebm hopfield`.
+#[derive(clap::Subcommand)]
+pub enum HopfieldCommand {
+    /// Store the 12 built-in 16×16 letters, corrupt and recall them; write a PNG sheet and an energy plot.
+    Demo(DemoArgs),
+    /// The same for your own PNG images (resized to --size², dark = on).
+    Recall(RecallArgs),
+    /// Retrieval against load for N units and a rule, and the critical load.
+    Capacity(CapacityArgs),
+}
+
+/// Options shared by `demo` and `recall`.
+#[derive(clap::Args)]
+pub struct RecallSettings {
+    /// The storage rule.
+    #[arg(long, value_enum, default_value_t = RuleArg::PseudoInverse)]
+    rule: RuleArg,
+    /// Fraction of units flipped in each probe.
+    #[arg(long, default_value_t = 0.15)]
+    noise: f64,
+    /// The update order.
+    #[arg(long, value_enum, default_value_t = UpdateArg::Random)]
+    update: UpdateArg,
+    /// Directory for hopfield-sheet.png and hopfield-energy.png.
+    #[arg(short, long, default_value = ".")]
+    out: PathBuf,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Options of `ebm hopfield demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    settings: RecallSettings,
+}
+
+/// Options of `ebm hopfield recall`.
+#[derive(clap::Args)]
+pub struct RecallArgs {
+    /// PNG images to store.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// Side of the square grid the images are resized to.
+    #[arg(long, default_value_t = 32)]
+    size: usize,
+    #[command(flatten)]
+    settings: RecallSettings,
+}
+
+/// Options of `ebm hopfield capacity`.
+#[derive(clap::Args)]
+pub struct CapacityArgs {
+    /// Number of units N.
+    #[arg(short, long, default_value_t = 200)]
+    n: usize,
+    /// The storage rule.
+    #[arg(long, value_enum, default_value_t = RuleArg::Hebbian)]
+    rule: RuleArg,
+    /// Pattern sets per load.
+    #[arg(long, default_value_t = 5)]
+    trials: usize,
+    /// Fraction of units flipped in each probe.
+    #[arg(long, default_value_t = 0.05)]
+    noise: f64,
+    /// The mean recalled overlap below which retrieval counts as lost.
+    #[arg(long, default_value_t = 0.9)]
+    threshold: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs `ebm hopfield`.
+pub fn run(command: &HopfieldCommand) -> Result<(), String> {
+    match command {
+        HopfieldCommand::Demo(args) => {
+            let glyphs = ebm_data::glyphs::letters(2, Domain::Spin).map_err(|e| e.to_string())?;
+            let patterns = glyphs.to_states(Domain::Spin).map_err(|e| e.to_string())?;
+            let names: Vec<String> = ebm_data::glyphs::names().iter().map(char::to_string).collect();
+            store_and_recall(&patterns, &names, 16, &args.settings)
+        }
+        HopfieldCommand::Recall(args) => {
+            let mut patterns = Vec::new();
+            for path in &args.images {
+                let image = ebm_data::png_io::read(path).map_err(|e| e.to_string())?;
+                let small = image.resized(args.size, args.size);
+                patterns.push(small.pixels.iter().map(|&p| if p < 0.5 { 1 } else { -1 }).collect());
+            }
+            let names = args.images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+            store_and_recall(&patterns, &names, args.size, &args.settings)
+        }
+        HopfieldCommand::Capacity(args) => capacity(args),
+    }
+}
+
+/// Stores `patterns` with a pairwise rule.
+fn store(rule: RuleArg, patterns: &[Vec<i8>], seed: u64) -> CoreResult<Hopfield<DensePairwise>> {
+    let model = match rule {
+        RuleArg::Hebbian => ebm_train::hopfield::hebbian(patterns)?,
+        RuleArg::Storkey => ebm_train::hopfield::storkey(patterns)?,
+        RuleArg::PseudoInverse => ebm_train::hopfield::pseudo_inverse(patterns)?,
+        RuleArg::Contrastive => {
+            return Ok(ContrastiveHopfield { seed, ..ContrastiveHopfield::default() }.train(patterns)?.0);
+        }
+        RuleArg::Dense => {
+            return Err(ebm_core::Error::Invalid {
+                what: "rule".into(),
+                reason: "the dense memory has no pairwise weights; use it with `capacity`".into(),
+            });
+        }
+    };
+    Hopfield::new(model)
+}
+
+fn store_and_recall(
+    patterns: &[Vec<i8>],
+    names: &[String],
+    side: usize,
+    settings: &RecallSettings,
+) -> Result<(), String> {
+    let net = store(settings.rule, patterns, settings.seed).map_err(|e| e.to_string())?;
+    let options = RecallOptions { update: settings.update.into(), max_sweeps: 1000, trace_energy: true };
+    let (mut corrupted, mut recalled, mut traces) = (Vec::new(), Vec::new(), Vec::new());
+    println!("{:<24} {:>9} {:>7} {:>7}  final state", "pattern", "overlap", "sweeps", "flips");
+    for (k, pattern) in patterns.iter().enumerate() {
+        let mut rng = stream(settings.seed, k as u64);
+        let probe = ebm_data::patterns::corrupt(pattern, Domain::Spin, settings.noise, &mut rng)
+            .map_err(|e| e.to_string())?;
+        let recall = net.recall(&probe, &options, &mut rng).map_err(|e| e.to_string())?;
+        let overlap = overlaps(&recall.state, std::slice::from_ref(pattern)).map_err(|e| e.to_string())?[0];
+        let class = classify(&recall.state, patterns, 0.0).map_err(|e| e.to_string())?;
+        println!(
+            "{:<24} {overlap:>9.3} {:>7} {:>7}  {class:?} ({:?})",
+            names[k], recall.sweeps, recall.flips, recall.outcome
+        );
+        corrupted.push(probe);
+        traces.push(recall.energy_trace.unwrap_or_default());
+        recalled.push(recall.state);
+    }
+    std::fs::create_dir_all(&settings.out).map_err(|e| format!("{}: {e}", settings.out.display()))?;
+    let sheet = settings.out.join("hopfield-sheet.png");
+    render::write_sheet(&sheet, &[patterns.to_vec(), corrupted, recalled], side, 4)?;
+    let plot = settings.out.join("hopfield-energy.png");
+    let series: Vec<&[f64]> = traces.iter().take(render::COLOURS.len()).map(Vec::as_slice).collect();
+    render::write_line_plot(&plot, &series)?;
+    println!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
+    let colours: Vec<&str> = render::COLOURS.iter().map(|c| c.0).collect();
+    println!(
+        "wrote {} (energy per sweep of the first {} patterns: {})",
+        display(&plot),
+        series.len(),
+        colours[..series.len()].join(", ")
+    );
+    Ok(())
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn capacity(args: &CapacityArgs) -> Result<(), String> {
+    let experiment = Experiment { units: args.n, trials: args.trials, noise: args.noise, seed: args.seed };
+    let rule_arg = args.rule;
+    let rule = move |p: &[Vec<i8>]| -> CoreResult<Box<dyn Memory>> {
+        match rule_arg {
+            RuleArg::Dense => Ok(Box::new(DenseMemory::new(p, Interaction::Polynomial(3))?)),
+            other => Ok(Box::new(store(other, p, 0)?)),
+        }
+    };
+    let loads: Vec<f64> = (1..=12).map(|k| 0.025 * f64::from(k)).collect();
+    let progress = Progress::new(loads.len() as u64, u64::MAX, "loads");
+    println!(
+        "N = {}, rule {:?}, {} trials, {:.0}% noise",
+        args.n,
+        args.rule,
+        args.trials,
+        100.0 * args.noise
+    );
+    println!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
+    for (k, &load) in loads.iter().enumerate() {
+        let point = experiment.curve(&[load], &rule).map_err(|e| e.to_string())?[0];
+        progress.set(k as u64 + 1);
+        println!(
+            "{:>7.3} {:>5} {:>14.3} {:>14.3} {:>10.3}",
+            point.load, point.patterns, point.fixed_fraction, point.mean_overlap, point.retrieval_rate
+        );
+    }
+    progress.finish();
+    match experiment.critical_load(args.threshold, args.n, &rule) {
+        Ok((good, bad)) => println!(
+            "critical load: between α = {:.4} (overlap {:.3}) and α = {:.4} (overlap {:.3})",
+            good.load, good.mean_overlap, bad.load, bad.mean_overlap
+        ),
+        Err(e) => println!("critical load: {e}"),
+    }
+    Ok(())
+}

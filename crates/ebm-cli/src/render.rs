@@ -1,0 +1,160 @@
+//! Pictures for the command line: sheets of ±1 images and line plots, as PNG.
+
+use std::path::Path;
+
+/// A grid of ±1 images (each `side × side`, row by row): one row of the
+/// sheet per entry of `rows`, scaled by `zoom`, with a grey gutter between
+/// images. +1 is black ink on white paper.
+pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize) -> Result<(), String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let gutter = 2 * zoom.max(1);
+    let cell = side * zoom;
+    let width = columns * (cell + gutter) + gutter;
+    let height = rows.len() * (cell + gutter) + gutter;
+    let mut pixels = vec![160u8; width * height];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, image) in row.iter().enumerate() {
+            if image.len() != side * side {
+                return Err(format!("image of {} units on a {side}×{side} sheet", image.len()));
+            }
+            let (top, left) = (gutter + r * (cell + gutter), gutter + c * (cell + gutter));
+            for y in 0..cell {
+                for x in 0..cell {
+                    let value = image[(y / zoom) * side + x / zoom];
+                    pixels[(top + y) * width + left + x] = if value > 0 { 0 } else { 255 };
+                }
+            }
+        }
+    }
+    ebm_data::png_io::write(path, width, height, &pixels).map_err(|e| e.to_string())
+}
+
+/// Glyphs of a 3 × 5 pixel font for axis labels: digits, minus, point, e.
+fn glyph(c: char) -> Option<[u8; 5]> {
+    // Each row is three bits, most significant on the left.
+    Some(match c {
+        '0' => [7, 5, 5, 5, 7],
+        '1' => [2, 6, 2, 2, 7],
+        '2' => [7, 1, 7, 4, 7],
+        '3' => [7, 1, 7, 1, 7],
+        '4' => [5, 5, 7, 1, 1],
+        '5' => [7, 4, 7, 1, 7],
+        '6' => [7, 4, 7, 5, 7],
+        '7' => [7, 1, 1, 1, 1],
+        '8' => [7, 5, 7, 5, 7],
+        '9' => [7, 5, 7, 1, 7],
+        '-' => [0, 0, 7, 0, 0],
+        '.' => [0, 0, 0, 0, 2],
+        'e' => [0, 7, 7, 4, 7],
+        _ => return None,
+    })
+}
+
+/// An RGB canvas.
+struct Canvas {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    fn new(width: usize, height: usize) -> Self {
+        Self { width, height, pixels: vec![255; width * height * 3] }
+    }
+
+    fn dot(&mut self, x: i64, y: i64, colour: [u8; 3]) {
+        if (0..self.width as i64).contains(&x) && (0..self.height as i64).contains(&y) {
+            let k = 3 * (y as usize * self.width + x as usize);
+            self.pixels[k..k + 3].copy_from_slice(&colour);
+        }
+    }
+
+    /// A line from (x0, y0) to (x1, y1), two pixels thick (Bresenham).
+    fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), colour: [u8; 3]) {
+        let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
+        let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
+        let (mut x, mut y, mut err) = (x0, y0, dx + dy);
+        loop {
+            self.dot(x, y, colour);
+            self.dot(x, y + 1, colour);
+            if x == x1 && y == y1 {
+                break;
+            }
+            let e2 = 2 * err;
+            if e2 >= dy {
+                err += dy;
+                x += sx;
+            }
+            if e2 <= dx {
+                err += dx;
+                y += sy;
+            }
+        }
+    }
+
+    /// `text` in the 3 × 5 font scaled by 2, its right end at x (or left, if `left_aligned`).
+    fn text(&mut self, text: &str, x: i64, y: i64, left_aligned: bool) {
+        let width = 8 * text.chars().count() as i64;
+        let start = if left_aligned { x } else { x - width };
+        for (k, c) in text.chars().enumerate() {
+            let Some(rows) = glyph(c) else { continue };
+            for (r, bits) in rows.iter().enumerate() {
+                for col in 0..3 {
+                    if bits >> (2 - col) & 1 == 1 {
+                        for (ox, oy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                            self.dot(start + 8 * k as i64 + 2 * col + ox, y + 2 * r as i64 + oy, [0, 0, 0]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Line colours, in the order the series are given.
+pub const COLOURS: [(&str, [u8; 3]); 4] =
+    [("blue", [31, 119, 180]), ("red", [214, 39, 40]), ("green", [44, 160, 44]), ("purple", [148, 103, 189])];
+
+/// A line plot of up to four series against their index, as an RGB PNG with
+/// numeric labels on both axes (series k is drawn in `COLOURS[k]`).
+pub fn write_line_plot(path: &Path, series: &[&[f64]]) -> Result<(), String> {
+    let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 20i64, 20i64, 40i64);
+    let finite = series.iter().flat_map(|s| s.iter().copied()).filter(|v| v.is_finite());
+    let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !low.is_finite() {
+        return Err("nothing finite to plot".into());
+    }
+    let span = if high > low { high - low } else { 1.0 };
+    let longest = series.iter().map(|s| s.len()).max().unwrap_or(1).max(2) - 1;
+    let plot_width = width as i64 - left - right;
+    let plot_height = height as i64 - top - bottom;
+    let x = |i: usize| left + plot_width * i as i64 / longest as i64;
+    let y = |v: f64| top + ((1.0 - (v - low) / span) * plot_height as f64).round() as i64;
+    let mut canvas = Canvas::new(width, height);
+    let axis_bottom = top + plot_height;
+    canvas.line((left, top), (left, axis_bottom), [0, 0, 0]);
+    canvas.line((left, axis_bottom), (left + plot_width, axis_bottom), [0, 0, 0]);
+    for k in 0..=4 {
+        let value = low + span * f64::from(k) / 4.0;
+        let label = if value.abs() >= 1e4 || (value != 0.0 && value.abs() < 1e-2) {
+            format!("{value:.2e}")
+        } else {
+            format!("{value:.3}")
+        };
+        canvas.text(&label, left - 8, y(value) - 5, false);
+        canvas.line((left - 4, y(value)), (left, y(value)), [0, 0, 0]);
+        let step = longest * k as usize / 4;
+        canvas.text(&step.to_string(), x(step) - 4, axis_bottom + 10, true);
+    }
+    for (values, (_, colour)) in series.iter().zip(COLOURS) {
+        let points: Vec<(i64, i64)> =
+            values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| (x(i), y(v))).collect();
+        for pair in points.windows(2) {
+            canvas.line(pair[0], pair[1], colour);
+        }
+        if let [only] = points[..] {
+            canvas.line(only, only, colour);
+        }
+    }
+    ebm_data::png_io::write_rgb(path, canvas.width, canvas.height, &canvas.pixels).map_err(|e| e.to_string())
+}
