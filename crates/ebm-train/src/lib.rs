@@ -3,11 +3,9 @@
 //! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
-//!   small models; reconstruction error and pseudo-likelihood.
-//!
+//!   small models; reconstruction error and pseudo-likelihood;
 //! - [`hopfield`]: Hopfield storage rules — Hebbian, Storkey, pseudo-inverse
-//!   (projection) and a symmetric perceptron with a margin — and stabilities.
-//!
+//!   (projection) and a symmetric perceptron with a margin — and stabilities;
 //! - [`hopfield_contrastive`]: the note's storage by optimisation — lower the
 //!   patterns' energy, raise that of the states the dynamics drifts to.
 //!
