@@ -54,7 +54,7 @@ fn recall(c: &mut Criterion) {
         let options = RecallOptions::with(Update::Sequential);
         group.throughput(Throughput::Elements(probes.len() as u64));
         group.bench_function(BenchmarkId::new("baseline", n), |b| {
-            b.iter(|| probes.iter().map(|p| textbook_recall(&w, black_box(p))).count())
+            b.iter(|| probes.iter().map(|p| textbook_recall(&w, black_box(p))).collect::<Vec<_>>())
         });
         group.bench_function(BenchmarkId::new("ebm-generic", n), |b| {
             b.iter(|| net.recall_all(black_box(&probes), &options, 1).expect("valid"))

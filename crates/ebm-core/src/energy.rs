@@ -47,11 +47,11 @@ pub trait DiscreteEnergy: Send + Sync {
 ///
 /// Changing unit i by Δ = s_i' − s_i changes the energy by −Δ·h_i, where
 /// h_i = Σ_{j≠i} W_ij s_j + b_i is the local field. Hence the flip energies
-/// ΔE_i = 2 s_i h_i for spins and ΔE_i = −(1 − 2 b_i) h_i for bits, and the
+/// ΔE_i = 2 s_i h_i for spins and ΔE_i = −(1 − 2 x_i) h_i for bits x, and the
 /// Gibbs conditionals at temperature T
 ///
 /// - P(s_i = +1 | rest) = σ(2 h_i / T) for ±1 units,
-/// - P(b_i = 1 | rest) = σ(h_i / T) for 0/1 units.
+/// - P(x_i = 1 | rest) = σ(h_i / T) for 0/1 units.
 pub trait PairwiseEnergy: DiscreteEnergy {
     /// The bias b_i of unit `unit`.
     fn bias(&self, unit: usize) -> f32;

@@ -97,94 +97,6 @@ pub fn synchronous_batch(
     Ok(BatchRecall { states, outcomes, steps })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ebm_core::Spins;
-    use ebm_core::spin_glass::SpinGlass;
-    use ebm_mcmc::rng::seeded;
-
-    #[test]
-    fn batch_recall_matches_one_by_one_recall() {
-        let model = SpinGlass::new(30).field_std(0.3).sample(&mut seeded(1)).unwrap();
-        let net = Hopfield::new(model).unwrap();
-        let mut rng = seeded(2);
-        let probes: Vec<Vec<i8>> = (0..25).map(|_| Spins::random(30, &mut rng).into_vec()).collect();
-        let options = RecallOptions::with(Update::Synchronous);
-        let batch = synchronous_batch(&net, &probes, options.max_sweeps).unwrap();
-        for (k, probe) in probes.iter().enumerate() {
-            let single = net.recall(probe, &options, &mut seeded(0)).unwrap();
-            assert_eq!(batch.states[k], single.state, "probe {k}");
-            assert_eq!(batch.outcomes[k], single.outcome, "probe {k}");
-            assert_eq!(batch.steps[k], single.sweeps, "probe {k}");
-        }
-    }
-
-    #[test]
-    fn the_dense_fast_path_agrees_with_generic_recall() {
-        // Hebbian weights are multiples of 1/N: the f32 fields are exact, so the paths agree exactly.
-        let n = 128;
-        let patterns =
-            ebm_data::patterns::random(10, n, 0.5, ebm_core::Domain::Spin, &mut seeded(5)).unwrap();
-        let w = DMatrix::from_fn(n, n, |i, j| {
-            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
-        });
-        let model = DensePairwise::new(
-            ebm_core::Domain::Spin,
-            ebm_core::DenseCouplings::new(w).unwrap(),
-            vec![0.0; n],
-        );
-        let net = Hopfield::new(model.unwrap()).unwrap();
-        let mut rng = seeded(6);
-        let probes: Vec<Vec<i8>> = patterns
-            .iter()
-            .map(|p| ebm_data::patterns::corrupt(p, ebm_core::Domain::Spin, 0.2, &mut rng).unwrap())
-            .collect();
-        for update in [Update::Sequential, Update::RandomOrder] {
-            let options = RecallOptions::with(update);
-            let fast = asynchronous_batch(&net, &probes, &options, 3).unwrap();
-            let generic = net.recall_all(&probes, &options, 3).unwrap();
-            for (f, g) in fast.iter().zip(&generic) {
-                assert_eq!(
-                    (&f.state, f.sweeps, f.flips, f.outcome),
-                    (&g.state, g.sweeps, g.flips, g.outcome)
-                );
-                assert!((f.energy - g.energy).abs() < 1e-6 * g.energy.abs());
-            }
-        }
-        assert!(asynchronous_batch(&net, &probes, &RecallOptions::with(Update::Synchronous), 0).is_err());
-    }
-
-    #[test]
-    fn the_dense_fast_path_does_not_depend_on_the_thread_count() {
-        let model = SpinGlass::new(50).sample(&mut seeded(7)).unwrap();
-        let net = Hopfield::new(model).unwrap();
-        let mut rng = seeded(8);
-        let probes: Vec<Vec<i8>> = (0..37).map(|_| Spins::random(50, &mut rng).into_vec()).collect();
-        let options = RecallOptions::with(Update::RandomOrder);
-        let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| asynchronous_batch(&net, &probes, &options, 4).unwrap())
-        };
-        assert_eq!(run(1), run(3));
-    }
-
-    #[test]
-    fn parallel_recall_depends_on_the_seed_only() {
-        let model = SpinGlass::new(40).sample(&mut seeded(3)).unwrap();
-        let net = Hopfield::new(model).unwrap();
-        let mut rng = seeded(4);
-        let probes: Vec<Vec<i8>> = (0..16).map(|_| Spins::random(40, &mut rng).into_vec()).collect();
-        let options = RecallOptions::with(Update::RandomOrder);
-        let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| net.recall_all(&probes, &options, 9).unwrap())
-        };
-        assert_eq!(run(1), run(3));
-        assert!(synchronous_batch(&net, &[vec![1; 39]], 10).is_err());
-    }
-}
-
 /// Asynchronous recall of many probes on a dense network, the fast path of
 /// [`Hopfield::recall_all`] for [`Update::Sequential`] and
 /// [`Update::RandomOrder`]: the initial fields of all probes are one matrix
@@ -296,4 +208,92 @@ fn recall_one(
             .map(|(&s, (&h, &b))| f64::from(s) * (f64::from(h) + f64::from(b)))
             .sum::<f64>();
     Ok(Recall { state, outcome, sweeps, flips, energy_trace: None, energy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebm_core::Spins;
+    use ebm_core::spin_glass::SpinGlass;
+    use ebm_mcmc::rng::seeded;
+
+    #[test]
+    fn batch_recall_matches_one_by_one_recall() {
+        let model = SpinGlass::new(30).field_std(0.3).sample(&mut seeded(1)).unwrap();
+        let net = Hopfield::new(model).unwrap();
+        let mut rng = seeded(2);
+        let probes: Vec<Vec<i8>> = (0..25).map(|_| Spins::random(30, &mut rng).into_vec()).collect();
+        let options = RecallOptions::with(Update::Synchronous);
+        let batch = synchronous_batch(&net, &probes, options.max_sweeps).unwrap();
+        for (k, probe) in probes.iter().enumerate() {
+            let single = net.recall(probe, &options, &mut seeded(0)).unwrap();
+            assert_eq!(batch.states[k], single.state, "probe {k}");
+            assert_eq!(batch.outcomes[k], single.outcome, "probe {k}");
+            assert_eq!(batch.steps[k], single.sweeps, "probe {k}");
+        }
+    }
+
+    #[test]
+    fn the_dense_fast_path_agrees_with_generic_recall() {
+        // Hebbian weights are multiples of 1/N: the f32 fields are exact, so the paths agree exactly.
+        let n = 128;
+        let patterns =
+            ebm_data::patterns::random(10, n, 0.5, ebm_core::Domain::Spin, &mut seeded(5)).unwrap();
+        let w = DMatrix::from_fn(n, n, |i, j| {
+            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
+        });
+        let model = DensePairwise::new(
+            ebm_core::Domain::Spin,
+            ebm_core::DenseCouplings::new(w).unwrap(),
+            vec![0.0; n],
+        );
+        let net = Hopfield::new(model.unwrap()).unwrap();
+        let mut rng = seeded(6);
+        let probes: Vec<Vec<i8>> = patterns
+            .iter()
+            .map(|p| ebm_data::patterns::corrupt(p, ebm_core::Domain::Spin, 0.2, &mut rng).unwrap())
+            .collect();
+        for update in [Update::Sequential, Update::RandomOrder] {
+            let options = RecallOptions::with(update);
+            let fast = asynchronous_batch(&net, &probes, &options, 3).unwrap();
+            let generic = net.recall_all(&probes, &options, 3).unwrap();
+            for (f, g) in fast.iter().zip(&generic) {
+                assert_eq!(
+                    (&f.state, f.sweeps, f.flips, f.outcome),
+                    (&g.state, g.sweeps, g.flips, g.outcome)
+                );
+                assert!((f.energy - g.energy).abs() < 1e-6 * g.energy.abs());
+            }
+        }
+        assert!(asynchronous_batch(&net, &probes, &RecallOptions::with(Update::Synchronous), 0).is_err());
+    }
+
+    #[test]
+    fn the_dense_fast_path_does_not_depend_on_the_thread_count() {
+        let model = SpinGlass::new(50).sample(&mut seeded(7)).unwrap();
+        let net = Hopfield::new(model).unwrap();
+        let mut rng = seeded(8);
+        let probes: Vec<Vec<i8>> = (0..37).map(|_| Spins::random(50, &mut rng).into_vec()).collect();
+        let options = RecallOptions::with(Update::RandomOrder);
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| asynchronous_batch(&net, &probes, &options, 4).unwrap())
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn parallel_recall_depends_on_the_seed_only() {
+        let model = SpinGlass::new(40).sample(&mut seeded(3)).unwrap();
+        let net = Hopfield::new(model).unwrap();
+        let mut rng = seeded(4);
+        let probes: Vec<Vec<i8>> = (0..16).map(|_| Spins::random(40, &mut rng).into_vec()).collect();
+        let options = RecallOptions::with(Update::RandomOrder);
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| net.recall_all(&probes, &options, 9).unwrap())
+        };
+        assert_eq!(run(1), run(3));
+        assert!(synchronous_batch(&net, &[vec![1; 39]], 10).is_err());
+    }
 }

@@ -3,8 +3,8 @@
 //!
 //! E(σ) = −Σ_μ F(a_μ(σ)),  a_μ(σ) = ξ^μ · σ = Σ_i ξ_i^μ σ_i,
 //!
-//! with F(x) = xⁿ (polynomial; n = 2 is the classical network up to a
-//! constant) or F(x) = e^{βx} (exponential; Demircigil et al., 2017). The
+//! with F(x) = xⁿ (polynomial; n = 2 is the classical Hebbian network, its
+//! energy scaled by 2N and shifted by a constant) or F(x) = e^{βx} (exponential; Demircigil et al., 2017). The
 //! update σ_i ← sign(Σ_μ [F(b_μ + ξ_i^μ) − F(b_μ − ξ_i^μ)]), with
 //! b_μ = a_μ − ξ_i^μ σ_i the overlap without unit i, moves unit i to the
 //! value of lower energy, so asynchronous updates never raise E. Capacity
@@ -171,7 +171,8 @@ impl DiscreteEnergy for DenseMemory {
 
     fn flip_energy(&self, state: &[i8], unit: usize) -> f64 {
         let (value, log_factor) = self.flip_delta(&self.overlaps(state), state, unit);
-        value * log_factor.exp()
+        // A zero difference stays zero even when the common factor overflows.
+        if value == 0.0 { 0.0 } else { value * log_factor.exp() }
     }
 }
 

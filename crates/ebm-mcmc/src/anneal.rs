@@ -26,7 +26,7 @@ pub enum Schedule {
         /// The last temperature is the smallest T_k ≥ `end`.
         end: f64,
     },
-    /// `steps` temperatures evenly spaced from `start` down to `end`.
+    /// `steps` ≥ 2 temperatures evenly spaced from `start` down to `end`.
     Linear {
         /// T₀.
         start: f64,
@@ -36,8 +36,9 @@ pub enum Schedule {
         steps: usize,
     },
     /// T_k = c / ln(k + 2) for k = 0 … steps − 1: the slow schedule of Geman
-    /// and Geman, which reaches the ground states with probability → 1 for c
-    /// at least the largest energy barrier, but only as k → ∞.
+    /// and Geman, which reaches the ground states with probability → 1 as
+    /// k → ∞ when c is at least the depth of the deepest non-global local
+    /// minimum (Hajek, 1988).
     Logarithmic {
         /// The constant c.
         scale: f64,
@@ -83,7 +84,9 @@ impl Schedule {
                         reason: format!("must lie in (0, 1), got {factor}"),
                     });
                 }
-                let steps = if start < end { 0.0 } else { ((end / start).ln() / factor.ln()).floor() + 1.0 };
+                // A relative slack of 10⁻⁹ keeps an end that equals start·αᵏ up to rounding.
+                let steps =
+                    if start < end { 0.0 } else { ((end / start).ln() / factor.ln() + 1e-9).floor() + 1.0 };
                 check_steps(steps as usize)?;
                 Ok((0..steps as i32).map(|k| start * factor.powi(k)).collect())
             }
@@ -91,7 +94,13 @@ impl Schedule {
                 check_temperature("start temperature", start)?;
                 check_temperature("end temperature", end)?;
                 check_steps(steps)?;
-                let span = (steps - 1).max(1) as f64;
+                if steps < 2 {
+                    return Err(Error::Invalid {
+                        what: "linear schedule".into(),
+                        reason: "needs at least 2 temperatures, the start and the end".into(),
+                    });
+                }
+                let span = (steps - 1) as f64;
                 Ok((0..steps).map(|k| start + (end - start) * k as f64 / span).collect())
             }
             Schedule::Logarithmic { scale, steps } => {
@@ -179,7 +188,7 @@ impl Annealer {
             }
         }
         if self.quench {
-            sweeps += quench(chain);
+            sweeps += quench(chain, self.sampler.clamped());
             remember(chain);
         }
         let best_energy = chain.model().energy(&best_state);
@@ -188,15 +197,17 @@ impl Annealer {
 }
 
 /// Greedy descent: sweeps flipping every unit whose flip lowers the energy,
-/// until a sweep flips none. Ends in finitely many sweeps, since each flip
-/// strictly lowers the energy of a finite state space. Returns the sweeps made.
-pub fn quench<M: PairwiseEnergy>(chain: &mut PairwiseChain<'_, M>) -> usize {
+/// until a sweep flips none; units whose entry in `clamped` is true are left
+/// alone. Ends in finitely many sweeps, since each flip strictly lowers the
+/// energy of a finite state space. Returns the sweeps made.
+pub fn quench<M: PairwiseEnergy>(chain: &mut PairwiseChain<'_, M>, clamped: Option<&[bool]>) -> usize {
     let mut sweeps = 0;
     loop {
         sweeps += 1;
         let mut flipped = false;
         for i in 0..chain.len() {
-            if chain.flip_energy(i) < 0.0 {
+            let free = clamped.is_none_or(|mask| !mask.get(i).copied().unwrap_or(false));
+            if free && chain.flip_energy(i) < 0.0 {
                 chain.flip(i);
                 flipped = true;
             }
@@ -225,6 +236,13 @@ mod tests {
         assert!(Schedule::Geometric { start: 1.0, factor: 1.0, end: 0.1 }.temperatures().is_err());
         assert!(Schedule::Geometric { start: 1.0, factor: 1.0 - 1e-12, end: 1e-3 }.temperatures().is_err());
         assert!(Schedule::Linear { start: 1.0, end: 0.0, steps: 3 }.temperatures().is_err());
+        assert!(Schedule::Linear { start: 1.0, end: 0.5, steps: 1 }.temperatures().is_err());
+        // An end equal to start·αᵏ is kept whatever the rounding.
+        let exact_end =
+            Schedule::Geometric { start: 1.0, factor: 0.9, end: 0.9f64.powi(10) }.temperatures().unwrap();
+        assert_eq!(exact_end.len(), 11);
+        let tenth = Schedule::Geometric { start: 1.0, factor: 0.1, end: 0.001 }.temperatures().unwrap();
+        assert_eq!(tenth.len(), 4);
         assert!(Schedule::Custom(vec![1.0, f64::NAN]).temperatures().is_err());
         assert!(Schedule::Custom(vec![]).temperatures().is_err());
     }
@@ -253,8 +271,20 @@ mod tests {
         let model = SpinGlass::new(30).sample(&mut seeded(4)).unwrap();
         let mut chain = PairwiseChain::random(&model, &mut seeded(5));
         let before = chain.energy();
-        quench(&mut chain);
+        quench(&mut chain, None);
         assert!(chain.energy() <= before);
         assert!((0..30).all(|i| chain.flip_energy(i) >= 0.0));
+        // Clamped units stay put, in the quench as in the annealing sweeps.
+        let mut mask = vec![false; 30];
+        mask[..10].iter_mut().for_each(|m| *m = true);
+        for seed in 0..20 {
+            let mut chain = PairwiseChain::random(&model, &mut seeded(seed));
+            let start = chain.state()[..10].to_vec();
+            let annealer = Annealer::new(Schedule::Geometric { start: 2.0, factor: 0.8, end: 0.1 })
+                .sampler(SingleSite::metropolis().clamp(mask.clone()));
+            let outcome = annealer.run(&mut chain, &mut seeded(seed + 100)).unwrap();
+            assert_eq!(&outcome.best_state[..10], &start[..]);
+            assert_eq!(&outcome.final_state[..10], &start[..]);
+        }
     }
 }

@@ -80,6 +80,11 @@ impl SingleSite {
         self
     }
 
+    /// The clamp mask, if units are clamped.
+    pub fn clamped(&self) -> Option<&[bool]> {
+        self.clamped.as_deref()
+    }
+
     /// The update rule.
     pub fn rule(&self) -> Rule {
         self.rule

@@ -9,8 +9,8 @@
 //! L(W, b) = Σ_μ [E(ξ^μ) − E(x̃^μ)],  E(s) = −½ sᵀWs − bᵀs,
 //!
 //! has gradient ∂L/∂w_ij = −(ξ_i ξ_j − x̃_i x̃_j) for i ≠ j and
-//! ∂L/∂b_i = −(ξ_i − x̃_i), so gradient descent adds η(ξξᵀ − x̃x̃ᵀ) to W and
-//! η(ξ − x̃) to b. The update is symmetric and, since s_i² = 1 for spins, has
+//! ∂L/∂b_i = −(ξ_i − x̃_i), so gradient descent adds (η/N)(ξξᵀ − x̃x̃ᵀ) to W and
+//! (η/N)(ξ − x̃) to b (the step is scaled by 1/N, as in Hebbian storage). The update is symmetric and, since s_i² = 1 for spins, has
 //! a zero diagonal: the weights stay a valid Hopfield network. When a pattern
 //! is a fixed point whose basin holds the corrupted probe, x̃ = ξ and it
 //! contributes nothing; training stops once every pattern is.
