@@ -120,6 +120,10 @@ pub struct CapacityArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where to write hopfield-capacity.png (mean recalled overlap in blue,
+    /// fraction of fixed points in red, exact retrieval in green, against load).
+    #[arg(short, long, default_value = ".")]
+    out: PathBuf,
 }
 
 /// Runs `ebm hopfield`.
@@ -194,7 +198,7 @@ fn store_and_recall(
     render::write_sheet(&sheet, &[patterns.to_vec(), corrupted, recalled], side, 4)?;
     let plot = settings.out.join("hopfield-energy.png");
     let series: Vec<&[f64]> = traces.iter().take(render::COLOURS.len()).map(Vec::as_slice).collect();
-    render::write_line_plot(&plot, &series)?;
+    render::write_line_plot(&plot, &series, None)?;
     println!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
     let colours: Vec<&str> = render::COLOURS.iter().map(|c| c.0).collect();
     println!(
@@ -229,8 +233,10 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
         100.0 * args.noise
     );
     println!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
+    let mut curve = Vec::with_capacity(loads.len());
     for (k, &load) in loads.iter().enumerate() {
         let point = experiment.curve(&[load], &rule).map_err(|e| e.to_string())?[0];
+        curve.push(point);
         progress.set(k as u64 + 1);
         println!(
             "{:>7.3} {:>5} {:>14.3} {:>14.3} {:>10.3}",
@@ -238,6 +244,18 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
         );
     }
     progress.finish();
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let plot = args.out.join("hopfield-capacity.png");
+    let series =
+        |f: fn(&ebm_hopfield::capacity::CapacityPoint) -> f64| curve.iter().map(f).collect::<Vec<f64>>();
+    let (overlap, fixed, retrieved) =
+        (series(|p| p.mean_overlap), series(|p| p.fixed_fraction), series(|p| p.retrieval_rate));
+    let range = (loads[0], loads[loads.len() - 1]);
+    render::write_line_plot(&plot, &[&overlap, &fixed, &retrieved], Some(range))?;
+    println!(
+        "wrote {} (against the load α; blue: mean recalled overlap, red: fixed points, green: exactly retrieved)",
+        display(&plot)
+    );
     match experiment.critical_load(args.threshold, args.n, &rule) {
         Ok((good, bad)) => println!(
             "critical load: between α = {:.4} (overlap {:.3}) and α = {:.4} (overlap {:.3})",

@@ -116,9 +116,11 @@ pub const COLOURS: [(&str, [u8; 3]); 4] =
     [("blue", [31, 119, 180]), ("red", [214, 39, 40]), ("green", [44, 160, 44]), ("purple", [148, 103, 189])];
 
 /// A line plot of up to four series against their index, as an RGB PNG with
-/// numeric labels on both axes (series k is drawn in `COLOURS[k]`).
-pub fn write_line_plot(path: &Path, series: &[&[f64]]) -> Result<(), String> {
-    let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 20i64, 20i64, 40i64);
+/// numeric labels on both axes (series k is drawn in `COLOURS[k]`). The x
+/// labels show the index, or the values of `x_range` (first, last) spread
+/// evenly over the indices.
+pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64)>) -> Result<(), String> {
+    let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 40i64, 20i64, 40i64);
     let finite = series.iter().flat_map(|s| s.iter().copied()).filter(|v| v.is_finite());
     let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !low.is_finite() {
@@ -144,7 +146,11 @@ pub fn write_line_plot(path: &Path, series: &[&[f64]]) -> Result<(), String> {
         canvas.text(&label, left - 8, y(value) - 5, false);
         canvas.line((left - 4, y(value)), (left, y(value)), [0, 0, 0]);
         let step = longest * k as usize / 4;
-        canvas.text(&step.to_string(), x(step) - 4, axis_bottom + 10, true);
+        let x_label = match x_range {
+            Some((first, last)) => format!("{:.3}", first + (last - first) * step as f64 / longest as f64),
+            None => step.to_string(),
+        };
+        canvas.text(&x_label, x(step) - 4, axis_bottom + 10, true);
     }
     for (values, (_, colour)) in series.iter().zip(COLOURS) {
         let points: Vec<(i64, i64)> =

@@ -250,6 +250,13 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new().prefix(".ebm-write-").tempfile_in(dir).map_err(io)?;
+    // Temporary files are private (0600); give the result the permissions of
+    // the file it replaces, or those of an ordinary new file.
+    let permissions = match std::fs::metadata(path) {
+        Ok(existing) => existing.permissions(),
+        Err(_) => default_permissions(tmp.as_file().metadata().map_err(io)?.permissions()),
+    };
+    tmp.as_file().set_permissions(permissions).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -258,6 +265,23 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The permissions of a newly written file, from those of its private
+/// temporary file: rw-r--r-- on Unix, writable elsewhere.
+fn default_permissions(temporary: std::fs::Permissions) -> std::fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = temporary;
+        std::fs::Permissions::from_mode(0o644)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut permissions = temporary;
+        permissions.set_readonly(false);
+        permissions
+    }
 }
 
 /// The model as pretty-printed JSON, for inspection from other tools.
@@ -424,6 +448,12 @@ mod tests {
         let model = small_model();
         export_json(&path, &model).unwrap();
         assert_eq!(import_json::<DensePairwise>(&path).unwrap(), model);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // An ordinary file, not the temporary file's private 0600.
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(serde_json::from_str::<DensePairwise>(&text).unwrap(), model);
     }
