@@ -9,7 +9,7 @@ use ebm_hopfield::capacity::{Experiment, Memory};
 use ebm_hopfield::dense::{DenseMemory, Interaction};
 use ebm_hopfield::{Hopfield, RecallOptions, Update};
 use ebm_mcmc::rng::stream;
-use ebm_train::hopfield_contrastive::ContrastiveHopfield;
+use ebm_train::hopfield::contrastive::ContrastiveHopfield;
 use std::path::{Path, PathBuf};
 
 /// The storage rule.

@@ -5,12 +5,10 @@
 //!   schedules and a divergence guard; exact gradients and likelihoods for
 //!   small models; reconstruction error and pseudo-likelihood;
 //! - [`hopfield`]: Hopfield storage rules — Hebbian, Storkey, pseudo-inverse
-//!   (projection) and a symmetric perceptron with a margin — and stabilities;
-//! - [`hopfield_contrastive`]: the note's storage by optimisation — lower the
-//!   patterns' energy, raise that of the states the dynamics drifts to.
+//!   (projection), a symmetric perceptron with a margin, the note's storage
+//!   by optimisation ([`hopfield::contrastive`]) — and stabilities.
 //!
 //! Models know what they are; algorithms that change them live here.
 
 pub mod hopfield;
-pub mod hopfield_contrastive;
 pub mod rbm;

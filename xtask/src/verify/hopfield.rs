@@ -114,7 +114,7 @@ fn rule_ordering(ctx: &Context) -> Result<Measurement, String> {
     let storkey = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::storkey(p)))?;
     let projection = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::pseudo_inverse(p)))?;
     let contrastive = fixed(&|p: &[Vec<i8>]| {
-        let (net, _) = ebm_train::hopfield_contrastive::ContrastiveHopfield::default().train(p)?;
+        let (net, _) = ebm_train::hopfield::contrastive::ContrastiveHopfield::default().train(p)?;
         Ok(Box::new(net) as Box<dyn Memory>)
     })?;
     let lead = (storkey - hebbian).min(projection - hebbian).min(contrastive - hebbian);

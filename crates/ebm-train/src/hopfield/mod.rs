@@ -14,6 +14,7 @@
 //! | [`storkey`], [`Storkey`] | Hebb minus the fields the network already predicts; local and incremental | N/√(2 ln N) |
 //! | [`pseudo_inverse`], [`PseudoInverse`] | the projection Ξ(ΞᵀΞ)⁻¹Ξᵀ without its diagonal | every linearly independent set with no basis vector in its span (K < N) |
 //! | [`Perceptron`] | symmetric perceptron updates until every γ_i > κ | at least what the projection rule stores, with a chosen margin κ |
+//! | [`contrastive::ContrastiveHopfield`] | the study note's optimisation: lower E(ξ), raise E of the states the dynamics drifts to | well beyond Hebbian (0.3 N in the tests) |
 //!
 //! Input checks are shared: at least one pattern, all of one length N ≥ 1,
 //! values ±1 only, and N·N and K·N at most [`MAX_ENTRIES`]; anything else is
@@ -32,6 +33,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
+pub mod contrastive;
 mod hebbian;
 mod patterns;
 mod perceptron;
