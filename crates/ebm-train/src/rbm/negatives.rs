@@ -114,17 +114,20 @@ impl NegativeSampler {
         Ok(Self { kind, rungs, swaps: vec![(0, 0); pairs] })
     }
 
-    /// Visible states from the model for the batch `data`.
+    /// Visible states from the model for the current batch.
+    /// `first_step` holds the first Gibbs step from the batch, already taken
+    /// by the trainer: v₁ drawn from P(v | h₀), h₀ drawn from P(h | data).
+    /// CD-k continues from it; the persistent phases ignore it.
     pub fn sample(
         &mut self,
         rbm: &BernoulliRbm,
-        data: &DMatrix<f32>,
+        first_step: DMatrix<f32>,
         rng: &mut SamplerRng,
     ) -> Result<DMatrix<f32>> {
         match &self.kind {
             Negatives::ContrastiveDivergence { steps } => {
-                let mut chains = BlockChains::from_visible(rbm, data.clone())?;
-                for _ in 0..*steps {
+                let mut chains = BlockChains::from_visible(rbm, first_step)?;
+                for _ in 1..*steps {
                     chains.step(rbm, 1.0, rng)?;
                 }
                 Ok(chains.visible)

@@ -67,7 +67,8 @@ pub struct EpochReport {
     pub epoch: usize,
     /// η used.
     pub learning_rate: f64,
-    /// Mean squared reconstruction error over the epoch's batches (before each update).
+    /// Mean squared error of the one-step reconstruction P(v | h₀), h₀ drawn
+    /// from P(h | v), over the epoch's batches (before each update).
     pub reconstruction_error: f64,
     /// Exchange acceptance rate of each neighbouring pair of temperatures (tempering only).
     pub swap_rates: Vec<f64>,
@@ -274,16 +275,21 @@ impl RbmTrainer {
         negatives: &mut NegativeSampler,
         rng: &mut ebm_mcmc::rng::SamplerRng,
     ) -> Result<f64> {
+        // One Gibbs step from the data, shared by the reconstruction error and
+        // CD: h₀ ~ P(h | v), then P(v | h₀) and v₁ drawn from it. The positive
+        // statistics use the probabilities P(h | v), not the draws.
         let positive_hidden = rbm.hidden_probabilities(batch)?;
-        let reconstruction = rbm.visible_probabilities(&positive_hidden)?;
+        let reconstruction = rbm.visible_probabilities(&bernoulli(&positive_hidden, rng))?;
         let squared: f64 =
             batch.iter().zip(reconstruction.iter()).map(|(&v, &r)| f64::from(v - r).powi(2)).sum();
-        let negative_visible = negatives.sample(rbm, batch, rng)?;
+        let negative_visible = negatives.sample(rbm, bernoulli(&reconstruction, rng), rng)?;
         let negative_hidden = rbm.hidden_probabilities(&negative_visible)?;
         let (np, nn) = (batch.nrows() as f32, negative_visible.nrows() as f32);
-        // g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃, the two terms as matrix products.
-        let mut gradient = batch.transpose() * &positive_hidden / np;
-        gradient -= negative_visible.transpose() * &negative_hidden / nn;
+        // g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃, the two terms as matrix products
+        // (nalgebra's blocked product; its in-place `gemm_tr` is far slower here).
+        let mut gradient = batch.transpose() * &positive_hidden;
+        let negative = negative_visible.transpose() * &negative_hidden;
+        gradient.zip_apply(&negative, |g, n| *g = *g / np - n / nn);
         let column_means = |m: &DMatrix<f32>| -> DVector<f32> {
             DVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum() / m.nrows() as f32))
         };
@@ -291,15 +297,24 @@ impl RbmTrainer {
         let hidden_gradient = column_means(&positive_hidden) - column_means(&negative_hidden);
         let (eta, mu, decay) = (rate as f32, self.momentum as f32, self.weight_decay as f32);
         let (weights, visible_bias, hidden_bias) = rbm.parameters_mut();
-        gradient -= &*weights * decay;
-        velocity.weights = &velocity.weights * mu + gradient * eta;
-        velocity.visible_bias = &velocity.visible_bias * mu + visible_gradient * eta;
-        velocity.hidden_bias = &velocity.hidden_bias * mu + hidden_gradient * eta;
+        if decay != 0.0 {
+            gradient.zip_apply(&*weights, |g, w| *g -= decay * w);
+        }
+        // v ← μ v + η g, in place; then θ ← θ + v.
+        velocity.weights.zip_apply(&gradient, |v, g| *v = mu * *v + eta * g);
+        velocity.visible_bias.axpy(eta, &visible_gradient, mu);
+        velocity.hidden_bias.axpy(eta, &hidden_gradient, mu);
         *weights += &velocity.weights;
         *visible_bias += &velocity.visible_bias;
         *hidden_bias += &velocity.hidden_bias;
         Ok(squared)
     }
+}
+
+/// 0/1 draws with the probabilities in `p`.
+fn bernoulli(p: &DMatrix<f32>, rng: &mut ebm_mcmc::rng::SamplerRng) -> DMatrix<f32> {
+    use rand::RngExt;
+    p.map(|q| f32::from(u8::from(rng.random::<f32>() < q)))
 }
 
 #[cfg(test)]
