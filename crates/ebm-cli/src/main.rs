@@ -10,6 +10,7 @@ mod ising;
 mod lattice;
 mod model_io;
 mod progress;
+mod rbm;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,9 @@ enum Command {
     Hopfield(hopfield::HopfieldCommand),
     /// Monte Carlo of the periodic square-lattice Ising model: energy and |m| per spin with errors.
     Ising(ising::IsingArgs),
+    /// Restricted Boltzmann machines: train, evaluate (exact or AIS), sample, export.
+    #[command(subcommand)]
+    Rbm(rbm::RbmCommand),
     /// Write the periodic Ising model on a square lattice as a model file or JSON.
     Lattice(lattice::LatticeArgs),
     /// Convert a pairwise model between JSON and the binary model-file format.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Hopfield(command) => hopfield::run(&command),
         Command::Ising(args) => ising::run_ising(&args),
         Command::Lattice(args) => lattice::run(&args),
+        Command::Rbm(command) => rbm::run(&command),
         Command::Convert(args) => convert::run(&args),
     };
     match outcome {

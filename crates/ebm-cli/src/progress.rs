@@ -36,6 +36,14 @@ impl Progress {
         }
     }
 
+    /// Prints a line above the bar (or plainly, without one).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => println!("{line}"),
+        }
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

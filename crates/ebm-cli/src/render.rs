@@ -29,6 +29,38 @@ pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize)
     ebm_data::png_io::write(path, width, height, &pixels).map_err(|e| e.to_string())
 }
 
+/// A grid of grey images (`height × width` values each, row by row, 0 black
+/// to 1 white), `columns` per row of the grid, scaled by `zoom`.
+pub fn write_grey_grid(
+    path: &Path,
+    images: &[Vec<f32>],
+    (height, width): (usize, usize),
+    columns: usize,
+    zoom: usize,
+) -> Result<(), String> {
+    let columns = columns.max(1);
+    let rows = images.len().div_ceil(columns);
+    let gutter = zoom.max(1);
+    let (cell_w, cell_h) = (width * zoom, height * zoom);
+    let total_w = columns * (cell_w + gutter) + gutter;
+    let total_h = rows * (cell_h + gutter) + gutter;
+    let mut pixels = vec![128u8; total_w * total_h];
+    for (k, image) in images.iter().enumerate() {
+        if image.len() != height * width {
+            return Err(format!("image of {} values in a {height}×{width} grid", image.len()));
+        }
+        let (top, left) =
+            (gutter + (k / columns) * (cell_h + gutter), gutter + (k % columns) * (cell_w + gutter));
+        for y in 0..cell_h {
+            for x in 0..cell_w {
+                let value = image[(y / zoom) * width + x / zoom].clamp(0.0, 1.0);
+                pixels[(top + y) * total_w + left + x] = (value * 255.0).round() as u8;
+            }
+        }
+    }
+    ebm_data::png_io::write(path, total_w, total_h, &pixels).map_err(|e| e.to_string())
+}
+
 /// Glyphs of a 3 × 5 pixel font for axis labels: digits, minus, point, e.
 fn glyph(c: char) -> Option<[u8; 5]> {
     // Each row is three bits, most significant on the left.

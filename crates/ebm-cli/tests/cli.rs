@@ -191,3 +191,72 @@ fn hopfield_recall_stores_user_images() {
     let refused = ebm(&["hopfield", "recall", path_str(&broken)]);
     assert_eq!(refused.status.code(), Some(1));
 }
+
+#[test]
+fn rbm_train_eval_sample_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bars.ebm");
+    let trained = ebm(&[
+        "rbm",
+        "train",
+        "--data",
+        "bars:3",
+        "--hidden",
+        "10",
+        "--algo",
+        "pcd",
+        "--chains",
+        "14",
+        "--epochs",
+        "300",
+        "--lr",
+        "0.1",
+        "--batch",
+        "2",
+        "--out",
+        path_str(&model),
+    ]);
+    let stdout = String::from_utf8_lossy(&trained.stdout);
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let likelihood = |line: &str| -> f64 {
+        line.split("log-likelihood").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch")).collect();
+    let (first, last) = (likelihood(epochs[0]), likelihood(epochs[epochs.len() - 1]));
+    assert!(last > first + 1.0, "log-likelihood {first} → {last}");
+    for picture in ["bars-filters.png", "bars-samples.png", "bars-metrics.png"] {
+        assert!(dir.path().join(picture).exists(), "{picture}");
+    }
+    let exact = json_of(&ebm(&["rbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
+    let value = exact["average_log_likelihood"].as_f64().unwrap();
+    assert!((value - last).abs() < 1e-3, "eval {value} vs training {last} (printed to 4 decimals)");
+    let ais = json_of(&ebm(&[
+        "rbm",
+        "eval",
+        path_str(&model),
+        "--data",
+        "bars:3",
+        "--ais",
+        "--betas",
+        "2000",
+        "--runs",
+        "32",
+        "--json",
+    ]));
+    assert!((ais["log_z"].as_f64().unwrap() - exact["log_z"].as_f64().unwrap()).abs() < 0.1);
+    let samples = dir.path().join("samples.png");
+    assert!(
+        ebm(&["rbm", "sample", path_str(&model), "--chains", "4", "--steps", "10", "-o", path_str(&samples)])
+            .status
+            .success()
+    );
+    assert!(samples.exists());
+    let exported = ebm(&["rbm", "export", path_str(&model)]);
+    let json: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    assert!(json["weights"].is_object() || json["weights"].is_array());
+    assert_eq!(ebm(&["rbm", "train", "--data", "cifar:x", "--out", path_str(&model)]).status.code(), Some(1));
+    assert_eq!(
+        ebm(&["rbm", "eval", path_str(&dir.path().join("none.ebm")), "--data", "bars:3"]).status.code(),
+        Some(1)
+    );
+}

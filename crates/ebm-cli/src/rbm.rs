@@ -1,0 +1,374 @@
+//! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
+
+use crate::progress::Progress;
+use crate::render;
+use ebm_boltzmann::BernoulliRbm;
+use ebm_boltzmann::rbm::partition::{
+    AisOptions, ais_log_partition, average_log_likelihood, base_rate_bias, log_partition,
+};
+use ebm_core::{Domain, file};
+use ebm_mcmc::block::BlockChains;
+use ebm_mcmc::rng::seeded;
+use ebm_train::rbm::{
+    EpochReport, LearningRate, Negatives, RbmTrainer, TrainingObserver, exact_average_log_likelihood,
+    pseudo_log_likelihood,
+};
+use nalgebra::DMatrix;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// The largest layer for which training reports the exact log-likelihood.
+const EXACT_LAYER: usize = 20;
+
+/// Subcommands of `ebm rbm`.
+#[derive(clap::Subcommand)]
+pub enum RbmCommand {
+    /// Train an RBM; writes the model and PNGs of filters, samples and metrics.
+    Train(TrainArgs),
+    /// Average log-likelihood of data under a model (exact or AIS).
+    Eval(EvalArgs),
+    /// Draw samples by block Gibbs and write them as a PNG grid.
+    Sample(SampleArgs),
+    /// Print a model as JSON.
+    Export(ExportArgs),
+}
+
+/// The training algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Algorithm {
+    /// Contrastive divergence CD-k.
+    Cd,
+    /// Persistent CD.
+    Pcd,
+    /// Parallel-tempering training.
+    Pt,
+}
+
+/// How grey images become 0/1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Binarize {
+    /// Pixel > ½.
+    Threshold,
+    /// Pixel on with probability equal to its grey value (seeded).
+    Stochastic,
+}
+
+/// Where the data come from.
+#[derive(clap::Args)]
+pub struct DataArgs {
+    /// `bars:N` (all bars-and-stripes patterns on N×N) or `mnist:DIR` (the
+    /// standard IDX training images in DIR, gzip or not).
+    #[arg(long)]
+    data: String,
+    /// Binarisation of grey images.
+    #[arg(long, value_enum, default_value_t = Binarize::Threshold)]
+    binarize: Binarize,
+    /// Use only the first N examples.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+/// Options of `ebm rbm train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Hidden units.
+    #[arg(long, default_value_t = 16)]
+    hidden: usize,
+    /// Algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Cd)]
+    algo: Algorithm,
+    /// Gibbs steps per update.
+    #[arg(short, long, default_value_t = 1)]
+    k: usize,
+    /// Persistent chains (PCD, PT: per temperature).
+    #[arg(long, default_value_t = 100)]
+    chains: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    lr: f64,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 20)]
+    batch: usize,
+    /// Momentum.
+    #[arg(long, default_value_t = 0.5)]
+    momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The model file to write.
+    #[arg(short, long, default_value = "rbm.ebm")]
+    out: PathBuf,
+}
+
+/// Options of `ebm rbm eval`.
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// The model file.
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Estimate log Z by AIS instead of enumerating the smaller layer.
+    #[arg(long)]
+    ais: bool,
+    /// AIS intermediate distributions.
+    #[arg(long, default_value_t = 10_000)]
+    betas: usize,
+    /// AIS runs.
+    #[arg(long, default_value_t = 100)]
+    runs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options of `ebm rbm sample`.
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    /// The model file.
+    model: PathBuf,
+    /// Chains (one image each).
+    #[arg(long, default_value_t = 64)]
+    chains: usize,
+    /// Block-Gibbs steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The PNG to write.
+    #[arg(short, long, default_value = "rbm-samples.png")]
+    out: PathBuf,
+}
+
+/// Options of `ebm rbm export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The model file.
+    model: PathBuf,
+}
+
+/// Runs `ebm rbm`.
+pub fn run(command: &RbmCommand) -> Result<(), String> {
+    match command {
+        RbmCommand::Train(args) => train(args),
+        RbmCommand::Eval(args) => eval(args),
+        RbmCommand::Sample(args) => {
+            let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+            write_samples(&rbm, args.chains, args.steps, args.seed, &args.out)?;
+            println!("wrote {}", args.out.display());
+            Ok(())
+        }
+        RbmCommand::Export(args) => {
+            let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+            println!("{}", file::to_json(&rbm).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+    }
+}
+
+/// Loads the data as 0/1 rows, with the image shape when known.
+fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let data = if let Some(side) = args.data.strip_prefix("bars:") {
+        let side: usize = side.parse().map_err(|_| format!("`{}`: bars:N needs a number", args.data))?;
+        ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?
+    } else if let Some(dir) = args.data.strip_prefix("mnist:") {
+        let dir = Path::new(dir);
+        let name = "train-images-idx3-ubyte";
+        let path = [dir.join(name), dir.join(format!("{name}.gz"))]
+            .into_iter()
+            .find(|p| p.exists())
+            .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))?;
+        let grey = ebm_data::idx::load_images(path).map_err(text)?;
+        match args.binarize {
+            Binarize::Threshold => ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?,
+            Binarize::Stochastic => {
+                ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+            }
+        }
+    } else {
+        return Err(format!("unknown data `{}`: use bars:N or mnist:DIR", args.data));
+    };
+    let rows = args.limit.unwrap_or(data.len()).min(data.len());
+    let indices: Vec<usize> = (0..rows).collect();
+    data.rows_matrix(&indices).map_err(text)
+}
+
+/// The side of a square image of `units` pixels, if there is one.
+fn square_side(units: usize) -> Option<usize> {
+    let side = (units as f64).sqrt().round() as usize;
+    (side * side == units).then_some(side)
+}
+
+/// Prints each epoch's metrics and keeps them for the plot.
+struct EpochLog<'a> {
+    data: &'a DMatrix<f32>,
+    progress: Progress,
+    batches: usize,
+    epochs: usize,
+    likelihoods: Vec<f64>,
+    errors: Vec<f64>,
+    exact: bool,
+    rng: ebm_mcmc::rng::SamplerRng,
+}
+
+impl TrainingObserver for EpochLog<'_> {
+    fn batch(&mut self, done: usize, _total: usize) {
+        self.progress.set((self.errors.len() * self.batches + done) as u64);
+    }
+
+    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
+        let likelihood = if self.exact {
+            exact_average_log_likelihood(rbm, self.data)
+        } else {
+            pseudo_log_likelihood(rbm, self.data, &mut self.rng)
+        };
+        let likelihood = likelihood.unwrap_or(f64::NAN);
+        self.likelihoods.push(likelihood);
+        self.errors.push(report.reconstruction_error);
+        let kind = if self.exact { "log-likelihood" } else { "pseudo-log-likelihood" };
+        let swaps = if report.swap_rates.is_empty() {
+            String::new()
+        } else {
+            format!("  swap rates {:.2?}", report.swap_rates)
+        };
+        self.progress.println(&format!(
+            "epoch {:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{swaps}",
+            report.epoch + 1,
+            self.epochs,
+            report.reconstruction_error
+        ));
+    }
+}
+
+fn train(args: &TrainArgs) -> Result<(), String> {
+    let data = load_data(&args.data, args.seed)?;
+    let (examples, visible) = data.shape();
+    let mut rbm = BernoulliRbm::random(visible, args.hidden, 0.01, &mut seeded(args.seed))
+        .map_err(|e| e.to_string())?;
+    RbmTrainer::initialise_visible_bias(&mut rbm, &data).map_err(|e| e.to_string())?;
+    let negatives = match args.algo {
+        Algorithm::Cd => Negatives::ContrastiveDivergence { steps: args.k },
+        Algorithm::Pcd => Negatives::Persistent { steps: args.k, chains: args.chains },
+        Algorithm::Pt => Negatives::Tempering {
+            steps: args.k,
+            chains: args.chains,
+            temperatures: vec![1.0, 1.3, 1.7, 2.2, 2.9],
+        },
+    };
+    let trainer = RbmTrainer::new(negatives)
+        .learning_rate(LearningRate::Constant(args.lr))
+        .momentum(args.momentum)
+        .weight_decay(args.weight_decay)
+        .batch_size(args.batch)
+        .epochs(args.epochs)
+        .seed(args.seed);
+    let batches = examples.div_ceil(args.batch.max(1));
+    let work = (visible * args.hidden) as u64;
+    let mut log = EpochLog {
+        data: &data,
+        progress: Progress::new((batches * args.epochs) as u64, work * args.batch as u64, "batches"),
+        batches,
+        epochs: args.epochs,
+        likelihoods: Vec::new(),
+        errors: Vec::new(),
+        exact: visible.min(args.hidden) <= EXACT_LAYER,
+        rng: seeded(args.seed ^ 1),
+    };
+    println!("{examples} examples of {visible} units, {} hidden, {:?}", args.hidden, args.algo);
+    let outcome = trainer.train(&mut rbm, &data, &mut log);
+    log.progress.finish();
+    // The model is written even when training diverged: it holds the last finite parameters.
+    file::save(&args.out, &rbm).map_err(|e| e.to_string())?;
+    println!("wrote {}", args.out.display());
+    outcome.map_err(|e| e.to_string())?;
+    let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
+    if let Some(side) = square_side(visible) {
+        let filters = dir.join(format!("{stem}-filters.png"));
+        let w = rbm.weights();
+        let (low, high) =
+            w.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let span = (high - low).max(f32::MIN_POSITIVE);
+        let images: Vec<Vec<f32>> =
+            (0..w.ncols()).map(|j| w.column(j).iter().map(|&x| (x - low) / span).collect()).collect();
+        render::write_grey_grid(&filters, &images, (side, side), 16, if side < 10 { 8 } else { 2 })?;
+        println!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
+        let samples = dir.join(format!("{stem}-samples.png"));
+        write_samples(&rbm, 64, 1000, args.seed, &samples)?;
+        println!("wrote {}", samples.display());
+    }
+    let plot = dir.join(format!("{stem}-metrics.png"));
+    render::write_line_plot(&plot, &[&log.likelihoods], None)?;
+    let what = if log.exact { "exact" } else { "pseudo-" };
+    println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+    Ok(())
+}
+
+/// Runs `chains` block-Gibbs chains `steps` steps from random states and
+/// writes the final P(v | h) as a grid of grey images.
+fn write_samples(
+    rbm: &BernoulliRbm,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let mut rng = seeded(seed);
+    let start = DMatrix::from_fn(chains, rbm.visible(), |_, _| {
+        f32::from(u8::from(rand::RngExt::random::<bool>(&mut rng)))
+    });
+    let mut blocks = BlockChains::from_visible(rbm, start).map_err(|e| e.to_string())?;
+    for _ in 0..steps {
+        blocks.step(rbm, 1.0, &mut rng).map_err(|e| e.to_string())?;
+    }
+    let means = rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())?;
+    // Ink is dark: show 1 − P(v = 1).
+    let images: Vec<Vec<f32>> =
+        (0..chains).map(|c| means.row(c).iter().map(|&p| 1.0 - p).collect()).collect();
+    let (h, w) = square_side(rbm.visible()).map_or((1, rbm.visible()), |s| (s, s));
+    render::write_grey_grid(out, &images, (h, w), 8, if h < 10 { 8 } else { 2 })
+}
+
+fn eval(args: &EvalArgs) -> Result<(), String> {
+    let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+    let data = load_data(&args.data, args.seed)?;
+    let text = |e: ebm_core::Error| e.to_string();
+    let (log_z, low, high, method) = if args.ais {
+        let base = base_rate_bias(&data, 1.0).map_err(text)?;
+        let estimate = ais_log_partition(&rbm, &base, &AisOptions::staged(args.betas, args.runs, args.seed))
+            .map_err(text)?;
+        (estimate.log_z, estimate.log_z_low, estimate.log_z_high, "ais")
+    } else {
+        let log_z = log_partition(&rbm).map_err(text)?;
+        (log_z, log_z, log_z, "exact")
+    };
+    let likelihood = average_log_likelihood(&rbm, &data, log_z).map_err(text)?;
+    // log Z enters with a minus sign: its upper bound gives the lower likelihood bound.
+    let (ll_low, ll_high) = (likelihood - (high - log_z), likelihood + (log_z - low));
+    if args.json {
+        let value = json!({
+            "method": method, "examples": data.nrows(), "log_z": log_z, "log_z_low": low, "log_z_high": high,
+            "average_log_likelihood": likelihood, "average_log_likelihood_low": ll_low, "average_log_likelihood_high": ll_high,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+    } else {
+        println!("log Z ({method})              {log_z:.6}  [{low:.6}, {high:.6}]");
+        println!(
+            "average log-likelihood      {likelihood:.6}  [{ll_low:.6}, {ll_high:.6}] nats over {} examples",
+            data.nrows()
+        );
+    }
+    Ok(())
+}
