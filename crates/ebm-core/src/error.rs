@@ -156,16 +156,18 @@ impl Error {
     }
 }
 
-/// Returns an error naming the first non-finite entry of `values`.
-pub(crate) fn check_finite<T: Copy + Into<f64>>(what: &str, values: &[T]) -> Result<()> {
+/// Returns an error naming the first non-finite entry of `values`, the
+/// check every API applies to numeric input.
+pub fn check_finite<T: Copy + Into<f64>>(what: &str, values: &[T]) -> Result<()> {
     match values.iter().position(|v| !(*v).into().is_finite()) {
         None => Ok(()),
         Some(index) => Err(Error::NonFinite { what: what.to_string(), index, value: values[index].into() }),
     }
 }
 
-/// Returns an error unless `value` is finite and strictly positive.
-pub(crate) fn check_positive(what: &str, value: f64) -> Result<()> {
+/// Returns an error unless `value` is finite and strictly positive (a
+/// temperature, a step size, a scale).
+pub fn check_positive(what: &str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {

@@ -37,9 +37,7 @@ impl Dataset {
                 format!("{} values are not a whole number of {features}-feature examples", values.len()),
             ));
         }
-        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "data set".into(), index, value: f64::from(values[index]) });
-        }
+        ebm_core::error::check_finite("data set", &values)?;
         Ok(Self { examples: values.len() / features, values, features, image_shape: None })
     }
 

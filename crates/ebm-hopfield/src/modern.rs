@@ -15,6 +15,7 @@
 //! many patterns (β → 0: their mean). This is the attention mechanism of
 //! transformers, with queries as states and keys equal to values.
 
+use ebm_core::error::{check_finite, check_positive};
 use ebm_core::math::log_sum_exp;
 use ebm_core::{ContinuousEnergy, DifferentiableEnergy, Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -49,15 +50,8 @@ impl ModernHopfield {
                 reason: "need at least one of dimension ≥ 1".into(),
             });
         }
-        if let Some(index) = patterns.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "stored patterns".into(), index, value: patterns[index] });
-        }
-        if !(beta.is_finite() && beta > 0.0) {
-            return Err(Error::Invalid {
-                what: "β".into(),
-                reason: format!("must be finite and > 0, got {beta}"),
-            });
-        }
+        check_finite("stored patterns", patterns.as_slice())?;
+        check_positive("β", beta)?;
         let radius = patterns.column_iter().map(|c| c.norm()).fold(0.0, f64::max);
         let constant = (patterns.ncols() as f64).ln() / beta + 0.5 * radius * radius;
         Ok(Self { patterns, beta, constant })
@@ -76,9 +70,7 @@ impl ModernHopfield {
                 found: state.len(),
             });
         }
-        if let Some(index) = state.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite { what: "state".into(), index, value: state[index] });
-        }
+        check_finite("state", state)?;
         Ok(DVector::from_column_slice(state))
     }
 

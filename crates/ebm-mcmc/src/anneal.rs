@@ -7,6 +7,7 @@
 
 use crate::chain::PairwiseChain;
 use crate::single_site::SingleSite;
+use ebm_core::error::check_positive;
 use ebm_core::{Error, PairwiseEnergy, Result};
 use rand::Rng;
 
@@ -49,14 +50,6 @@ pub enum Schedule {
     Custom(Vec<f64>),
 }
 
-fn check_temperature(what: &str, t: f64) -> Result<()> {
-    if t.is_finite() && t > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::Invalid { what: what.into(), reason: format!("must be finite and > 0, got {t}") })
-    }
-}
-
 fn check_steps(steps: usize) -> Result<()> {
     if steps == 0 {
         return Err(Error::Invalid { what: "schedule length".into(), reason: "must be at least 1".into() });
@@ -76,8 +69,8 @@ impl Schedule {
     pub fn temperatures(&self) -> Result<Vec<f64>> {
         match *self {
             Schedule::Geometric { start, factor, end } => {
-                check_temperature("start temperature", start)?;
-                check_temperature("end temperature", end)?;
+                check_positive("start temperature", start)?;
+                check_positive("end temperature", end)?;
                 if !(factor > 0.0 && factor < 1.0) {
                     return Err(Error::Invalid {
                         what: "cooling factor".into(),
@@ -91,8 +84,8 @@ impl Schedule {
                 Ok((0..steps as i32).map(|k| start * factor.powi(k)).collect())
             }
             Schedule::Linear { start, end, steps } => {
-                check_temperature("start temperature", start)?;
-                check_temperature("end temperature", end)?;
+                check_positive("start temperature", start)?;
+                check_positive("end temperature", end)?;
                 check_steps(steps)?;
                 if steps < 2 {
                     return Err(Error::Invalid {
@@ -104,13 +97,13 @@ impl Schedule {
                 Ok((0..steps).map(|k| start + (end - start) * k as f64 / span).collect())
             }
             Schedule::Logarithmic { scale, steps } => {
-                check_temperature("logarithmic scale", scale)?;
+                check_positive("logarithmic scale", scale)?;
                 check_steps(steps)?;
                 Ok((0..steps).map(|k| scale / ((k + 2) as f64).ln()).collect())
             }
             Schedule::Custom(ref temperatures) => {
                 check_steps(temperatures.len())?;
-                temperatures.iter().try_for_each(|&t| check_temperature("schedule temperature", t))?;
+                temperatures.iter().try_for_each(|&t| check_positive("schedule temperature", t))?;
                 Ok(temperatures.clone())
             }
         }

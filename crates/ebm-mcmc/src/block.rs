@@ -7,6 +7,7 @@
 //! is drawn at once. Alternating the two draws is a Gibbs sampler on the
 //! joint distribution. Many chains run side by side as the rows of a batch.
 
+use ebm_core::error::{check_finite, check_positive};
 use ebm_core::{Error, Result};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -62,13 +63,7 @@ impl BlockChains {
                 found: visible.ncols(),
             });
         }
-        if let Some(index) = visible.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "visible states".into(),
-                index,
-                value: f64::from(visible[index]),
-            });
-        }
+        check_finite("visible states", visible.as_slice())?;
         let hidden = DMatrix::zeros(visible.nrows(), model.hidden_len());
         Ok(Self { visible, hidden })
     }
@@ -85,12 +80,7 @@ impl BlockChains {
         temperature: f64,
         rng: &mut R,
     ) -> Result<()> {
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(Error::Invalid {
-                what: "temperature".into(),
-                reason: format!("must be finite and > 0, got {temperature}"),
-            });
-        }
+        check_positive("temperature", temperature)?;
         if self.visible.ncols() != model.visible_len() || self.hidden.ncols() != model.hidden_len() {
             return Err(Error::ShapeMismatch {
                 what: "chains of the bipartite model (visible + hidden units)".into(),

@@ -5,7 +5,8 @@
 //! their fields up to date.
 
 use crate::single_site::{Scan, SweepStats};
-use ebm_core::{DiscreteEnergy, Error, Result};
+use ebm_core::error::check_positive;
+use ebm_core::{DiscreteEnergy, Result};
 use rand::{Rng, RngExt};
 
 /// One Metropolis sweep over `state`: N proposals, each flipping one unit
@@ -18,12 +19,7 @@ pub fn metropolis_sweep<M: DiscreteEnergy + ?Sized, R: Rng + ?Sized>(
     scan: Scan,
     rng: &mut R,
 ) -> Result<SweepStats> {
-    if !(temperature.is_finite() && temperature > 0.0) {
-        return Err(Error::Invalid {
-            what: "temperature".into(),
-            reason: format!("must be finite and > 0, got {temperature}"),
-        });
-    }
+    check_positive("temperature", temperature)?;
     model.check_state(state)?;
     let (domain, n, beta) = (model.domain(), state.len(), 1.0 / temperature);
     let mut stats = SweepStats::default();

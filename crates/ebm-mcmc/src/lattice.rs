@@ -11,6 +11,7 @@
 //! neighbour reads.
 
 use crate::single_site::Rule;
+use ebm_core::error::check_positive;
 use ebm_core::math::sigmoid;
 use ebm_core::{Error, Result, SquareLattice};
 use rand::Rng;
@@ -68,12 +69,7 @@ impl LatticeSweeper {
         temperature: f64,
     ) -> Result<Self> {
         SquareLattice::new(rows, cols).coupling(coupling).field(field).validate()?;
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(Error::Invalid {
-                what: "temperature".into(),
-                reason: format!("must be finite and > 0, got {temperature}"),
-            });
-        }
+        check_positive("temperature", temperature)?;
         let mut table = [0; 16];
         for (k, m) in [-4.0, -2.0, 0.0, 2.0, 4.0].into_iter().enumerate() {
             let h = f64::from(coupling) * m + f64::from(field);

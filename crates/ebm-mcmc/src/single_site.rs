@@ -2,6 +2,7 @@
 //! single-flip Metropolis, in sequential or random scan, with clamped units.
 
 use crate::chain::PairwiseChain;
+use ebm_core::error::check_positive;
 use ebm_core::math::sigmoid;
 use ebm_core::{Error, PairwiseEnergy, Result};
 use rand::{Rng, RngExt};
@@ -122,12 +123,7 @@ impl SingleSite {
 
     /// Checks `temperature` and the clamp mask against `chain`; returns β = 1/T.
     fn prepare<M: PairwiseEnergy>(&self, chain: &PairwiseChain<'_, M>, temperature: f64) -> Result<f64> {
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(Error::Invalid {
-                what: "temperature".into(),
-                reason: format!("must be finite and > 0, got {temperature}"),
-            });
-        }
+        check_positive("temperature", temperature)?;
         if let Some(mask) = &self.clamped
             && mask.len() != chain.len()
         {

@@ -1,5 +1,6 @@
 //! [`BernoulliRbm`]: parameters, conditionals, free energy and block Gibbs.
 
+use ebm_core::error::check_finite;
 use ebm_core::math::{sigmoid_f32, softplus};
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BipartiteConditionals;
@@ -28,13 +29,6 @@ impl TryFrom<RawRbm> for BernoulliRbm {
     type Error = Error;
     fn try_from(raw: RawRbm) -> Result<Self> {
         Self::new(raw.weights, raw.visible_bias, raw.hidden_bias)
-    }
-}
-
-fn check_finite(what: &str, values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(Error::NonFinite { what: what.into(), index, value: f64::from(values[index]) }),
     }
 }
 

@@ -230,13 +230,7 @@ pub fn ais_log_partition(
             found: base.len(),
         });
     }
-    if let Some(index) = base.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            what: "base-rate biases".into(),
-            index,
-            value: f64::from(base[index]),
-        });
-    }
+    ebm_core::error::check_finite("base-rate biases", base.as_slice())?;
     let (nv, nh) = (rbm.visible(), rbm.hidden());
     let sample = |probabilities: &DMatrix<f32>, rng: &mut ebm_mcmc::rng::SamplerRng| {
         probabilities.map(|p| f32::from(u8::from(rng.random::<f32>() < p)))

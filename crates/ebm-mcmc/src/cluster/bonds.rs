@@ -10,14 +10,7 @@ pub(super) fn bond_probability(weight: f64, temperature: f64) -> f64 {
 
 /// Checks that T is finite and > 0.
 fn check_temperature(temperature: f64) -> Result<()> {
-    if temperature.is_finite() && temperature > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::Invalid {
-            what: "temperature".into(),
-            reason: format!("must be finite and > 0, got {temperature}"),
-        })
-    }
+    ebm_core::error::check_positive("temperature", temperature)
 }
 
 /// The positive couplings of a zero-field ferromagnet over ±1 spins, in

@@ -96,9 +96,7 @@ fn start<E: ContinuousEnergy + ?Sized, K: Kernel<E>>(kernel: &K, energy: &E, x: 
         });
     }
     kernel.check_dim(dim)?;
-    if let Some(index) = x.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite { what: "starting point x".into(), index, value: x[index] });
-    }
+    ebm_core::error::check_finite("starting point x", x)?;
     let gradient = if K::GRADIENT { vec![0.0; dim] } else { Vec::new() };
     let mut point = Point { x: x.to_vec(), energy: 0.0, gradient };
     K::evaluate(energy, &mut point);

@@ -1,7 +1,7 @@
 //! The parameters every continuous sampler shares, and their accessors.
 
 use super::{AcceptanceStats, Adaptation};
-use ebm_core::{Error, Result};
+use ebm_core::Result;
 
 /// Parameters every sampler has: the temperature, the step size, optional
 /// burn-in adaptation, and cumulative acceptance statistics.
@@ -26,11 +26,7 @@ impl Settings {
 
 /// Returns `value` if it is finite and > 0, an error naming `what` otherwise.
 pub(super) fn check_positive(what: &str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(Error::Invalid { what: what.into(), reason: format!("must be finite and > 0, got {value}") })
-    }
+    ebm_core::error::check_positive(what, value).map(|()| value)
 }
 
 /// The accessors and builder methods every sampler shares.
