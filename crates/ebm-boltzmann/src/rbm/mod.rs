@@ -16,4 +16,4 @@
 mod model;
 pub mod partition;
 
-pub use model::BernoulliRbm;
+pub use model::{BernoulliRbm, draw_units};

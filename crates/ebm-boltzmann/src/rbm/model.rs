@@ -201,14 +201,28 @@ impl BernoulliRbm {
     }
 }
 
-/// Draws 0/1 units with probabilities σ(x) for each entry of `input`.
-fn bernoulli<R: Rng + ?Sized>(input: &DMatrix<f32>, rng: &mut R, out: &mut DMatrix<f32>) {
-    if out.shape() != input.shape() {
-        *out = DMatrix::zeros(input.nrows(), input.ncols());
+/// Draws into `out` a 0/1 unit for each entry x of `values`, on with
+/// probability `probability(x)`.
+fn draw_into<R: Rng + ?Sized>(
+    values: &DMatrix<f32>,
+    probability: impl Fn(f32) -> f32,
+    rng: &mut R,
+    out: &mut DMatrix<f32>,
+) {
+    if out.shape() != values.shape() {
+        *out = DMatrix::zeros(values.nrows(), values.ncols());
     }
-    for (o, &x) in out.iter_mut().zip(input.iter()) {
-        *o = f32::from(u8::from(rng.random::<f32>() < sigmoid_f32(x)));
+    for (o, &x) in out.iter_mut().zip(values.iter()) {
+        *o = f32::from(u8::from(rng.random::<f32>() < probability(x)));
     }
+}
+
+/// 0/1 units drawn independently, entry (r, c) on with probability
+/// `probabilities[(r, c)]`: the sampling step shared by Gibbs chains, AIS and training.
+pub fn draw_units<R: Rng + ?Sized>(probabilities: &DMatrix<f32>, rng: &mut R) -> DMatrix<f32> {
+    let mut out = DMatrix::zeros(probabilities.nrows(), probabilities.ncols());
+    draw_into(probabilities, |p| p, rng, &mut out);
+    out
 }
 
 impl BipartiteConditionals for BernoulliRbm {
@@ -228,7 +242,7 @@ impl BipartiteConditionals for BernoulliRbm {
         rng: &mut R,
         out: &mut DMatrix<f32>,
     ) {
-        bernoulli(&self.hidden_input(visible, (1.0 / t) as f32), rng, out);
+        draw_into(&self.hidden_input(visible, (1.0 / t) as f32), sigmoid_f32, rng, out);
     }
 
     /// v ~ P(v | h) at temperature T: v_i on with probability σ((a_i + (Wh)_i)/T).
@@ -239,7 +253,7 @@ impl BipartiteConditionals for BernoulliRbm {
         rng: &mut R,
         out: &mut DMatrix<f32>,
     ) {
-        bernoulli(&self.visible_input(hidden, (1.0 / t) as f32), rng, out);
+        draw_into(&self.visible_input(hidden, (1.0 / t) as f32), sigmoid_f32, rng, out);
     }
 }
 

@@ -21,12 +21,11 @@
 //! log-mean-exp of the log weights (biased low by Jensen's inequality, by
 //! about Var(w)/(2M·E[w]²)).
 
-use super::BernoulliRbm;
+use super::{BernoulliRbm, draw_units};
 use ebm_core::math::{LogSumExp, log_mean_exp, sigmoid_f32, softplus};
 use ebm_core::{Error, Result};
 use ebm_mcmc::rng::stream;
 use nalgebra::{DMatrix, DVector};
-use rand::RngExt;
 use rayon::prelude::*;
 
 /// The largest layer [`log_partition`] enumerates.
@@ -232,9 +231,6 @@ pub fn ais_log_partition(
     }
     ebm_core::error::check_finite("base-rate biases", base.as_slice())?;
     let (nv, nh) = (rbm.visible(), rbm.hidden());
-    let sample = |probabilities: &DMatrix<f32>, rng: &mut ebm_mcmc::rng::SamplerRng| {
-        probabilities.map(|p| f32::from(u8::from(rng.random::<f32>() < p)))
-    };
     // Runs advance together in chunks of RUNS_PER_CHUNK rows, so each step is a
     // matrix product; chunk c draws from the stream (seed, c) whatever the thread count.
     let chunks = options.runs.div_ceil(RUNS_PER_CHUNK);
@@ -244,7 +240,7 @@ pub fn ais_log_partition(
             let rows = RUNS_PER_CHUNK.min(options.runs - chunk * RUNS_PER_CHUNK);
             let mut rng = stream(options.seed, chunk as u64);
             let start = DMatrix::from_fn(rows, nv, |_, i| sigmoid_f32(base[i]));
-            let mut v = sample(&start, &mut rng);
+            let mut v = draw_units(&start, &mut rng);
             let mut log_w = vec![0.0; rows];
             for pair in options.betas.windows(2) {
                 let (previous, beta) = (pair[0], pair[1]);
@@ -258,7 +254,7 @@ pub fn ais_log_partition(
                         .zip(rbm.hidden_bias().iter())
                         .for_each(|(x, &b)| *x = sigmoid_f32(beta as f32 * (*x + b)));
                 }
-                let h = sample(&hidden_input, &mut rng);
+                let h = draw_units(&hidden_input, &mut rng);
                 let mut visible_input = &h * rbm.weights().transpose();
                 for mut row in visible_input.row_iter_mut() {
                     for (i, x) in row.iter_mut().enumerate() {
@@ -267,7 +263,7 @@ pub fn ais_log_partition(
                         *x = sigmoid_f32(mixed as f32);
                     }
                 }
-                v = sample(&visible_input, &mut rng);
+                v = draw_units(&visible_input, &mut rng);
             }
             log_w
         })
@@ -298,6 +294,7 @@ pub fn ais_log_partition(
 mod tests {
     use super::*;
     use ebm_mcmc::rng::seeded;
+    use rand::RngExt;
 
     /// log Z by brute force over both layers.
     fn brute_force(rbm: &BernoulliRbm) -> f64 {

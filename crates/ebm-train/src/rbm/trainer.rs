@@ -3,6 +3,7 @@
 
 use super::negatives::{NegativeSampler, Negatives};
 use ebm_boltzmann::BernoulliRbm;
+use ebm_boltzmann::rbm::draw_units;
 use ebm_boltzmann::rbm::partition::base_rate_bias;
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
@@ -279,10 +280,10 @@ impl RbmTrainer {
         // CD: h₀ ~ P(h | v), then P(v | h₀) and v₁ drawn from it. The positive
         // statistics use the probabilities P(h | v), not the draws.
         let positive_hidden = rbm.hidden_probabilities(batch)?;
-        let reconstruction = rbm.visible_probabilities(&bernoulli(&positive_hidden, rng))?;
+        let reconstruction = rbm.visible_probabilities(&draw_units(&positive_hidden, rng))?;
         let squared: f64 =
             batch.iter().zip(reconstruction.iter()).map(|(&v, &r)| f64::from(v - r).powi(2)).sum();
-        let negative_visible = negatives.sample(rbm, bernoulli(&reconstruction, rng), rng)?;
+        let negative_visible = negatives.sample(rbm, draw_units(&reconstruction, rng), rng)?;
         let negative_hidden = rbm.hidden_probabilities(&negative_visible)?;
         let (np, nn) = (batch.nrows() as f32, negative_visible.nrows() as f32);
         // g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃, the two terms as matrix products
@@ -309,12 +310,6 @@ impl RbmTrainer {
         *hidden_bias += &velocity.hidden_bias;
         Ok(squared)
     }
-}
-
-/// 0/1 draws with the probabilities in `p`.
-fn bernoulli(p: &DMatrix<f32>, rng: &mut ebm_mcmc::rng::SamplerRng) -> DMatrix<f32> {
-    use rand::RngExt;
-    p.map(|q| f32::from(u8::from(rng.random::<f32>() < q)))
 }
 
 #[cfg(test)]
