@@ -4,7 +4,7 @@
 //! unit's field from the whole weight row at every visit.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ebm_core::{DenseCouplings, DensePairwise, Domain};
+use ebm_core::Domain;
 use ebm_hopfield::batch::asynchronous_batch;
 use ebm_hopfield::{Hopfield, RecallOptions, Update};
 use ebm_mcmc::rng::seeded;
@@ -37,20 +37,14 @@ fn recall(c: &mut Criterion) {
     for (n, probes) in [(1024, 400), (4096, 40)] {
         let mut rng = seeded(n as u64);
         let patterns = ebm_data::patterns::random(100, n, 0.5, Domain::Spin, &mut rng).expect("valid");
-        let w = DMatrix::from_fn(n, n, |i, j| {
-            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
-        });
+        let model = ebm_train::hopfield::hebbian(&patterns).expect("valid patterns");
+        let w = model.couplings().matrix().clone();
         let probes: Vec<Vec<i8>> = (0..probes)
             .map(|k| {
                 ebm_data::patterns::corrupt(&patterns[k % 100], Domain::Spin, 0.2, &mut rng).expect("valid")
             })
             .collect();
-        let model = DensePairwise::new(
-            Domain::Spin,
-            DenseCouplings::new(w.clone()).expect("symmetric"),
-            vec![0.0; n],
-        );
-        let net = Hopfield::new(model.expect("valid")).expect("spins");
+        let net = Hopfield::new(model).expect("spins");
         let options = RecallOptions::with(Update::Sequential);
         group.throughput(Throughput::Elements(probes.len() as u64));
         group.bench_function(BenchmarkId::new("baseline", n), |b| {
