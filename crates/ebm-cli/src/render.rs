@@ -2,50 +2,31 @@
 
 use std::path::Path;
 
-/// A grid of ±1 images (each `side × side`, row by row): one row of the
-/// sheet per entry of `rows`, scaled by `zoom`, with a grey gutter between
-/// images. +1 is black ink on white paper.
-pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize) -> Result<(), String> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let gutter = 2 * zoom.max(1);
-    let cell = side * zoom;
-    let width = columns * (cell + gutter) + gutter;
-    let height = rows.len() * (cell + gutter) + gutter;
-    let mut pixels = vec![160u8; width * height];
-    for (r, row) in rows.iter().enumerate() {
-        for (c, image) in row.iter().enumerate() {
-            if image.len() != side * side {
-                return Err(format!("image of {} units on a {side}×{side} sheet", image.len()));
-            }
-            let (top, left) = (gutter + r * (cell + gutter), gutter + c * (cell + gutter));
-            for y in 0..cell {
-                for x in 0..cell {
-                    let value = image[(y / zoom) * side + x / zoom];
-                    pixels[(top + y) * width + left + x] = if value > 0 { 0 } else { 255 };
-                }
-            }
-        }
-    }
-    ebm_data::png_io::write(path, width, height, &pixels).map_err(|e| e.to_string())
+/// How a grid of equally sized grey images is laid out.
+struct Grid {
+    /// (height, width) of each image.
+    shape: (usize, usize),
+    /// Images per row of the grid.
+    columns: usize,
+    /// Each image pixel becomes `zoom × zoom` PNG pixels.
+    zoom: usize,
+    /// Pixels between images and around the grid.
+    gutter: usize,
+    /// Grey of the gutter and of empty cells.
+    background: u8,
 }
 
-/// A grid of grey images (`height × width` values each, row by row, 0 black
-/// to 1 white), `columns` per row of the grid, scaled by `zoom`.
-pub fn write_grey_grid(
-    path: &Path,
-    images: &[Vec<f32>],
-    (height, width): (usize, usize),
-    columns: usize,
-    zoom: usize,
-) -> Result<(), String> {
-    let columns = columns.max(1);
-    let rows = images.len().div_ceil(columns);
-    let gutter = zoom.max(1);
+/// Writes `images` (grey bytes, row by row; `None` leaves a cell empty) in
+/// reading order on `grid` as a PNG.
+fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> Result<(), String> {
+    let ((height, width), zoom, gutter) = (grid.shape, grid.zoom.max(1), grid.gutter);
+    let columns = grid.columns.max(1);
     let (cell_w, cell_h) = (width * zoom, height * zoom);
     let total_w = columns * (cell_w + gutter) + gutter;
-    let total_h = rows * (cell_h + gutter) + gutter;
-    let mut pixels = vec![128u8; total_w * total_h];
+    let total_h = images.len().div_ceil(columns) * (cell_h + gutter) + gutter;
+    let mut pixels = vec![grid.background; total_w * total_h];
     for (k, image) in images.iter().enumerate() {
+        let Some(image) = image else { continue };
         if image.len() != height * width {
             return Err(format!("image of {} values in a {height}×{width} grid", image.len()));
         }
@@ -53,12 +34,37 @@ pub fn write_grey_grid(
             (gutter + (k / columns) * (cell_h + gutter), gutter + (k % columns) * (cell_w + gutter));
         for y in 0..cell_h {
             for x in 0..cell_w {
-                let value = image[(y / zoom) * width + x / zoom].clamp(0.0, 1.0);
-                pixels[(top + y) * total_w + left + x] = (value * 255.0).round() as u8;
+                pixels[(top + y) * total_w + left + x] = image[(y / zoom) * width + x / zoom];
             }
         }
     }
     ebm_data::png_io::write(path, total_w, total_h, &pixels).map_err(|e| e.to_string())
+}
+
+/// A grid of ±1 images (each `side × side`, row by row): one row of the
+/// sheet per entry of `rows`, scaled by `zoom`, with a grey gutter between
+/// images. +1 is black ink on white paper.
+pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize) -> Result<(), String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let ink = |image: &Vec<i8>| image.iter().map(|&v| if v > 0 { 0 } else { 255 }).collect::<Vec<u8>>();
+    let cells: Vec<Option<Vec<u8>>> =
+        rows.iter().flat_map(|row| (0..columns).map(move |c| row.get(c).map(ink))).collect();
+    let grid = Grid { shape: (side, side), columns, zoom, gutter: 2 * zoom.max(1), background: 160 };
+    write_grid(path, &cells, &grid)
+}
+
+/// A grid of grey images (`height × width` values each, row by row, 0 black
+/// to 1 white), `columns` per row of the grid, scaled by `zoom`.
+pub fn write_grey_grid(
+    path: &Path,
+    images: &[Vec<f32>],
+    shape: (usize, usize),
+    columns: usize,
+    zoom: usize,
+) -> Result<(), String> {
+    let grey = |image: &Vec<f32>| image.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+    let cells: Vec<Option<Vec<u8>>> = images.iter().map(|image| Some(grey(image))).collect();
+    write_grid(path, &cells, &Grid { shape, columns, zoom, gutter: zoom.max(1), background: 128 })
 }
 
 /// Glyphs of a 3 × 5 pixel font for axis labels: digits, minus, point, e.
