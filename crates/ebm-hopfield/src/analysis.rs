@@ -134,21 +134,8 @@ pub fn basin_curve<M: PairwiseEnergy>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ebm_core::{DenseCouplings, DensePairwise};
+    use crate::test_support::hebbian;
     use ebm_mcmc::rng::seeded;
-    use nalgebra::DMatrix;
-
-    /// Hebbian couplings, written out here so the analysis is tested on its own.
-    fn hebbian(patterns: &[Vec<i8>]) -> Hopfield<DensePairwise> {
-        let n = patterns[0].len();
-        let w = DMatrix::from_fn(n, n, |i, j| {
-            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
-        });
-        Hopfield::new(
-            DensePairwise::new(Domain::Spin, DenseCouplings::new(w).unwrap(), vec![0.0; n]).unwrap(),
-        )
-        .unwrap()
-    }
 
     #[test]
     fn classification_recognises_each_kind() {

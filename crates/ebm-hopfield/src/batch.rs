@@ -239,15 +239,7 @@ mod tests {
         let n = 128;
         let patterns =
             ebm_data::patterns::random(10, n, 0.5, ebm_core::Domain::Spin, &mut seeded(5)).unwrap();
-        let w = DMatrix::from_fn(n, n, |i, j| {
-            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
-        });
-        let model = DensePairwise::new(
-            ebm_core::Domain::Spin,
-            ebm_core::DenseCouplings::new(w).unwrap(),
-            vec![0.0; n],
-        );
-        let net = Hopfield::new(model.unwrap()).unwrap();
+        let net = crate::test_support::hebbian(&patterns);
         let mut rng = seeded(6);
         let probes: Vec<Vec<i8>> = patterns
             .iter()

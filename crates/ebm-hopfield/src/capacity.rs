@@ -156,15 +156,9 @@ impl Experiment {
 mod tests {
     use super::*;
     use crate::dense::Interaction;
-    use ebm_core::DenseCouplings;
-    use nalgebra::DMatrix;
 
     fn hebbian(patterns: &[Vec<i8>]) -> Result<Box<dyn Memory>> {
-        let n = patterns[0].len();
-        let w = DMatrix::from_fn(n, n, |i, j| {
-            if i == j { 0.0 } else { patterns.iter().map(|p| f32::from(p[i] * p[j])).sum::<f32>() / n as f32 }
-        });
-        Ok(Box::new(Hopfield::new(DensePairwise::new(Domain::Spin, DenseCouplings::new(w)?, vec![0.0; n])?)?))
+        Ok(Box::new(crate::test_support::hebbian(patterns)))
     }
 
     #[test]

@@ -20,5 +20,7 @@ pub mod dense;
 pub mod modern;
 pub mod network;
 pub mod stochastic;
+#[cfg(test)]
+mod test_support;
 
 pub use network::{Hopfield, Outcome, Recall, RecallOptions, Update};
