@@ -59,6 +59,11 @@ impl Measurement {
     }
 }
 
+/// Converts a library error into a check failure.
+pub fn fail(error: ebm_core::Error) -> String {
+    error.to_string()
+}
+
 /// The signature of a check: an `Err` (a library error, an impossible state)
 /// counts as a failure.
 pub type CheckFn = fn(&Context) -> Result<Measurement, String>;

@@ -2,7 +2,7 @@
 //! of variables, low-temperature stability, determinism, the file format and
 //! Kaufman's formula.
 
-use super::{Check, Context, Measurement};
+use super::{Check, Context, Measurement, fail};
 use ebm_core::math::{log_sum_exp, sigmoid};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{
@@ -66,11 +66,6 @@ pub fn checks() -> Vec<Check> {
             run: kaufman_formula,
         },
     ]
-}
-
-/// Converts a library error into a check failure.
-fn fail(error: ebm_core::Error) -> String {
-    error.to_string()
 }
 
 /// A fully connected model with N(0, 1) couplings and N(0, 0.5²) biases.

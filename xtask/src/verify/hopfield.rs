@@ -1,7 +1,7 @@
 //! Checks of `ebm-hopfield`: monotone energy under asynchronous dynamics,
 //! the synchronous two-cycle the note overlooks, and dense-memory capacity.
 
-use super::{Check, Context, Measurement};
+use super::{Check, Context, Measurement, fail};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Spins};
 use ebm_hopfield::capacity::{Experiment, Memory, Rule};
@@ -40,10 +40,6 @@ pub fn checks() -> Vec<Check> {
             run: dense_capacity,
         },
     ]
-}
-
-fn fail(error: ebm_core::Error) -> String {
-    error.to_string()
 }
 
 fn energy_monotone(ctx: &Context) -> Result<Measurement, String> {

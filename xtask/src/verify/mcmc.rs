@@ -2,7 +2,7 @@
 //! formula, annealing against exact ground states, determinism of parallel
 //! tempering.
 
-use super::{Check, Context, Measurement};
+use super::{Check, Context, Measurement, fail};
 use ebm_core::spin_glass::SpinGlass;
 use ebm_core::{DensePairwise, DiscreteEnergy, Quadratic, SquareLattice, exact, kaufman};
 use ebm_mcmc::anneal::{Annealer, Schedule};
@@ -61,10 +61,6 @@ pub fn checks() -> Vec<Check> {
             run: lattice_mean_energy,
         },
     ]
-}
-
-fn fail(error: ebm_core::Error) -> String {
-    error.to_string()
 }
 
 fn spin_glass(ctx: &Context, units: usize, coupling: f64) -> Result<DensePairwise, String> {

@@ -11,7 +11,7 @@ mod core;
 mod hopfield;
 mod mcmc;
 
-pub use check::{Bound, Check, Context, Measurement};
+pub use check::{Bound, Check, Context, Measurement, fail};
 
 use serde::Serialize;
 use std::path::PathBuf;
