@@ -16,6 +16,9 @@
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
 //! - [`math`]: log-sum-exp, sigmoid, softplus, log-sigmoid without overflow;
+//! - [`binary`] and [`panels`]: 0/1 matrices kept as the positions of their
+//!   ones, matrices stored in cache-sized strips, and their product as sums of
+//!   selected columns — the fast path of every product with binary states;
 //! - [`file`]: the versioned, checksummed model-file format with atomic
 //!   writes, and JSON export;
 //! - [`Error`]: the error type, which says what was wrong and where.
@@ -40,6 +43,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
+pub mod binary;
 pub mod couplings;
 pub mod energy;
 pub mod error;
@@ -49,6 +53,7 @@ pub mod kaufman;
 pub mod lattice;
 pub mod math;
 pub mod pairwise;
+pub mod panels;
 pub mod quadratic;
 pub mod spin_glass;
 pub mod state;

@@ -1,0 +1,249 @@
+//! [`Panels`]: a matrix stored in horizontal strips of [`PANEL`] rows, and
+//! its product with a 0/1 matrix, [`sum_selected_columns`].
+//!
+//! A strip ("panel") holds rows PANEL·p … PANEL·p + PANEL − 1 of every column,
+//! column after column, so the PANEL values of one column within a panel are
+//! contiguous and a panel of a few hundred columns fits in the core's cache.
+//! The last panel is padded with zeros. Adding a selection of columns panel by
+//! panel then streams cached memory into PANEL accumulators that live in
+//! vector registers.
+//!
+//! The product out = T·Bᵀ of a table T (m × n) with a 0/1 matrix B (b × n) is
+//! out_{·r} = Σ_{k : B_{rk} = 1} T_{·k}: each output column is the sum of the
+//! table columns its row of B selects, added in increasing k. Each output
+//! value is computed by the same sequence of additions however the work is
+//! split between threads, so results do not depend on the thread count.
+
+use crate::binary::BinaryRows;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// Rows per panel (16 single-precision values: one or a few vector registers).
+pub const PANEL: usize = 16;
+
+/// A rows × cols matrix of f32 in panels of [`PANEL`] rows (see the module docs).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panels {
+    rows: usize,
+    cols: usize,
+    /// Panel p, column c, row-in-panel t at ((p · cols) + c) · PANEL + t.
+    data: Vec<f32>,
+}
+
+impl Panels {
+    /// A rows × cols matrix of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Self { rows, cols, data: vec![0.0; rows.div_ceil(PANEL) * cols * PANEL] }
+    }
+
+    /// Gives the matrix the shape rows × cols, keeping its allocation when it
+    /// is large enough; the values are then unspecified (callers overwrite them).
+    pub fn reshape(&mut self, rows: usize, cols: usize) {
+        if (self.rows, self.cols) != (rows, cols) {
+            self.rows = rows;
+            self.cols = cols;
+            self.data.clear();
+            self.data.resize(rows.div_ceil(PANEL) * cols * PANEL, 0.0);
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Number of panels, ⌈rows / PANEL⌉.
+    pub fn panel_count(&self) -> usize {
+        self.rows.div_ceil(PANEL)
+    }
+
+    /// Entry (r, c).
+    pub fn get(&self, r: usize, c: usize) -> f32 {
+        self.data[((r / PANEL) * self.cols + c) * PANEL + r % PANEL]
+    }
+
+    /// The values of column c, rows 0, 1, … in order.
+    pub fn column(&self, c: usize) -> impl Iterator<Item = f32> + '_ {
+        (0..self.rows).map(move |r| self.get(r, c))
+    }
+
+    /// Each panel's storage (cols × PANEL values), in order.
+    pub fn panels(&self) -> rayon::slice::Chunks<'_, f32> {
+        self.data.par_chunks(self.panel_len())
+    }
+
+    /// Each panel's storage, mutable, for parallel work panel by panel.
+    pub fn panels_mut(&mut self) -> rayon::slice::ChunksMut<'_, f32> {
+        let len = self.panel_len();
+        self.data.par_chunks_mut(len)
+    }
+
+    /// Values per panel; at least 1 so that empty matrices split into no work rather than panic.
+    fn panel_len(&self) -> usize {
+        (self.cols * PANEL).max(1)
+    }
+
+    /// All values, panel after panel (padding rows included).
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// All values, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Sets this matrix to `matrix` (rows × cols).
+    pub fn copy_from_matrix(&mut self, matrix: &DMatrix<f32>) {
+        self.reshape(matrix.nrows(), matrix.ncols());
+        let rows = self.rows;
+        self.panels_mut().enumerate().for_each(|(p, panel)| {
+            let (top, height) = (p * PANEL, PANEL.min(rows - p * PANEL));
+            for (chunk, column) in panel.chunks_exact_mut(PANEL).zip(matrix.column_iter()) {
+                chunk[..height].copy_from_slice(&column.as_slice()[top..top + height]);
+            }
+        });
+    }
+
+    /// Sets this matrix to the transpose of `matrix` (so it is cols × rows of `matrix`).
+    pub fn copy_from_transpose(&mut self, matrix: &DMatrix<f32>) {
+        self.reshape(matrix.ncols(), matrix.nrows());
+        let (rows, source_rows) = (self.rows, matrix.nrows());
+        let source = matrix.as_slice();
+        self.panels_mut().enumerate().for_each(|(p, panel)| {
+            let height = PANEL.min(rows - p * PANEL);
+            for t in 0..height {
+                let column = &source[(p * PANEL + t) * source_rows..][..source_rows];
+                panel.chunks_exact_mut(PANEL).zip(column).for_each(|(chunk, &v)| chunk[t] = v);
+            }
+        });
+    }
+
+    /// Writes this matrix into `out` (rows × cols), reshaping it if needed.
+    pub fn write_to(&self, out: &mut DMatrix<f32>) {
+        if out.shape() != (self.rows, self.cols) {
+            *out = DMatrix::zeros(self.rows, self.cols);
+        }
+        for (c, mut column) in out.column_iter_mut().enumerate() {
+            for (r, value) in column.iter_mut().enumerate() {
+                *value = self.get(r, c);
+            }
+        }
+    }
+
+    /// Writes the transpose of this matrix into `out` (cols × rows), reshaping it if needed.
+    pub fn write_transpose_to(&self, out: &mut DMatrix<f32>) {
+        if out.shape() != (self.cols, self.rows) {
+            *out = DMatrix::zeros(self.cols, self.rows);
+        }
+        let out_rows = self.cols;
+        if out_rows == 0 {
+            return;
+        }
+        // Out's columns PANEL·p … belong to panel p alone.
+        out.as_mut_slice().par_chunks_mut(PANEL * out_rows).zip(self.panels()).for_each(
+            |(columns, panel)| {
+                for (t, column) in columns.chunks_exact_mut(out_rows).enumerate() {
+                    column.iter_mut().zip(panel.chunks_exact(PANEL)).for_each(|(v, chunk)| *v = chunk[t]);
+                }
+            },
+        );
+    }
+}
+
+/// Σ_{k ∈ selection} column k of one panel (PANEL values per column), added in
+/// the order of `selection`.
+#[inline]
+pub fn sum_panel_columns(panel: &[f32], selection: &[u32]) -> [f32; PANEL] {
+    let mut sum = [0.0f32; PANEL];
+    for &k in selection {
+        let column: &[f32; PANEL] =
+            panel[k as usize * PANEL..][..PANEL].try_into().expect("a panel column holds PANEL values");
+        sum.iter_mut().zip(column).for_each(|(s, &v)| *s += v);
+    }
+    sum
+}
+
+/// out = f(table · selectionᵀ): output column r is Σ_{k ∈ selection.row(r)} table column k
+/// (table is m × n, selection b × n, out becomes m × b), and `finish(p, values)`
+/// then transforms the PANEL values of panel p of each output column in place
+/// (to add a bias and apply a nonlinearity while they are in registers).
+///
+/// Panels are computed in parallel; every output value goes through the same
+/// additions whatever the thread count.
+///
+/// # Panics
+/// If the selection's width differs from the table's column count.
+pub fn sum_selected_columns(
+    table: &Panels,
+    selection: &BinaryRows,
+    out: &mut Panels,
+    finish: impl Fn(usize, &mut [f32; PANEL]) + Sync,
+) {
+    assert_eq!(selection.width(), table.cols(), "selection width must equal the table's column count");
+    out.reshape(table.rows(), selection.rows());
+    out.panels_mut().zip(table.panels()).enumerate().for_each(|(p, (out_panel, table_panel))| {
+        for (r, chunk) in out_panel.chunks_exact_mut(PANEL).enumerate() {
+            let mut sum = sum_panel_columns(table_panel, selection.row(r));
+            finish(p, &mut sum);
+            chunk.copy_from_slice(&sum);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn matrix(rows: usize, cols: usize, seed: u32) -> DMatrix<f32> {
+        DMatrix::from_fn(rows, cols, |r, c| ((r * 31 + c * 17 + seed as usize) % 23) as f32 * 0.25 - 2.0)
+    }
+
+    proptest! {
+        #[test]
+        fn packing_round_trips(rows in 0usize..40, cols in 0usize..6, seed in any::<u32>()) {
+            let m = matrix(rows, cols, seed);
+            let mut panels = Panels::default();
+            panels.copy_from_matrix(&m);
+            let mut back = DMatrix::zeros(0, 0);
+            panels.write_to(&mut back);
+            prop_assert_eq!(&back, &m);
+            panels.write_transpose_to(&mut back);
+            prop_assert_eq!(&back, &m.transpose());
+            panels.copy_from_transpose(&m);
+            panels.write_to(&mut back);
+            prop_assert_eq!(&back, &m.transpose());
+            if rows > 0 {
+                let first: Vec<f32> = panels.column(0).collect();
+                prop_assert_eq!(first, m.row(0).iter().copied().collect::<Vec<f32>>());
+            }
+        }
+
+        #[test]
+        fn the_product_adds_the_selected_columns_in_order(
+            rows in 1usize..40, cols in 1usize..30, batch in 0usize..5, seed in any::<u32>(),
+        ) {
+            let table = matrix(rows, cols, seed);
+            let bits = DMatrix::from_fn(batch, cols, |r, k| f32::from(u8::from((r * 7 + k * 3 + seed as usize) % 5 < 2)));
+            let selection = BinaryRows::from_matrix(&bits).unwrap();
+            let mut packed = Panels::default();
+            packed.copy_from_matrix(&table);
+            let mut out = Panels::default();
+            sum_selected_columns(&packed, &selection, &mut out, |_, values| values.iter_mut().for_each(|v| *v *= 2.0));
+            prop_assert_eq!((out.rows(), out.cols()), (rows, batch));
+            for r in 0..batch {
+                for i in 0..rows {
+                    let mut expected = 0.0f32;
+                    selection.row(r).iter().for_each(|&k| expected += table[(i, k as usize)]);
+                    prop_assert_eq!(out.get(i, r), 2.0 * expected);
+                }
+            }
+        }
+    }
+}
