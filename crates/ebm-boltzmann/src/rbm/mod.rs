@@ -13,7 +13,9 @@
 //! with P(v) = e^{−F(v)}/Z. Parameters are f32; sums over many terms (free
 //! energies, log Z) are taken in f64.
 
+mod draw;
 mod model;
 pub mod partition;
 
-pub use model::{BernoulliRbm, draw_units};
+pub use draw::{draw_columns, draw_units};
+pub use model::BernoulliRbm;

@@ -1,7 +1,18 @@
 //! [`BernoulliRbm`]: parameters, conditionals, free energy and block Gibbs.
+//!
+//! Besides W (visible × hidden, column-major) the model keeps W in the two
+//! panel layouts of [`ebm_core::panels`]: Wᵀ, whose column i is row i of W, for
+//! hidden inputs vW, and W itself, for visible inputs Wh. With 0/1 states both
+//! products are sums of selected columns, which costs (number of ones) ×
+//! (layer size) additions — far less than a dense product when states are
+//! sparse, and as fast at half density. The layouts are rebuilt whenever W
+//! changes, so they always equal W.
 
+use super::draw::{draw_columns, draw_units};
+use ebm_core::binary::BinaryRows;
 use ebm_core::error::check_finite;
 use ebm_core::math::{sigmoid_f32, softplus};
+use ebm_core::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BipartiteConditionals;
 use nalgebra::{DMatrix, DVector};
@@ -16,6 +27,12 @@ pub struct BernoulliRbm {
     weights: DMatrix<f32>,
     visible_bias: DVector<f32>,
     hidden_bias: DVector<f32>,
+    /// Wᵀ (hidden × visible) in panels: the table of v ↦ vW.
+    #[serde(skip_serializing)]
+    for_hidden: Panels,
+    /// W (visible × hidden) in panels: the table of h ↦ Wh.
+    #[serde(skip_serializing)]
+    for_visible: Panels,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +51,11 @@ impl TryFrom<RawRbm> for BernoulliRbm {
 
 impl ebm_core::file::ModelFile for BernoulliRbm {
     const KIND: &'static str = "rbm-bernoulli";
+}
+
+/// x ↦ f(unit, β x): the map from inputs to what a caller wants (probabilities, inputs).
+fn scaled(beta: f32, f: impl Fn(f32) -> f32 + Sync) -> impl Fn(usize, f32) -> f32 + Sync {
+    move |_, x| f(beta * x)
 }
 
 impl BernoulliRbm {
@@ -57,16 +79,31 @@ impl BernoulliRbm {
         check_finite("RBM weights", weights.as_slice())?;
         check_finite("visible bias", visible_bias.as_slice())?;
         check_finite("hidden bias", hidden_bias.as_slice())?;
-        Ok(Self { weights, visible_bias, hidden_bias })
+        Ok(Self::assemble(weights, visible_bias, hidden_bias))
+    }
+
+    /// The model of checked parameters, with its weight layouts built.
+    fn assemble(weights: DMatrix<f32>, visible_bias: DVector<f32>, hidden_bias: DVector<f32>) -> Self {
+        let mut rbm = Self {
+            weights,
+            visible_bias,
+            hidden_bias,
+            for_hidden: Panels::default(),
+            for_visible: Panels::default(),
+        };
+        rbm.rebuild_layouts();
+        rbm
+    }
+
+    /// Rebuilds both panel layouts from W.
+    fn rebuild_layouts(&mut self) {
+        self.for_hidden.copy_from_transpose(&self.weights);
+        self.for_visible.copy_from_matrix(&self.weights);
     }
 
     /// An RBM with zero parameters.
     pub fn zeros(visible: usize, hidden: usize) -> Self {
-        Self {
-            weights: DMatrix::zeros(visible, hidden),
-            visible_bias: DVector::zeros(visible),
-            hidden_bias: DVector::zeros(hidden),
-        }
+        Self::assemble(DMatrix::zeros(visible, hidden), DVector::zeros(visible), DVector::zeros(hidden))
     }
 
     /// An RBM with weights drawn from N(0, σ²) (Box–Muller) and zero biases.
@@ -81,7 +118,7 @@ impl BernoulliRbm {
             (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
         };
         let weights = DMatrix::from_fn(visible, hidden, |_, _| std * normal());
-        Ok(Self { weights, visible_bias: DVector::zeros(visible), hidden_bias: DVector::zeros(hidden) })
+        Ok(Self::assemble(weights, DVector::zeros(visible), DVector::zeros(hidden)))
     }
 
     /// Number of visible units.
@@ -109,9 +146,44 @@ impl BernoulliRbm {
         &self.hidden_bias
     }
 
-    /// Mutable parameters (W, a, b), for training algorithms. Callers must keep them finite.
-    pub fn parameters_mut(&mut self) -> (&mut DMatrix<f32>, &mut DVector<f32>, &mut DVector<f32>) {
-        (&mut self.weights, &mut self.visible_bias, &mut self.hidden_bias)
+    /// Mutable biases (a, b), for training algorithms. Callers must keep them finite.
+    pub fn biases_mut(&mut self) -> (&mut DVector<f32>, &mut DVector<f32>) {
+        (&mut self.visible_bias, &mut self.hidden_bias)
+    }
+
+    /// Changes W by `change` (which must keep it finite and its shape), then
+    /// rebuilds the panel layouts. For changes of every weight at once,
+    /// [`BernoulliRbm::step_transposed_weights`] avoids one copy.
+    pub fn update_weights(&mut self, change: impl FnOnce(&mut DMatrix<f32>)) {
+        change(&mut self.weights);
+        assert_eq!(
+            self.weights.shape(),
+            (self.for_visible.rows(), self.for_visible.cols()),
+            "W changed shape"
+        );
+        self.rebuild_layouts();
+    }
+
+    /// Wᵀ (hidden × visible) in panels, the layout in which training computes
+    /// its weight gradient: column i of it is row i of W.
+    pub fn transposed_weights(&self) -> &Panels {
+        &self.for_hidden
+    }
+
+    /// Lets `step` change Wᵀ in place, in the layout of
+    /// [`BernoulliRbm::transposed_weights`] (padding rows must stay 0), then
+    /// derives W and its other layout from it. If `step` returns false (say,
+    /// a value stopped being finite), Wᵀ is restored from W instead, so the
+    /// model keeps its previous weights; the result is what `step` returned.
+    pub fn step_transposed_weights(&mut self, step: impl FnOnce(&mut Panels) -> bool) -> bool {
+        let accepted = step(&mut self.for_hidden);
+        if accepted {
+            self.for_hidden.write_transpose_to(&mut self.weights);
+            self.for_visible.copy_from_matrix(&self.weights);
+        } else {
+            self.for_hidden.copy_from_transpose(&self.weights);
+        }
+        accepted
     }
 
     /// Checks a batch of visible or hidden rows: `width` columns, finite values.
@@ -122,7 +194,32 @@ impl BernoulliRbm {
         check_finite(what, batch.as_slice())
     }
 
-    /// Hidden pre-activations β(VW + 1bᵀ) for a batch of visible rows.
+    /// out_{jr} = f(j, (v_r W)_j + b_j) for the 0/1 visible states v_r that are the rows
+    /// of `visible` (out is hidden × samples; padding rows are 0). f receives
+    /// the hidden unit's index and its input.
+    pub fn map_hidden_inputs(
+        &self,
+        visible: &BinaryRows,
+        f: impl Fn(usize, f32) -> f32 + Sync,
+        out: &mut Panels,
+    ) {
+        assert_eq!(visible.width(), self.visible(), "visible states must have one entry per visible unit");
+        map_layer_inputs(&self.for_hidden, &self.hidden_bias, visible, f, out);
+    }
+
+    /// out_{ir} = f(i, (W h_r)_i + a_i) for the 0/1 hidden states h_r that are the rows
+    /// of `hidden` (out is visible × samples; padding rows are 0).
+    pub fn map_visible_inputs(
+        &self,
+        hidden: &BinaryRows,
+        f: impl Fn(usize, f32) -> f32 + Sync,
+        out: &mut Panels,
+    ) {
+        assert_eq!(hidden.width(), self.hidden(), "hidden states must have one entry per hidden unit");
+        map_layer_inputs(&self.for_visible, &self.visible_bias, hidden, f, out);
+    }
+
+    /// Hidden pre-activations β(VW + 1bᵀ) for a batch of visible rows (dense path, any values).
     fn hidden_input(&self, visible: &DMatrix<f32>, beta: f32) -> DMatrix<f32> {
         let mut x = visible * &self.weights;
         for mut row in x.row_iter_mut() {
@@ -134,9 +231,9 @@ impl BernoulliRbm {
         x
     }
 
-    /// Visible pre-activations β(HWᵀ + 1aᵀ) for a batch of hidden rows.
+    /// Visible pre-activations β(HWᵀ + 1aᵀ) for a batch of hidden rows (dense path, any values).
     fn visible_input(&self, hidden: &DMatrix<f32>, beta: f32) -> DMatrix<f32> {
-        let mut x = hidden * self.weights.transpose();
+        let mut x = (&self.weights * hidden.transpose()).transpose();
         for mut row in x.row_iter_mut() {
             row += self.visible_bias.transpose();
         }
@@ -146,22 +243,51 @@ impl BernoulliRbm {
         x
     }
 
+    /// f applied to the hidden inputs of each row of `visible` at inverse temperature β,
+    /// as a batch × hidden matrix: the sparse path for 0/1 rows, a dense product otherwise.
+    fn hidden_batch(&self, visible: &DMatrix<f32>, beta: f32, f: impl Fn(f32) -> f32 + Sync) -> DMatrix<f32> {
+        match BinaryRows::from_matrix(visible) {
+            Some(bits) => {
+                let mut out = Panels::default();
+                self.map_hidden_inputs(&bits, scaled(beta, f), &mut out);
+                let mut batch = DMatrix::zeros(0, 0);
+                out.write_transpose_to(&mut batch);
+                batch
+            }
+            None => self.hidden_input(visible, beta).map(f),
+        }
+    }
+
+    /// f applied to the visible inputs of each row of `hidden` at inverse temperature β (batch × visible).
+    fn visible_batch(&self, hidden: &DMatrix<f32>, beta: f32, f: impl Fn(f32) -> f32 + Sync) -> DMatrix<f32> {
+        match BinaryRows::from_matrix(hidden) {
+            Some(bits) => {
+                let mut out = Panels::default();
+                self.map_visible_inputs(&bits, scaled(beta, f), &mut out);
+                let mut batch = DMatrix::zeros(0, 0);
+                out.write_transpose_to(&mut batch);
+                batch
+            }
+            None => self.visible_input(hidden, beta).map(f),
+        }
+    }
+
     /// P(h = 1 | v) for each row of `visible` (batch × visible): σ(VW + 1bᵀ).
     pub fn hidden_probabilities(&self, visible: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         Self::check_batch("visible batch", visible, self.visible())?;
-        Ok(self.hidden_input(visible, 1.0).map(sigmoid_f32))
+        Ok(self.hidden_batch(visible, 1.0, sigmoid_f32))
     }
 
     /// P(v = 1 | h) for each row of `hidden` (batch × hidden): σ(HWᵀ + 1aᵀ).
     pub fn visible_probabilities(&self, hidden: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         Self::check_batch("hidden batch", hidden, self.hidden())?;
-        Ok(self.visible_input(hidden, 1.0).map(sigmoid_f32))
+        Ok(self.visible_batch(hidden, 1.0, sigmoid_f32))
     }
 
     /// F(v) = −aᵀv − Σ_j softplus(b_j + (vᵀW)_j) for each row, in f64.
     pub fn free_energy(&self, visible: &DMatrix<f32>) -> Result<Vec<f64>> {
         Self::check_batch("visible batch", visible, self.visible())?;
-        let x = self.hidden_input(visible, 1.0);
+        let x = self.hidden_batch(visible, 1.0, |x| x);
         Ok((0..visible.nrows())
             .map(|r| {
                 let linear: f64 = visible
@@ -199,30 +325,63 @@ impl BernoulliRbm {
             .sum::<f64>();
         Ok(e)
     }
+
+    /// h ~ P_β(h | v) for each row of the 0/1 states `visible`: h_j on with
+    /// probability σ(β((vW)_j + b_j)). `probabilities` receives those
+    /// probabilities (hidden × samples).
+    pub fn sample_hidden_of<R: Rng + ?Sized>(
+        &self,
+        visible: &BinaryRows,
+        beta: f32,
+        rng: &mut R,
+        probabilities: &mut Panels,
+    ) -> BinaryRows {
+        self.map_hidden_inputs(visible, scaled(beta, sigmoid_f32), probabilities);
+        draw_columns(probabilities, rng)
+    }
+
+    /// v ~ P_β(v | h) for each row of the 0/1 states `hidden`: v_i on with
+    /// probability σ(β((Wh)_i + a_i)). `probabilities` receives those
+    /// probabilities (visible × samples).
+    pub fn sample_visible_of<R: Rng + ?Sized>(
+        &self,
+        hidden: &BinaryRows,
+        beta: f32,
+        rng: &mut R,
+        probabilities: &mut Panels,
+    ) -> BinaryRows {
+        self.map_visible_inputs(hidden, scaled(beta, sigmoid_f32), probabilities);
+        draw_columns(probabilities, rng)
+    }
 }
 
-/// Draws into `out` a 0/1 unit for each entry x of `values`, on with
-/// probability `probability(x)`.
-fn draw_into<R: Rng + ?Sized>(
-    values: &DMatrix<f32>,
-    probability: impl Fn(f32) -> f32,
-    rng: &mut R,
-    out: &mut DMatrix<f32>,
+/// out_{·r} = f(unit, T s_r + bias) for the 0/1 states s_r that are the rows of
+/// `states`, with T the layer's weight table; padding rows of out are set to 0.
+fn map_layer_inputs(
+    table: &Panels,
+    bias: &DVector<f32>,
+    states: &BinaryRows,
+    f: impl Fn(usize, f32) -> f32 + Sync,
+    out: &mut Panels,
 ) {
-    if out.shape() != values.shape() {
-        *out = DMatrix::zeros(values.nrows(), values.ncols());
-    }
-    for (o, &x) in out.iter_mut().zip(values.iter()) {
-        *o = f32::from(u8::from(rng.random::<f32>() < probability(x)));
-    }
-}
-
-/// 0/1 units drawn independently, entry (r, c) on with probability
-/// `probabilities[(r, c)]`: the sampling step shared by Gibbs chains, AIS and training.
-pub fn draw_units<R: Rng + ?Sized>(probabilities: &DMatrix<f32>, rng: &mut R) -> DMatrix<f32> {
-    let mut out = DMatrix::zeros(probabilities.nrows(), probabilities.ncols());
-    draw_into(probabilities, |p| p, rng, &mut out);
-    out
+    let units = bias.len();
+    let mut padded = bias.as_slice().to_vec();
+    padded.resize(units.div_ceil(PANEL) * PANEL, 0.0);
+    sum_selected_columns(table, states, out, |p, values| {
+        let bias: &[f32; PANEL] =
+            padded[p * PANEL..][..PANEL].try_into().expect("bias padded to whole panels");
+        let top = p * PANEL;
+        if top + PANEL <= units {
+            // A full panel: one branch-free pass that vectorises.
+            for (t, (value, &b)) in values.iter_mut().zip(bias).enumerate() {
+                *value = f(top + t, *value + b);
+            }
+        } else {
+            for (t, (value, &b)) in values.iter_mut().zip(bias).enumerate() {
+                *value = if top + t < units { f(top + t, *value + b) } else { 0.0 };
+            }
+        }
+    });
 }
 
 impl BipartiteConditionals for BernoulliRbm {
@@ -242,7 +401,11 @@ impl BipartiteConditionals for BernoulliRbm {
         rng: &mut R,
         out: &mut DMatrix<f32>,
     ) {
-        draw_into(&self.hidden_input(visible, (1.0 / t) as f32), sigmoid_f32, rng, out);
+        let beta = (1.0 / t) as f32;
+        match BinaryRows::from_matrix(visible) {
+            Some(bits) => self.sample_hidden_of(&bits, beta, rng, &mut Panels::default()).write_to(out),
+            None => *out = draw_units(&self.hidden_input(visible, beta).map(sigmoid_f32), rng),
+        }
     }
 
     /// v ~ P(v | h) at temperature T: v_i on with probability σ((a_i + (Wh)_i)/T).
@@ -253,7 +416,11 @@ impl BipartiteConditionals for BernoulliRbm {
         rng: &mut R,
         out: &mut DMatrix<f32>,
     ) {
-        draw_into(&self.visible_input(hidden, (1.0 / t) as f32), sigmoid_f32, rng, out);
+        let beta = (1.0 / t) as f32;
+        match BinaryRows::from_matrix(hidden) {
+            Some(bits) => self.sample_visible_of(&bits, beta, rng, &mut Panels::default()).write_to(out),
+            None => *out = draw_units(&self.visible_input(hidden, beta).map(sigmoid_f32), rng),
+        }
     }
 }
 
@@ -273,7 +440,7 @@ mod tests {
     fn random_rbm(seed: u64, nv: usize, nh: usize) -> BernoulliRbm {
         let mut rng = seeded(seed);
         let mut rbm = BernoulliRbm::random(nv, nh, 1.0, &mut rng).unwrap();
-        let (_, a, b) = rbm.parameters_mut();
+        let (a, b) = rbm.biases_mut();
         a.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
         b.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
         rbm

@@ -313,7 +313,7 @@ mod tests {
     fn random_rbm(seed: u64, nv: usize, nh: usize, std: f32) -> BernoulliRbm {
         let mut rng = seeded(seed);
         let mut rbm = BernoulliRbm::random(nv, nh, std, &mut rng).unwrap();
-        let (_, a, b) = rbm.parameters_mut();
+        let (a, b) = rbm.biases_mut();
         a.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
         b.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
         rbm

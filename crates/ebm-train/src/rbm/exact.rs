@@ -101,7 +101,7 @@ mod tests {
         let mut rng = seeded(1);
         let mut rbm = BernoulliRbm::random(5, 3, 0.8, &mut rng).unwrap();
         {
-            let (_, a, b) = rbm.parameters_mut();
+            let (a, b) = rbm.biases_mut();
             a.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
             b.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
         }
@@ -119,12 +119,12 @@ mod tests {
         };
         for i in 0..5 {
             for j in 0..3 {
-                check(gradient.weights[(i, j)], &|m, d| m.parameters_mut().0[(i, j)] += d);
+                check(gradient.weights[(i, j)], &|m, d| m.update_weights(|w| w[(i, j)] += d));
             }
-            check(gradient.visible_bias[i], &|m, d| m.parameters_mut().1[i] += d);
+            check(gradient.visible_bias[i], &|m, d| m.biases_mut().0[i] += d);
         }
         for j in 0..3 {
-            check(gradient.hidden_bias[j], &|m, d| m.parameters_mut().2[j] += d);
+            check(gradient.hidden_bias[j], &|m, d| m.biases_mut().1[j] += d);
         }
         assert!(exact_gradient(&BernoulliRbm::zeros(21, 2), &DMatrix::zeros(1, 21)).is_err());
     }

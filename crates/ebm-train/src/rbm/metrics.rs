@@ -57,7 +57,7 @@ mod tests {
     fn pseudo_likelihood_is_exact_for_independent_units() {
         // With W = 0, units are independent and the pseudo-likelihood is the likelihood.
         let mut rbm = BernoulliRbm::zeros(6, 2);
-        rbm.parameters_mut().1.iter_mut().enumerate().for_each(|(i, a)| *a = i as f32 * 0.3 - 0.8);
+        rbm.biases_mut().0.iter_mut().enumerate().for_each(|(i, a)| *a = i as f32 * 0.3 - 0.8);
         let mut rng = seeded(1);
         let data = DMatrix::from_fn(50, 6, |_, _| f32::from(u8::from(rng.random::<bool>())));
         let exact = exact_average_log_likelihood(&rbm, &data).unwrap();

@@ -1,6 +1,8 @@
 //! Where the model term of the gradient comes from.
 
 use ebm_boltzmann::BernoulliRbm;
+use ebm_core::binary::BinaryRows;
+use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::SamplerRng;
@@ -39,46 +41,40 @@ pub enum Negatives {
 /// The state of a negative phase across updates.
 pub(crate) struct NegativeSampler {
     kind: Negatives,
-    /// Persistent chains: one set for PCD, one per temperature for PT.
+    /// PCD's persistent chains, as their visible states (each step redraws h from v).
+    persistent: BinaryRows,
+    /// PT's persistent chains, one set per temperature.
     rungs: Vec<BlockChains>,
     /// Accepted and attempted exchanges per neighbouring pair of temperatures.
     pub swaps: Vec<(u64, u64)>,
+    /// Probabilities of the CD chain's current step, reused from update to update.
+    scratch: Panels,
 }
 
-/// E(v, h) = −vᵀWh − aᵀv − bᵀh for each row.
+/// E(v, h) = −vᵀWh − aᵀv − bᵀh for each row, in f64: with x = vW + b the
+/// hidden inputs, −E = xᵀh + aᵀv.
 fn joint_energies(rbm: &BernoulliRbm, chains: &BlockChains) -> Vec<f64> {
-    let vw = &chains.visible * rbm.weights();
+    let (visible, hidden) = (ones_of(&chains.visible), ones_of(&chains.hidden));
+    let mut inputs = Panels::default();
+    rbm.map_hidden_inputs(&visible, |_, x| x, &mut inputs);
+    let a = rbm.visible_bias();
     (0..chains.batch())
         .map(|r| {
-            let coupling: f64 =
-                vw.row(r).iter().zip(chains.hidden.row(r).iter()).map(|(&x, &h)| f64::from(x * h)).sum();
-            let visible: f64 = chains
-                .visible
-                .row(r)
-                .iter()
-                .zip(rbm.visible_bias().iter())
-                .map(|(&v, &a)| f64::from(v * a))
-                .sum();
-            let hidden: f64 = chains
-                .hidden
-                .row(r)
-                .iter()
-                .zip(rbm.hidden_bias().iter())
-                .map(|(&h, &b)| f64::from(h * b))
-                .sum();
-            -coupling - visible - hidden
+            let coupling: f64 = hidden.row(r).iter().map(|&j| f64::from(inputs.get(j as usize, r))).sum();
+            let linear: f64 = visible.row(r).iter().map(|&i| f64::from(a[i as usize])).sum();
+            -coupling - linear
         })
         .collect()
 }
 
+/// The ones of a matrix of chain states, which the block sampler keeps at 0 and 1.
+fn ones_of(states: &DMatrix<f32>) -> BinaryRows {
+    BinaryRows::from_matrix(states).expect("Bernoulli chains hold only 0s and 1s")
+}
+
 impl NegativeSampler {
     /// Validates `kind` and starts persistent chains at random rows of `data`.
-    pub fn new(
-        kind: Negatives,
-        rbm: &BernoulliRbm,
-        data: &DMatrix<f32>,
-        rng: &mut SamplerRng,
-    ) -> Result<Self> {
+    pub fn new(kind: Negatives, rbm: &BernoulliRbm, data: &BinaryRows, rng: &mut SamplerRng) -> Result<Self> {
         let invalid =
             |reason: &str| Err(Error::Invalid { what: "negative phase".into(), reason: reason.into() });
         let (steps, chains, rungs) = match &kind {
@@ -96,22 +92,38 @@ impl NegativeSampler {
         if steps == 0 || chains == 0 {
             return invalid("needs at least one Gibbs step and one chain");
         }
-        if data.nrows() == 0 {
+        if data.rows() == 0 {
             return invalid("no data to start the chains from");
         }
-        let rungs = (0..rungs)
-            .map(|_| {
-                let start = DMatrix::from_fn(chains, data.ncols(), |_, _| 0.0);
-                let mut chains = BlockChains::from_visible(rbm, start)?;
-                for r in 0..chains.batch() {
-                    let row = rng.random_range(0..data.nrows());
-                    chains.visible.set_row(r, &data.row(row));
-                }
-                Ok(chains)
-            })
+        let mut starts: Vec<BinaryRows> = (0..rungs)
+            .map(|_| data.select(&(0..chains).map(|_| rng.random_range(0..data.rows())).collect::<Vec<_>>()))
+            .collect();
+        let persistent = match kind {
+            Negatives::Persistent { .. } => starts.pop().unwrap_or_default(),
+            _ => BinaryRows::default(),
+        };
+        let rungs = starts
+            .iter()
+            .map(|start| BlockChains::from_visible(rbm, start.to_matrix()))
             .collect::<Result<Vec<_>>>()?;
         let pairs = rungs.len().saturating_sub(1);
-        Ok(Self { kind, rungs, swaps: vec![(0, 0); pairs] })
+        Ok(Self { kind, persistent, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
+    }
+
+    /// `steps` block-Gibbs steps at T = 1 from the visible states `visible`:
+    /// h ~ P(h | v), then v ~ P(v | h), each time.
+    fn gibbs_steps(
+        &mut self,
+        rbm: &BernoulliRbm,
+        mut visible: BinaryRows,
+        steps: usize,
+        rng: &mut SamplerRng,
+    ) -> BinaryRows {
+        for _ in 0..steps {
+            let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, &mut self.scratch);
+            visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
+        }
+        visible
     }
 
     /// Visible states from the model for the current batch.
@@ -121,22 +133,17 @@ impl NegativeSampler {
     pub fn sample(
         &mut self,
         rbm: &BernoulliRbm,
-        first_step: DMatrix<f32>,
+        first_step: BinaryRows,
         rng: &mut SamplerRng,
-    ) -> Result<DMatrix<f32>> {
+    ) -> Result<BinaryRows> {
         match &self.kind {
-            Negatives::ContrastiveDivergence { steps } => {
-                let mut chains = BlockChains::from_visible(rbm, first_step)?;
-                for _ in 1..*steps {
-                    chains.step(rbm, 1.0, rng)?;
-                }
-                Ok(chains.visible)
+            &Negatives::ContrastiveDivergence { steps } => {
+                Ok(self.gibbs_steps(rbm, first_step, steps - 1, rng))
             }
-            Negatives::Persistent { steps, .. } => {
-                for _ in 0..*steps {
-                    self.rungs[0].step(rbm, 1.0, rng)?;
-                }
-                Ok(self.rungs[0].visible.clone())
+            &Negatives::Persistent { steps, .. } => {
+                let chains = std::mem::take(&mut self.persistent);
+                self.persistent = self.gibbs_steps(rbm, chains, steps, rng);
+                Ok(self.persistent.clone())
             }
             Negatives::Tempering { steps, temperatures, .. } => {
                 for _ in 0..*steps {
@@ -145,7 +152,7 @@ impl NegativeSampler {
                     }
                 }
                 self.exchange(rbm, temperatures.clone(), rng);
-                Ok(self.rungs[0].visible.clone())
+                Ok(ones_of(&self.rungs[0].visible))
             }
         }
     }

@@ -3,12 +3,16 @@
 
 use super::negatives::{NegativeSampler, Negatives};
 use ebm_boltzmann::BernoulliRbm;
-use ebm_boltzmann::rbm::draw_units;
+use ebm_boltzmann::rbm::draw_columns;
 use ebm_boltzmann::rbm::partition::base_rate_bias;
+use ebm_core::binary::BinaryRows;
+use ebm_core::math::sigmoid_f32;
+use ebm_core::panels::{PANEL, Panels, sum_panel_columns};
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
-use ebm_mcmc::rng::seeded;
+use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// The learning rate η as a function of the epoch e of E.
@@ -100,11 +104,75 @@ pub struct RbmTrainer {
     seed: u64,
 }
 
-/// The parameters' velocities (momentum buffers).
+/// The parameters' velocities (momentum buffers), W's in the layout of
+/// [`BernoulliRbm::transposed_weights`].
 struct Velocity {
-    weights: DMatrix<f32>,
+    weights: Panels,
     visible_bias: DVector<f32>,
     hidden_bias: DVector<f32>,
+}
+
+/// Buffers of one update, reused from batch to batch: probabilities, one
+/// column per sample (units × batch).
+#[derive(Default)]
+struct Workspace {
+    /// P(h | v) of the data.
+    positive: Panels,
+    /// P(v | h₀), the one-step reconstruction.
+    reconstruction: Panels,
+    /// P(h | ṽ) of the negative samples.
+    negative: Panels,
+}
+
+/// The step sizes of one update: η, μ, λ.
+#[derive(Clone, Copy)]
+struct Step {
+    rate: f32,
+    momentum: f32,
+    decay: f32,
+}
+
+/// The mean over samples (columns) of each row of `columns`: (1/B) Σ_r x_{·r}.
+fn row_means(columns: &Panels) -> DVector<f32> {
+    let samples = columns.cols() as f32;
+    DVector::from_iterator(
+        columns.rows(),
+        (0..columns.rows()).map(|j| (0..columns.cols()).map(|r| columns.get(j, r)).sum::<f32>() / samples),
+    )
+}
+
+/// The mean of each unit over the rows of a 0/1 matrix.
+fn unit_means(states: &BinaryRows) -> DVector<f32> {
+    let samples = states.rows() as f32;
+    DVector::from_iterator(states.width(), states.column_counts().into_iter().map(|c| c as f32 / samples))
+}
+
+/// Σ_r Σ_i (v_ri − p_ri)² in f64, for 0/1 states v (rows) and probabilities p
+/// (one column per sample), as Σ p² + Σ_{v_ri = 1} (1 − 2 p_ri).
+fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
+    let squares: f64 = probabilities.as_slice().iter().map(|&p| f64::from(p) * f64::from(p)).sum();
+    let ones: f64 = (0..states.rows())
+        .flat_map(|r| states.row(r).iter().map(move |&i| (i as usize, r)))
+        .map(|(i, r)| 1.0 - 2.0 * f64::from(probabilities.get(i, r)))
+        .sum();
+    squares + ones
+}
+
+/// v ← μ v + η g, then θ ← θ + v, for one block of parameters and their gradient
+/// g(k) of entry k; returns whether every new θ is finite.
+fn momentum_step(
+    parameters: &mut [f32],
+    velocity: &mut [f32],
+    gradient: impl Fn(usize, f32) -> f32,
+    step: Step,
+) -> bool {
+    let mut finite = true;
+    for (k, (theta, v)) in parameters.iter_mut().zip(velocity.iter_mut()).enumerate() {
+        *v = step.momentum * *v + step.rate * gradient(k, *theta);
+        *theta += *v;
+        finite &= theta.is_finite();
+    }
+    finite
 }
 
 impl RbmTrainer {
@@ -170,7 +238,7 @@ impl RbmTrainer {
                 found: bias.len(),
             });
         }
-        *rbm.parameters_mut().1 = bias;
+        *rbm.biases_mut().0 = bias;
         Ok(())
     }
 
@@ -213,32 +281,31 @@ impl RbmTrainer {
         observer: &mut impl TrainingObserver,
     ) -> Result<Vec<EpochReport>> {
         self.check(rbm, data)?;
+        let rows = BinaryRows::from_matrix(data).expect("checked to hold only 0s and 1s");
         let mut rng = seeded(self.seed);
-        let mut negatives = NegativeSampler::new(self.negatives.clone(), rbm, data, &mut rng)?;
+        let mut negatives = NegativeSampler::new(self.negatives.clone(), rbm, &rows, &mut rng)?;
         let mut velocity = Velocity {
-            weights: DMatrix::zeros(rbm.visible(), rbm.hidden()),
+            weights: Panels::zeros(rbm.hidden(), rbm.visible()),
             visible_bias: DVector::zeros(rbm.visible()),
             hidden_bias: DVector::zeros(rbm.hidden()),
         };
+        let mut workspace = Workspace::default();
         let mut reports = Vec::with_capacity(self.epochs);
         for epoch in 0..self.epochs {
             let start = Instant::now();
-            let rate = self.learning_rate.at(epoch, self.epochs);
+            let step = Step {
+                rate: self.learning_rate.at(epoch, self.epochs) as f32,
+                momentum: self.momentum as f32,
+                decay: self.weight_decay as f32,
+            };
             let batches: Vec<Vec<usize>> =
                 Minibatches::new(data.nrows(), self.batch_size, &mut rng)?.collect();
             let mut squared_error = 0.0;
             for (b, indices) in batches.iter().enumerate() {
-                let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
-                let last_good = rbm.clone();
-                squared_error += self.update(rbm, &batch, rate, &mut velocity, &mut negatives, &mut rng)?;
-                let finite = rbm
-                    .weights()
-                    .iter()
-                    .chain(rbm.visible_bias().iter())
-                    .chain(rbm.hidden_bias().iter())
-                    .all(|v| v.is_finite());
-                if !finite {
-                    *rbm = last_good;
+                let batch = rows.select(indices);
+                let update =
+                    self.update(rbm, &batch, step, &mut velocity, &mut workspace, &mut negatives, &mut rng)?;
+                let Some(batch_error) = update else {
                     return Err(Error::NonFinite {
                         what: format!(
                             "RBM parameters after batch {b} of epoch {epoch} (training diverged; the last finite parameters are kept — lower the learning rate)"
@@ -246,12 +313,13 @@ impl RbmTrainer {
                         index: b,
                         value: f64::NAN,
                     });
-                }
+                };
+                squared_error += batch_error;
                 observer.batch(b + 1, batches.len());
             }
             let report = EpochReport {
                 epoch,
-                learning_rate: rate,
+                learning_rate: self.learning_rate.at(epoch, self.epochs),
                 reconstruction_error: squared_error / data.len().max(1) as f64,
                 swap_rates: negatives
                     .swaps
@@ -266,49 +334,94 @@ impl RbmTrainer {
         Ok(reports)
     }
 
-    /// One gradient step on `batch`; returns the batch's summed squared reconstruction error.
+    /// One gradient step on `batch`; returns the batch's summed squared
+    /// reconstruction error, or `None` (leaving `rbm` as it was) if the step
+    /// would make a parameter non-finite.
+    #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
         rbm: &mut BernoulliRbm,
-        batch: &DMatrix<f32>,
-        rate: f64,
+        batch: &BinaryRows,
+        step: Step,
         velocity: &mut Velocity,
+        workspace: &mut Workspace,
         negatives: &mut NegativeSampler,
-        rng: &mut ebm_mcmc::rng::SamplerRng,
-    ) -> Result<f64> {
+        rng: &mut SamplerRng,
+    ) -> Result<Option<f64>> {
         // One Gibbs step from the data, shared by the reconstruction error and
         // CD: h₀ ~ P(h | v), then P(v | h₀) and v₁ drawn from it. The positive
         // statistics use the probabilities P(h | v), not the draws.
-        let positive_hidden = rbm.hidden_probabilities(batch)?;
-        let reconstruction = rbm.visible_probabilities(&draw_units(&positive_hidden, rng))?;
-        let squared: f64 =
-            batch.iter().zip(reconstruction.iter()).map(|(&v, &r)| f64::from(v - r).powi(2)).sum();
-        let negative_visible = negatives.sample(rbm, draw_units(&reconstruction, rng), rng)?;
-        let negative_hidden = rbm.hidden_probabilities(&negative_visible)?;
-        let (np, nn) = (batch.nrows() as f32, negative_visible.nrows() as f32);
-        // g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃, the two terms as matrix products
-        // (nalgebra's blocked product; its in-place `gemm_tr` is far slower here).
-        let mut gradient = batch.transpose() * &positive_hidden;
-        let negative = negative_visible.transpose() * &negative_hidden;
-        gradient.zip_apply(&negative, |g, n| *g = *g / np - n / nn);
-        let column_means = |m: &DMatrix<f32>| -> DVector<f32> {
-            DVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum() / m.nrows() as f32))
-        };
-        let visible_gradient = column_means(batch) - column_means(&negative_visible);
-        let hidden_gradient = column_means(&positive_hidden) - column_means(&negative_hidden);
-        let (eta, mu, decay) = (rate as f32, self.momentum as f32, self.weight_decay as f32);
-        let (weights, visible_bias, hidden_bias) = rbm.parameters_mut();
-        if decay != 0.0 {
-            gradient.zip_apply(&*weights, |g, w| *g -= decay * w);
+        let probability = |_, x| sigmoid_f32(x);
+        rbm.map_hidden_inputs(batch, probability, &mut workspace.positive);
+        let first_hidden = draw_columns(&workspace.positive, rng);
+        rbm.map_visible_inputs(&first_hidden, probability, &mut workspace.reconstruction);
+        let squared = squared_error(batch, &workspace.reconstruction);
+        let first_visible = draw_columns(&workspace.reconstruction, rng);
+        let negative_visible = negatives.sample(rbm, first_visible, rng)?;
+        rbm.map_hidden_inputs(&negative_visible, probability, &mut workspace.negative);
+        let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step);
+        Ok(accepted.then_some(squared))
+    }
+
+    /// The gradient step with momentum and weight decay (on W only):
+    /// g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃ − λW, g_a = mean(V) − mean(Ṽ),
+    /// g_b = mean P(h|V) − mean P(h|Ṽ); v ← μ v + η g, θ ← θ + v. Row i of
+    /// VᵀP is the sum of P's columns for the samples with v_i = 1, computed
+    /// panel by panel straight into Wᵀ. Applies nothing and returns false if
+    /// a parameter would stop being finite.
+    fn apply_gradient(
+        rbm: &mut BernoulliRbm,
+        positive: &BinaryRows,
+        negative: &BinaryRows,
+        workspace: &Workspace,
+        velocity: &mut Velocity,
+        step: Step,
+    ) -> bool {
+        let (np, nn) = (positive.rows() as f32, negative.rows() as f32);
+        // Row i of each transpose: the samples whose visible unit i is on.
+        let (by_unit, negative_by_unit) = (positive.transpose(), negative.transpose());
+        let mut visible_bias = rbm.visible_bias().clone();
+        let mut hidden_bias = rbm.hidden_bias().clone();
+        let visible_gradient = unit_means(positive) - unit_means(negative);
+        let hidden_gradient = row_means(&workspace.positive) - row_means(&workspace.negative);
+        let biases_finite = momentum_step(
+            visible_bias.as_mut_slice(),
+            velocity.visible_bias.as_mut_slice(),
+            |i, _| visible_gradient[i],
+            step,
+        ) & momentum_step(
+            hidden_bias.as_mut_slice(),
+            velocity.hidden_bias.as_mut_slice(),
+            |j, _| hidden_gradient[j],
+            step,
+        );
+        let accepted = rbm.step_transposed_weights(|weights| {
+            biases_finite
+                && weights
+                    .panels_mut()
+                    .zip(velocity.weights.panels_mut())
+                    .zip(workspace.positive.panels().zip(workspace.negative.panels()))
+                    .map(|((w, v), (p, q))| {
+                        w.chunks_exact_mut(PANEL).zip(v.chunks_exact_mut(PANEL)).enumerate().all(
+                            |(i, (w, v))| {
+                                let data = sum_panel_columns(p, by_unit.row(i));
+                                let model = sum_panel_columns(q, negative_by_unit.row(i));
+                                let gradient =
+                                    |t: usize, w: f32| data[t] / np - model[t] / nn - step.decay * w;
+                                momentum_step(w, v, gradient, step)
+                            },
+                        )
+                    })
+                    .collect::<Vec<bool>>()
+                    .into_iter()
+                    .all(|finite| finite)
+        });
+        if accepted {
+            let (a, b) = rbm.biases_mut();
+            *a = visible_bias;
+            *b = hidden_bias;
         }
-        // v ← μ v + η g, in place; then θ ← θ + v.
-        velocity.weights.zip_apply(&gradient, |v, g| *v = mu * *v + eta * g);
-        velocity.visible_bias.axpy(eta, &visible_gradient, mu);
-        velocity.hidden_bias.axpy(eta, &hidden_gradient, mu);
-        *weights += &velocity.weights;
-        *visible_bias += &velocity.visible_bias;
-        *hidden_bias += &velocity.hidden_bias;
-        Ok(squared)
+        accepted
     }
 }
 
