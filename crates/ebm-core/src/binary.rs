@@ -37,32 +37,31 @@ impl BinaryRows {
 
     /// The rows of a 0/1 matrix (rows × width), or `None` if an entry is neither 0 nor 1.
     pub fn from_matrix(matrix: &DMatrix<f32>) -> Option<Self> {
+        // Blocks of rows, read column by column (the storage order); each
+        // entry is written as a candidate index and kept by advancing its
+        // row's length when it is 1, so no branch depends on the data.
+        const BLOCK: usize = 64;
         let (rows, width) = matrix.shape();
-        // Count each row's ones, then place them; both passes read the
-        // column-major storage in order.
-        let mut counts = vec![0usize; rows];
-        for column in matrix.column_iter() {
-            for (count, &value) in counts.iter_mut().zip(column.iter()) {
-                if value == 1.0 {
-                    *count += 1;
-                } else if value != 0.0 {
-                    return None;
+        let mut result = Self::new(width);
+        let mut candidates = vec![0u32; BLOCK * width];
+        let mut lengths = [0usize; BLOCK];
+        let mut binary = true;
+        for top in (0..rows).step_by(BLOCK) {
+            let height = BLOCK.min(rows - top);
+            lengths.fill(0);
+            for (c, column) in matrix.column_iter().enumerate() {
+                let block = &column.as_slice()[top..top + height];
+                for (t, (&value, length)) in block.iter().zip(lengths.iter_mut()).enumerate() {
+                    candidates[t * width + *length] = c as u32;
+                    *length += usize::from(value == 1.0);
+                    binary &= value == 0.0 || value == 1.0;
                 }
             }
-        }
-        let mut result = Self::new(width);
-        let mut cursors = Vec::with_capacity(rows);
-        for count in counts {
-            cursors.push(result.ones.len());
-            result.ones.resize(result.ones.len() + count, 0);
-            result.starts.push(result.ones.len());
-        }
-        for (c, column) in matrix.column_iter().enumerate() {
-            for (cursor, &value) in cursors.iter_mut().zip(column.iter()) {
-                if value == 1.0 {
-                    result.ones[*cursor] = c as u32;
-                    *cursor += 1;
-                }
+            if !binary {
+                return None;
+            }
+            for (t, &length) in lengths[..height].iter().enumerate() {
+                result.push_row(&candidates[t * width..][..length]);
             }
         }
         Some(result)

@@ -17,10 +17,12 @@ use rayon::prelude::*;
 /// 2²⁴: a probability p scaled so that "U < p" becomes "k < p · 2²⁴" for U = k / 2²⁴.
 const UNIFORM_STEPS: f32 = 16_777_216.0;
 
-/// Draws one sample's units: unit i (in order) is on with probability
+/// Draws one sample's `units` units: unit i (in order) is on with probability
 /// `probabilities[i]`; returns the indices of the units that are on.
-fn draw_sample(probabilities: impl Iterator<Item = f32>, rng: &mut SamplerRng) -> Vec<u32> {
-    let mut on = Vec::new();
+fn draw_sample(units: usize, probabilities: impl Iterator<Item = f32>, rng: &mut SamplerRng) -> Vec<u32> {
+    // Every index is written and kept only if its unit is on: no branch on the draw.
+    let mut on = vec![0u32; units];
+    let mut count = 0;
     let mut bits = 0u64;
     for (i, p) in probabilities.enumerate() {
         // Two 24-bit uniforms per 64-bit draw: the high bits, then the next 24.
@@ -30,10 +32,10 @@ fn draw_sample(probabilities: impl Iterator<Item = f32>, rng: &mut SamplerRng) -
         } else {
             (bits >> 16) & 0xff_ffff
         };
-        if (k as f32) < p * UNIFORM_STEPS {
-            on.push(i as u32);
-        }
+        on[count] = i as u32;
+        count += usize::from((k as f32) < p * UNIFORM_STEPS);
     }
+    on.truncate(count);
     on
 }
 
@@ -49,8 +51,10 @@ where
     I: Iterator<Item = f32>,
 {
     let seed = rng.next_u64();
-    let drawn: Vec<Vec<u32>> =
-        (0..samples).into_par_iter().map(|r| draw_sample(column(r), &mut stream(seed, r as u64))).collect();
+    let drawn: Vec<Vec<u32>> = (0..samples)
+        .into_par_iter()
+        .map(|r| draw_sample(width, column(r), &mut stream(seed, r as u64)))
+        .collect();
     let mut result = BinaryRows::new(width);
     drawn.iter().for_each(|row| result.push_row(row));
     result

@@ -17,29 +17,57 @@ use ebm_core::{Error, Result};
 use ebm_mcmc::block::BipartiteConditionals;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, RngExt};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// A Bernoulli–Bernoulli RBM: weights W (visible × hidden), visible biases a
 /// and hidden biases b, all finite.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawRbm")]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "RawRbm", into = "RawRbm")]
 pub struct BernoulliRbm {
-    weights: DMatrix<f32>,
     visible_bias: DVector<f32>,
     hidden_bias: DVector<f32>,
-    /// Wᵀ (hidden × visible) in panels: the table of v ↦ vW.
-    #[serde(skip_serializing)]
+    /// Wᵀ (hidden × visible) in panels: the table of v ↦ vW, and the copy of
+    /// W that the others are derived from.
     for_hidden: Panels,
     /// W (visible × hidden) in panels: the table of h ↦ Wh.
-    #[serde(skip_serializing)]
     for_visible: Panels,
+    /// W (visible × hidden) as a matrix, built when first asked for after a change.
+    weights: OnceLock<DMatrix<f32>>,
 }
 
-#[derive(Deserialize)]
+/// The parameters as stored in files: W, a and b.
+#[derive(Serialize, Deserialize)]
 struct RawRbm {
     weights: DMatrix<f32>,
     visible_bias: DVector<f32>,
     hidden_bias: DVector<f32>,
+}
+
+impl From<BernoulliRbm> for RawRbm {
+    fn from(rbm: BernoulliRbm) -> Self {
+        let weights = rbm.weights().clone();
+        Self { weights, visible_bias: rbm.visible_bias, hidden_bias: rbm.hidden_bias }
+    }
+}
+
+impl PartialEq for BernoulliRbm {
+    fn eq(&self, other: &Self) -> bool {
+        self.for_hidden == other.for_hidden
+            && self.visible_bias == other.visible_bias
+            && self.hidden_bias == other.hidden_bias
+    }
+}
+
+impl std::fmt::Debug for BernoulliRbm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BernoulliRbm")
+            .field("weights", self.weights())
+            .field("visible_bias", &self.visible_bias)
+            .field("hidden_bias", &self.hidden_bias)
+            .finish()
+    }
 }
 
 impl TryFrom<RawRbm> for BernoulliRbm {
@@ -85,20 +113,21 @@ impl BernoulliRbm {
     /// The model of checked parameters, with its weight layouts built.
     fn assemble(weights: DMatrix<f32>, visible_bias: DVector<f32>, hidden_bias: DVector<f32>) -> Self {
         let mut rbm = Self {
-            weights,
             visible_bias,
             hidden_bias,
             for_hidden: Panels::default(),
             for_visible: Panels::default(),
+            weights: OnceLock::new(),
         };
-        rbm.rebuild_layouts();
+        rbm.set_weights(weights);
         rbm
     }
 
-    /// Rebuilds both panel layouts from W.
-    fn rebuild_layouts(&mut self) {
-        self.for_hidden.copy_from_transpose(&self.weights);
-        self.for_visible.copy_from_matrix(&self.weights);
+    /// Sets W and builds both panel layouts from it.
+    fn set_weights(&mut self, weights: DMatrix<f32>) {
+        self.for_hidden.copy_from_transpose(&weights);
+        self.for_visible.copy_from_matrix(&weights);
+        self.weights = OnceLock::from(weights);
     }
 
     /// An RBM with zero parameters.
@@ -123,17 +152,21 @@ impl BernoulliRbm {
 
     /// Number of visible units.
     pub fn visible(&self) -> usize {
-        self.weights.nrows()
+        self.visible_bias.len()
     }
 
     /// Number of hidden units.
     pub fn hidden(&self) -> usize {
-        self.weights.ncols()
+        self.hidden_bias.len()
     }
 
     /// W (visible × hidden).
     pub fn weights(&self) -> &DMatrix<f32> {
-        &self.weights
+        self.weights.get_or_init(|| {
+            let mut weights = DMatrix::zeros(self.visible(), self.hidden());
+            self.for_hidden.write_transpose_to(&mut weights);
+            weights
+        })
     }
 
     /// a.
@@ -152,16 +185,13 @@ impl BernoulliRbm {
     }
 
     /// Changes W by `change` (which must keep it finite and its shape), then
-    /// rebuilds the panel layouts. For changes of every weight at once,
-    /// [`BernoulliRbm::step_transposed_weights`] avoids one copy.
+    /// rebuilds the panel layouts. To add a step to every weight,
+    /// [`BernoulliRbm::add_to_weights`] is faster.
     pub fn update_weights(&mut self, change: impl FnOnce(&mut DMatrix<f32>)) {
-        change(&mut self.weights);
-        assert_eq!(
-            self.weights.shape(),
-            (self.for_visible.rows(), self.for_visible.cols()),
-            "W changed shape"
-        );
-        self.rebuild_layouts();
+        let mut weights = self.weights().clone();
+        change(&mut weights);
+        assert_eq!(weights.shape(), (self.visible(), self.hidden()), "W changed shape");
+        self.set_weights(weights);
     }
 
     /// Wᵀ (hidden × visible) in panels, the layout in which training computes
@@ -170,20 +200,40 @@ impl BernoulliRbm {
         &self.for_hidden
     }
 
-    /// Lets `step` change Wᵀ in place, in the layout of
-    /// [`BernoulliRbm::transposed_weights`] (padding rows must stay 0), then
-    /// derives W and its other layout from it. If `step` returns false (say,
-    /// a value stopped being finite), Wᵀ is restored from W instead, so the
-    /// model keeps its previous weights; the result is what `step` returned.
-    pub fn step_transposed_weights(&mut self, step: impl FnOnce(&mut Panels) -> bool) -> bool {
-        let accepted = step(&mut self.for_hidden);
-        if accepted {
-            self.for_hidden.write_transpose_to(&mut self.weights);
-            self.for_visible.copy_from_matrix(&self.weights);
-        } else {
-            self.for_hidden.copy_from_transpose(&self.weights);
+    /// W ← W + Δ for Δ given as Δᵀ in the layout of
+    /// [`BernoulliRbm::transposed_weights`] (its padding rows must be 0).
+    /// Both panel layouts are updated in one parallel pass; W as a matrix is
+    /// rebuilt when next asked for. Callers keep W finite.
+    pub fn add_to_weights(&mut self, delta: &Panels) {
+        assert_eq!(
+            (delta.rows(), delta.cols()),
+            (self.hidden(), self.visible()),
+            "Δᵀ must be hidden × visible"
+        );
+        // The W panel of visible block q holds, for hidden block p, the
+        // PANEL × PANEL piece of columns PANEL·p…; hand each hidden block its pieces.
+        let mut pieces: Vec<Vec<&mut [f32]>> = (0..delta.panel_count()).map(|_| Vec::new()).collect();
+        let visible_panel_len = (self.hidden() * PANEL).max(1);
+        for panel in self.for_visible.as_mut_slice().chunks_mut(visible_panel_len) {
+            for (p, piece) in panel.chunks_mut(PANEL * PANEL).enumerate() {
+                pieces[p].push(piece);
+            }
         }
-        accepted
+        self.for_hidden.panels_mut().zip(delta.panels()).zip(pieces).for_each(
+            |((weights, delta), mut pieces)| {
+                for (i, (w, d)) in weights.chunks_exact_mut(PANEL).zip(delta.chunks_exact(PANEL)).enumerate()
+                {
+                    let piece = &mut pieces[i / PANEL];
+                    for (t, (w, &d)) in w.iter_mut().zip(d).enumerate() {
+                        *w += d;
+                        if let Some(copy) = piece.get_mut(t * PANEL + i % PANEL) {
+                            *copy = *w;
+                        }
+                    }
+                }
+            },
+        );
+        self.weights = OnceLock::new();
     }
 
     /// Checks a batch of visible or hidden rows: `width` columns, finite values.
@@ -221,7 +271,7 @@ impl BernoulliRbm {
 
     /// Hidden pre-activations β(VW + 1bᵀ) for a batch of visible rows (dense path, any values).
     fn hidden_input(&self, visible: &DMatrix<f32>, beta: f32) -> DMatrix<f32> {
-        let mut x = visible * &self.weights;
+        let mut x = visible * self.weights();
         for mut row in x.row_iter_mut() {
             row += self.hidden_bias.transpose();
         }
@@ -233,7 +283,7 @@ impl BernoulliRbm {
 
     /// Visible pre-activations β(HWᵀ + 1aᵀ) for a batch of hidden rows (dense path, any values).
     fn visible_input(&self, hidden: &DMatrix<f32>, beta: f32) -> DMatrix<f32> {
-        let mut x = (&self.weights * hidden.transpose()).transpose();
+        let mut x = (self.weights() * hidden.transpose()).transpose();
         for mut row in x.row_iter_mut() {
             row += self.visible_bias.transpose();
         }
@@ -311,11 +361,12 @@ impl BernoulliRbm {
                 found: visible.len() + hidden.len(),
             });
         }
+        let weights = self.weights();
         let mut e = 0.0;
         for (i, &v) in visible.iter().enumerate() {
             e -= f64::from(v) * f64::from(self.visible_bias[i]);
             for (j, &h) in hidden.iter().enumerate() {
-                e -= f64::from(v) * f64::from(self.weights[(i, j)]) * f64::from(h);
+                e -= f64::from(v) * f64::from(weights[(i, j)]) * f64::from(h);
             }
         }
         e -= hidden

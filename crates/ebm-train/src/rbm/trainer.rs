@@ -158,19 +158,18 @@ fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
     squares + ones
 }
 
-/// v ← μ v + η g, then θ ← θ + v, for one block of parameters and their gradient
-/// g(k) of entry k; returns whether every new θ is finite.
+/// v ← μ v + η g for one block of parameters θ and their gradient g(k, θ_k)
+/// of entry k; returns whether every θ + v is finite.
 fn momentum_step(
-    parameters: &mut [f32],
+    parameters: &[f32],
     velocity: &mut [f32],
     gradient: impl Fn(usize, f32) -> f32,
     step: Step,
 ) -> bool {
     let mut finite = true;
-    for (k, (theta, v)) in parameters.iter_mut().zip(velocity.iter_mut()).enumerate() {
-        *v = step.momentum * *v + step.rate * gradient(k, *theta);
-        *theta += *v;
-        finite &= theta.is_finite();
+    for (k, (&theta, v)) in parameters.iter().zip(velocity.iter_mut()).enumerate() {
+        *v = step.momentum * *v + step.rate * gradient(k, theta);
+        finite &= (theta + *v).is_finite();
     }
     finite
 }
@@ -262,13 +261,18 @@ impl RbmTrainer {
                 found: data.ncols(),
             });
         }
-        if let Some(index) = data.iter().position(|&v| v != 0.0 && v != 1.0) {
-            return Err(Error::Invalid {
+        Ok(())
+    }
+
+    /// The rows of `data` as 0/1 states, or an error naming an entry that is neither.
+    fn binary_rows(data: &DMatrix<f32>) -> Result<BinaryRows> {
+        BinaryRows::from_matrix(data).ok_or_else(|| {
+            let index = data.iter().position(|&v| v != 0.0 && v != 1.0).unwrap_or(0);
+            Error::Invalid {
                 what: "training data".into(),
                 reason: format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
-            });
-        }
-        Ok(())
+            }
+        })
     }
 
     /// Trains `rbm` on the rows of `data` (0/1 values). If the parameters
@@ -281,7 +285,7 @@ impl RbmTrainer {
         observer: &mut impl TrainingObserver,
     ) -> Result<Vec<EpochReport>> {
         self.check(rbm, data)?;
-        let rows = BinaryRows::from_matrix(data).expect("checked to hold only 0s and 1s");
+        let rows = Self::binary_rows(data)?;
         let mut rng = seeded(self.seed);
         let mut negatives = NegativeSampler::new(self.negatives.clone(), rbm, &rows, &mut rng)?;
         let mut velocity = Velocity {
@@ -367,8 +371,8 @@ impl RbmTrainer {
     /// g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃ − λW, g_a = mean(V) − mean(Ṽ),
     /// g_b = mean P(h|V) − mean P(h|Ṽ); v ← μ v + η g, θ ← θ + v. Row i of
     /// VᵀP is the sum of P's columns for the samples with v_i = 1, computed
-    /// panel by panel straight into Wᵀ. Applies nothing and returns false if
-    /// a parameter would stop being finite.
+    /// panel by panel beside Wᵀ. The velocities are updated first; the
+    /// parameters only if they all stay finite, and then the result is true.
     fn apply_gradient(
         rbm: &mut BernoulliRbm,
         positive: &BinaryRows,
@@ -380,46 +384,45 @@ impl RbmTrainer {
         let (np, nn) = (positive.rows() as f32, negative.rows() as f32);
         // Row i of each transpose: the samples whose visible unit i is on.
         let (by_unit, negative_by_unit) = (positive.transpose(), negative.transpose());
-        let mut visible_bias = rbm.visible_bias().clone();
-        let mut hidden_bias = rbm.hidden_bias().clone();
         let visible_gradient = unit_means(positive) - unit_means(negative);
         let hidden_gradient = row_means(&workspace.positive) - row_means(&workspace.negative);
-        let biases_finite = momentum_step(
-            visible_bias.as_mut_slice(),
+        let visible_finite = momentum_step(
+            rbm.visible_bias().as_slice(),
             velocity.visible_bias.as_mut_slice(),
             |i, _| visible_gradient[i],
             step,
-        ) & momentum_step(
-            hidden_bias.as_mut_slice(),
+        );
+        let hidden_finite = momentum_step(
+            rbm.hidden_bias().as_slice(),
             velocity.hidden_bias.as_mut_slice(),
             |j, _| hidden_gradient[j],
             step,
         );
-        let accepted = rbm.step_transposed_weights(|weights| {
-            biases_finite
-                && weights
-                    .panels_mut()
-                    .zip(velocity.weights.panels_mut())
-                    .zip(workspace.positive.panels().zip(workspace.negative.panels()))
-                    .map(|((w, v), (p, q))| {
-                        w.chunks_exact_mut(PANEL).zip(v.chunks_exact_mut(PANEL)).enumerate().all(
-                            |(i, (w, v))| {
-                                let data = sum_panel_columns(p, by_unit.row(i));
-                                let model = sum_panel_columns(q, negative_by_unit.row(i));
-                                let gradient =
-                                    |t: usize, w: f32| data[t] / np - model[t] / nn - step.decay * w;
-                                momentum_step(w, v, gradient, step)
-                            },
-                        )
-                    })
-                    .collect::<Vec<bool>>()
-                    .into_iter()
-                    .all(|finite| finite)
-        });
+        let weights_finite = rbm
+            .transposed_weights()
+            .panels()
+            .zip(velocity.weights.panels_mut())
+            .zip(workspace.positive.panels().zip(workspace.negative.panels()))
+            .map(|((w, v), (p, q))| {
+                w.chunks_exact(PANEL).zip(v.chunks_exact_mut(PANEL)).enumerate().fold(
+                    true,
+                    |finite, (i, (w, v))| {
+                        let data = sum_panel_columns(p, by_unit.row(i));
+                        let model = sum_panel_columns(q, negative_by_unit.row(i));
+                        let gradient = |t: usize, w: f32| data[t] / np - model[t] / nn - step.decay * w;
+                        momentum_step(w, v, gradient, step) & finite
+                    },
+                )
+            })
+            .collect::<Vec<bool>>()
+            .into_iter()
+            .all(|finite| finite);
+        let accepted = visible_finite && hidden_finite && weights_finite;
         if accepted {
+            rbm.add_to_weights(&velocity.weights);
             let (a, b) = rbm.biases_mut();
-            *a = visible_bias;
-            *b = hidden_bias;
+            *a += &velocity.visible_bias;
+            *b += &velocity.hidden_bias;
         }
         accepted
     }
