@@ -37,32 +37,30 @@ impl BinaryRows {
 
     /// The rows of a 0/1 matrix (rows × width), or `None` if an entry is neither 0 nor 1.
     pub fn from_matrix(matrix: &DMatrix<f32>) -> Option<Self> {
-        // Blocks of rows, read column by column (the storage order); each
-        // entry is written as a candidate index and kept by advancing its
-        // row's length when it is 1, so no branch depends on the data.
+        // Blocks of 64 rows, read column by column (the storage order): each
+        // column's block becomes a bit mask of its ones, and only the ones are visited.
         const BLOCK: usize = 64;
         let (rows, width) = matrix.shape();
         let mut result = Self::new(width);
-        let mut candidates = vec![0u32; BLOCK * width];
-        let mut lengths = [0usize; BLOCK];
-        let mut binary = true;
+        let mut block_rows: Vec<Vec<u32>> = vec![Vec::new(); BLOCK];
         for top in (0..rows).step_by(BLOCK) {
             let height = BLOCK.min(rows - top);
-            lengths.fill(0);
+            block_rows.iter_mut().for_each(Vec::clear);
             for (c, column) in matrix.column_iter().enumerate() {
-                let block = &column.as_slice()[top..top + height];
-                for (t, (&value, length)) in block.iter().zip(lengths.iter_mut()).enumerate() {
-                    candidates[t * width + *length] = c as u32;
-                    *length += usize::from(value == 1.0);
-                    binary &= value == 0.0 || value == 1.0;
+                let (mut ones, mut others) = (0u64, 0u64);
+                for (t, &value) in column.as_slice()[top..top + height].iter().enumerate() {
+                    ones |= u64::from(value == 1.0) << t;
+                    others |= u64::from(value != 0.0 && value != 1.0) << t;
+                }
+                if others != 0 {
+                    return None;
+                }
+                while ones != 0 {
+                    block_rows[ones.trailing_zeros() as usize].push(c as u32);
+                    ones &= ones - 1;
                 }
             }
-            if !binary {
-                return None;
-            }
-            for (t, &length) in lengths[..height].iter().enumerate() {
-                result.push_row(&candidates[t * width..][..length]);
-            }
+            block_rows[..height].iter().for_each(|row| result.push_row(row));
         }
         Some(result)
     }

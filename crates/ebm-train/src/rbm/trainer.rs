@@ -132,13 +132,20 @@ struct Step {
     decay: f32,
 }
 
-/// The mean over samples (columns) of each row of `columns`: (1/B) Σ_r x_{·r}.
+/// The mean over samples (columns) of each row of `columns`: (1/B) Σ_r x_{·r},
+/// summed panel by panel in order of r.
 fn row_means(columns: &Panels) -> DVector<f32> {
     let samples = columns.cols() as f32;
-    DVector::from_iterator(
-        columns.rows(),
-        (0..columns.rows()).map(|j| (0..columns.cols()).map(|r| columns.get(j, r)).sum::<f32>() / samples),
-    )
+    let sums: Vec<[f32; PANEL]> = columns
+        .panels()
+        .map(|panel| {
+            panel.chunks_exact(PANEL).fold([0.0; PANEL], |mut sum, column| {
+                sum.iter_mut().zip(column).for_each(|(s, &x)| *s += x);
+                sum
+            })
+        })
+        .collect();
+    DVector::from_iterator(columns.rows(), sums.iter().flatten().take(columns.rows()).map(|&s| s / samples))
 }
 
 /// The mean of each unit over the rows of a 0/1 matrix.
@@ -148,9 +155,20 @@ fn unit_means(states: &BinaryRows) -> DVector<f32> {
 }
 
 /// Σ_r Σ_i (v_ri − p_ri)² in f64, for 0/1 states v (rows) and probabilities p
-/// (one column per sample), as Σ p² + Σ_{v_ri = 1} (1 − 2 p_ri).
+/// (one column per sample), as Σ p² + Σ_{v_ri = 1} (1 − 2 p_ri); padding rows of p are 0.
 fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
-    let squares: f64 = probabilities.as_slice().iter().map(|&p| f64::from(p) * f64::from(p)).sum();
+    let squares: f64 = probabilities
+        .panels()
+        .map(|panel| {
+            let lanes = panel.chunks_exact(PANEL).fold([0.0f64; PANEL], |mut sum, column| {
+                sum.iter_mut().zip(column).for_each(|(s, &p)| *s += f64::from(p) * f64::from(p));
+                sum
+            });
+            lanes.iter().sum::<f64>()
+        })
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum();
     let ones: f64 = (0..states.rows())
         .flat_map(|r| states.row(r).iter().map(move |&i| (i as usize, r)))
         .map(|(i, r)| 1.0 - 2.0 * f64::from(probabilities.get(i, r)))
@@ -433,6 +451,7 @@ mod tests {
     use super::*;
     use crate::rbm::exact::exact_average_log_likelihood;
     use ebm_core::Domain;
+    use rand::RngExt;
 
     fn bars_and_stripes() -> DMatrix<f32> {
         ebm_data::bars_stripes::all(3, Domain::Bit).unwrap().to_matrix()
@@ -468,15 +487,55 @@ mod tests {
     }
 
     #[test]
+    fn training_gives_the_same_parameters_on_one_thread_and_on_two() {
+        // Layers of 40 and 37 units leave partial panels, batches of 16 a short last batch.
+        let mut rng = seeded(9);
+        let data = DMatrix::from_fn(70, 40, |_, _| f32::from(u8::from(rng.random::<f32>() < 0.3)));
+        for negatives in [
+            Negatives::ContrastiveDivergence { steps: 2 },
+            Negatives::Persistent { steps: 1, chains: 12 },
+            Negatives::Tempering { steps: 1, chains: 6, temperatures: vec![1.0, 2.0] },
+        ] {
+            let train = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let mut rbm = BernoulliRbm::random(40, 37, 0.1, &mut seeded(2)).unwrap();
+                    let reports = RbmTrainer::new(negatives.clone())
+                        .momentum(0.5)
+                        .weight_decay(1e-3)
+                        .batch_size(16)
+                        .epochs(3)
+                        .seed(4)
+                        .train(&mut rbm, &data, &mut ())
+                        .unwrap();
+                    let errors: Vec<f64> = reports.iter().map(|r| r.reconstruction_error).collect();
+                    (rbm, errors)
+                })
+            };
+            let (one, two) = (train(1), train(2));
+            assert_eq!(one, two, "{negatives:?}");
+            assert_ne!(one.0, BernoulliRbm::random(40, 37, 0.1, &mut seeded(2)).unwrap());
+        }
+    }
+
+    #[test]
     fn divergence_is_caught_and_the_last_good_parameters_kept() {
         let data = bars_and_stripes();
         let mut rbm = BernoulliRbm::random(9, 8, 1.0, &mut seeded(1)).unwrap();
+        let original = rbm.clone();
+        // η = 10³⁰⁰ is infinite in f32: the first step already fails and changes nothing.
         let trainer = RbmTrainer::new(Negatives::ContrastiveDivergence { steps: 1 })
             .learning_rate(LearningRate::Constant(1e300))
             .epochs(5);
         let error = trainer.train(&mut rbm, &data, &mut ()).unwrap_err().to_string();
-        assert!(error.contains("diverged"), "{error}");
-        assert!(rbm.weights().iter().all(|w| w.is_finite()));
+        assert!(error.contains("diverged") && error.contains("batch 0 of epoch 0"), "{error}");
+        assert_eq!(rbm, original);
+        // With ηλ = 1000, decay multiplies W by about −999 a step: after a dozen
+        // steps W overflows, and the last finite parameters remain.
+        let trainer = trainer.learning_rate(LearningRate::Constant(1.0)).weight_decay(1000.0).epochs(20);
+        assert!(trainer.train(&mut rbm, &data, &mut ()).is_err());
+        assert!(rbm.weights().iter().chain(rbm.visible_bias().iter()).all(|w| w.is_finite()));
+        assert_ne!(rbm, original);
     }
 
     #[test]
