@@ -221,14 +221,13 @@ impl BernoulliRbm {
         }
         self.for_hidden.panels_mut().zip(delta.panels()).zip(pieces).for_each(
             |((weights, delta), mut pieces)| {
-                for (i, (w, d)) in weights.chunks_exact_mut(PANEL).zip(delta.chunks_exact(PANEL)).enumerate()
-                {
-                    let piece = &mut pieces[i / PANEL];
-                    for (t, (w, &d)) in w.iter_mut().zip(d).enumerate() {
-                        *w += d;
-                        if let Some(copy) = piece.get_mut(t * PANEL + i % PANEL) {
-                            *copy = *w;
-                        }
+                // Visible units PANEL·q … at a time: update their PANEL columns
+                // of this hidden panel, then copy the PANEL × PANEL block transposed.
+                let blocks = weights.chunks_mut(PANEL * PANEL).zip(delta.chunks(PANEL * PANEL));
+                for ((weights, delta), piece) in blocks.zip(pieces.iter_mut()) {
+                    weights.iter_mut().zip(delta).for_each(|(w, &d)| *w += d);
+                    for (t, column) in piece.chunks_exact_mut(PANEL).enumerate() {
+                        column.iter_mut().zip(weights.chunks_exact(PANEL)).for_each(|(copy, w)| *copy = w[t]);
                     }
                 }
             },
@@ -565,6 +564,49 @@ mod tests {
         }
         let tv = histogram.total_variation(&exact).unwrap();
         assert!(tv < 3.0 * expected_total_variation(&exact, 40_000.0), "TV {tv}");
+    }
+
+    fn random_bits(seed: u64, rows: usize, cols: usize) -> DMatrix<f32> {
+        let mut rng = seeded(seed);
+        DMatrix::from_fn(rows, cols, |_, _| f32::from(u8::from(rng.random::<f32>() < 0.4)))
+    }
+
+    #[test]
+    fn sparse_and_dense_products_agree() {
+        // 40 × 37 leaves partial panels in both layouts.
+        let rbm = random_rbm(6, 40, 37);
+        let (visible, hidden) = (random_bits(7, 9, 40), random_bits(8, 9, 37));
+        let close =
+            |a: &DMatrix<f32>, b: &DMatrix<f32>| a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() < 1e-5);
+        let sparse = rbm.hidden_probabilities(&visible).unwrap();
+        assert!(close(&sparse, &rbm.hidden_input(&visible, 1.0).map(sigmoid_f32)));
+        let sparse = rbm.visible_probabilities(&hidden).unwrap();
+        assert!(close(&sparse, &rbm.visible_input(&hidden, 1.0).map(sigmoid_f32)));
+        // Non-binary states take the dense path.
+        let halves = visible.map(|v| v * 0.5);
+        assert!(close(
+            &rbm.hidden_probabilities(&halves).unwrap(),
+            &rbm.hidden_input(&halves, 1.0).map(sigmoid_f32)
+        ));
+    }
+
+    #[test]
+    fn adding_to_the_weights_updates_every_layout() {
+        let mut rbm = random_rbm(9, 40, 37);
+        let delta = DMatrix::from_fn(40, 37, |i, j| ((i * 7 + j * 3) % 11) as f32 * 0.01 - 0.05);
+        let expected = rbm.weights() + &delta;
+        let mut transposed = Panels::default();
+        transposed.copy_from_transpose(&delta);
+        rbm.add_to_weights(&transposed);
+        assert_eq!(rbm.weights(), &expected);
+        let rebuilt =
+            BernoulliRbm::new(expected, rbm.visible_bias().clone(), rbm.hidden_bias().clone()).unwrap();
+        let hidden = BinaryRows::from_matrix(&random_bits(10, 5, 37)).unwrap();
+        let (mut ours, mut theirs) = (Panels::default(), Panels::default());
+        rbm.map_visible_inputs(&hidden, |_, x| x, &mut ours);
+        rebuilt.map_visible_inputs(&hidden, |_, x| x, &mut theirs);
+        assert_eq!(ours, theirs);
+        assert_eq!(rbm, rebuilt);
     }
 
     #[test]

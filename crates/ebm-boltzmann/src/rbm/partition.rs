@@ -21,10 +21,12 @@
 //! log-mean-exp of the log weights (biased low by Jensen's inequality, by
 //! about Var(w)/(2M·E[w]²)).
 
-use super::{BernoulliRbm, draw_units};
+use super::{BernoulliRbm, draw_columns, draw_units};
+use ebm_core::binary::BinaryRows;
 use ebm_core::math::{LogSumExp, log_mean_exp, sigmoid_f32, softplus};
+use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
-use ebm_mcmc::rng::stream;
+use ebm_mcmc::rng::{SamplerRng, stream};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -190,29 +192,63 @@ pub struct AisEstimate {
     pub log_weights: Vec<f64>,
 }
 
-/// log p*_β(v) for each row of `v`, up to the constant (1−β) nh log 2 that
-/// [`ais_log_partition`] adds through Z_A.
-fn log_unnormalised(rbm: &BernoulliRbm, base: &DVector<f32>, v: &DMatrix<f32>, beta: f64) -> Vec<f64> {
-    let hidden_input = v * rbm.weights();
-    (0..v.nrows())
-        .map(|r| {
-            let linear: f64 = v
-                .row(r)
-                .iter()
-                .zip(base.iter().zip(rbm.visible_bias().iter()))
-                .map(|(&x, (&a_base, &a))| {
-                    f64::from(x) * ((1.0 - beta) * f64::from(a_base) + beta * f64::from(a))
-                })
-                .sum();
-            let hidden: f64 = hidden_input
-                .row(r)
-                .iter()
-                .zip(rbm.hidden_bias().iter())
-                .map(|(&x, &b)| softplus(beta * f64::from(x + b)))
-                .sum();
-            linear + hidden
-        })
-        .collect()
+/// log p*_β(v) − log p*_β'(v) for each sample v (row of `visible`), up to the
+/// constant (β' − β) nh log 2 that [`ais_log_partition`] adds through Z_A:
+/// (β − β') Σ_i v_i (a_i − a_A,i) + Σ_j [softplus(β x_j) − softplus(β' x_j)],
+/// with x = vW + b the hidden inputs (one column per sample of `inputs`).
+fn log_ratio(
+    rbm: &BernoulliRbm,
+    base: &DVector<f32>,
+    visible: &BinaryRows,
+    inputs: &Panels,
+    (previous, beta): (f64, f64),
+) -> impl Iterator<Item = f64> {
+    (0..visible.rows()).map(move |r| {
+        let linear: f64 = visible
+            .row(r)
+            .iter()
+            .map(|&i| f64::from(rbm.visible_bias()[i as usize]) - f64::from(base[i as usize]))
+            .sum();
+        let hidden: f64 =
+            inputs.column(r).map(|x| softplus(beta * f64::from(x)) - softplus(previous * f64::from(x))).sum();
+        (beta - previous) * linear + hidden
+    })
+}
+
+/// One AIS run per row of `visible`, advanced through the βs of `options`;
+/// returns the log weights. Draws come from `rng`.
+fn anneal(
+    rbm: &BernoulliRbm,
+    base: &DVector<f32>,
+    mut visible: BinaryRows,
+    betas: &[f64],
+    rng: &mut SamplerRng,
+) -> Vec<f64> {
+    let mut log_w = vec![0.0; visible.rows()];
+    let (mut inputs, mut probabilities) = (Panels::default(), Panels::default());
+    for pair in betas.windows(2) {
+        let (previous, beta) = (pair[0], pair[1]);
+        rbm.map_hidden_inputs(&visible, |_, x| x, &mut inputs);
+        log_w
+            .iter_mut()
+            .zip(log_ratio(rbm, base, &visible, &inputs, (previous, beta)))
+            .for_each(|(w, d)| *w += d);
+        // One Gibbs step leaving p_β invariant: h ~ P_β(h | v), then v ~ P_β(v | h),
+        // where v's input mixes the base and the model: (1 − β) a_A + β (Wh + a).
+        let beta32 = beta as f32;
+        probabilities.reshape(inputs.rows(), inputs.cols());
+        probabilities
+            .as_mut_slice()
+            .iter_mut()
+            .zip(inputs.as_slice())
+            .for_each(|(p, &x)| *p = sigmoid_f32(beta32 * x));
+        let hidden = draw_columns(&probabilities, rng);
+        let mixed =
+            |i: usize, y: f32| sigmoid_f32(((1.0 - beta) * f64::from(base[i]) + beta * f64::from(y)) as f32);
+        rbm.map_visible_inputs(&hidden, mixed, &mut probabilities);
+        visible = draw_columns(&probabilities, rng);
+    }
+    log_w
 }
 
 /// Estimates log Z of `rbm` by AIS from the base-rate RBM with visible biases `base`.
@@ -231,8 +267,9 @@ pub fn ais_log_partition(
     }
     ebm_core::error::check_finite("base-rate biases", base.as_slice())?;
     let (nv, nh) = (rbm.visible(), rbm.hidden());
-    // Runs advance together in chunks of RUNS_PER_CHUNK rows, so each step is a
-    // matrix product; chunk c draws from the stream (seed, c) whatever the thread count.
+    // Runs advance together in chunks of RUNS_PER_CHUNK, so each step is a
+    // product of a batch of states; chunk c draws from the stream (seed, c)
+    // whatever the thread count.
     let chunks = options.runs.div_ceil(RUNS_PER_CHUNK);
     let per_chunk: Vec<Vec<f64>> = (0..chunks)
         .into_par_iter()
@@ -240,32 +277,8 @@ pub fn ais_log_partition(
             let rows = RUNS_PER_CHUNK.min(options.runs - chunk * RUNS_PER_CHUNK);
             let mut rng = stream(options.seed, chunk as u64);
             let start = DMatrix::from_fn(rows, nv, |_, i| sigmoid_f32(base[i]));
-            let mut v = draw_units(&start, &mut rng);
-            let mut log_w = vec![0.0; rows];
-            for pair in options.betas.windows(2) {
-                let (previous, beta) = (pair[0], pair[1]);
-                let (now, before) =
-                    (log_unnormalised(rbm, base, &v, beta), log_unnormalised(rbm, base, &v, previous));
-                log_w.iter_mut().zip(now.iter().zip(&before)).for_each(|(w, (n, b))| *w += n - b);
-                // One Gibbs step leaving p_β invariant: h ~ P_β(h | v), then v ~ P_β(v | h).
-                let mut hidden_input = &v * rbm.weights();
-                for mut row in hidden_input.row_iter_mut() {
-                    row.iter_mut()
-                        .zip(rbm.hidden_bias().iter())
-                        .for_each(|(x, &b)| *x = sigmoid_f32(beta as f32 * (*x + b)));
-                }
-                let h = draw_units(&hidden_input, &mut rng);
-                let mut visible_input = &h * rbm.weights().transpose();
-                for mut row in visible_input.row_iter_mut() {
-                    for (i, x) in row.iter_mut().enumerate() {
-                        let mixed =
-                            (1.0 - beta) * f64::from(base[i]) + beta * f64::from(*x + rbm.visible_bias()[i]);
-                        *x = sigmoid_f32(mixed as f32);
-                    }
-                }
-                v = draw_units(&visible_input, &mut rng);
-            }
-            log_w
+            let visible = BinaryRows::from_matrix(&draw_units(&start, &mut rng)).expect("draws are 0 or 1");
+            anneal(rbm, base, visible, &options.betas, &mut rng)
         })
         .collect();
     let log_weights: Vec<f64> = per_chunk.into_iter().flatten().collect();
@@ -349,6 +362,17 @@ mod tests {
         assert!(estimate.log_z_low <= estimate.log_z && estimate.log_z <= estimate.log_z_high);
         let again = ais_log_partition(&rbm, &base, &AisOptions::staged(3000, 64, 11)).unwrap();
         assert_eq!(estimate, again);
+    }
+
+    #[test]
+    fn ais_gives_the_same_estimate_on_one_thread_and_on_two() {
+        let rbm = random_rbm(8, 37, 21, 0.3);
+        let base = DVector::from_fn(37, |i, _| (i % 5) as f32 * 0.2 - 0.4);
+        let estimate = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| ais_log_partition(&rbm, &base, &AisOptions::staged(50, 40, 3)).unwrap())
+        };
+        assert_eq!(estimate(1), estimate(2));
     }
 
     #[test]

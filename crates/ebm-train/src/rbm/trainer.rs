@@ -399,7 +399,7 @@ impl RbmTrainer {
         velocity: &mut Velocity,
         step: Step,
     ) -> bool {
-        let (np, nn) = (positive.rows() as f32, negative.rows() as f32);
+        let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
         // Row i of each transpose: the samples whose visible unit i is on.
         let (by_unit, negative_by_unit) = (positive.transpose(), negative.transpose());
         let visible_gradient = unit_means(positive) - unit_means(negative);
@@ -427,7 +427,9 @@ impl RbmTrainer {
                     |finite, (i, (w, v))| {
                         let data = sum_panel_columns(p, by_unit.row(i));
                         let model = sum_panel_columns(q, negative_by_unit.row(i));
-                        let gradient = |t: usize, w: f32| data[t] / np - model[t] / nn - step.decay * w;
+                        let gradient = |t: usize, w: f32| {
+                            data[t] * per_positive - model[t] * per_negative - step.decay * w
+                        };
                         momentum_step(w, v, gradient, step) & finite
                     },
                 )
