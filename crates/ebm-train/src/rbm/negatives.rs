@@ -1,6 +1,7 @@
 //! Where the model term of the gradient comes from.
 
 use ebm_boltzmann::BernoulliRbm;
+use ebm_boltzmann::rbm::draw_columns;
 use ebm_core::binary::BinaryRows;
 use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
@@ -127,17 +128,18 @@ impl NegativeSampler {
     }
 
     /// Visible states from the model for the current batch.
-    /// `first_step` holds the first Gibbs step from the batch, already taken
-    /// by the trainer: v₁ drawn from P(v | h₀), h₀ drawn from P(h | data).
-    /// CD-k continues from it; the persistent phases ignore it.
+    /// `reconstruction` holds P(v | h₀) for the batch, h₀ drawn from P(h | data)
+    /// by the trainer: CD-k draws v₁ from it and continues; the persistent
+    /// phases ignore it.
     pub fn sample(
         &mut self,
         rbm: &BernoulliRbm,
-        first_step: BinaryRows,
+        reconstruction: &Panels,
         rng: &mut SamplerRng,
     ) -> Result<BinaryRows> {
         match &self.kind {
             &Negatives::ContrastiveDivergence { steps } => {
+                let first_step = draw_columns(reconstruction, rng);
                 Ok(self.gibbs_steps(rbm, first_step, steps - 1, rng))
             }
             &Negatives::Persistent { steps, .. } => {

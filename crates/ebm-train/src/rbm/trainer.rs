@@ -371,15 +371,14 @@ impl RbmTrainer {
         rng: &mut SamplerRng,
     ) -> Result<Option<f64>> {
         // One Gibbs step from the data, shared by the reconstruction error and
-        // CD: h₀ ~ P(h | v), then P(v | h₀) and v₁ drawn from it. The positive
+        // CD: h₀ ~ P(h | v), then P(v | h₀) (CD draws v₁ from it). The positive
         // statistics use the probabilities P(h | v), not the draws.
         let probability = |_, x| sigmoid_f32(x);
         rbm.map_hidden_inputs(batch, probability, &mut workspace.positive);
         let first_hidden = draw_columns(&workspace.positive, rng);
         rbm.map_visible_inputs(&first_hidden, probability, &mut workspace.reconstruction);
         let squared = squared_error(batch, &workspace.reconstruction);
-        let first_visible = draw_columns(&workspace.reconstruction, rng);
-        let negative_visible = negatives.sample(rbm, first_visible, rng)?;
+        let negative_visible = negatives.sample(rbm, &workspace.reconstruction, rng)?;
         rbm.map_hidden_inputs(&negative_visible, probability, &mut workspace.negative);
         let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step);
         Ok(accepted.then_some(squared))
