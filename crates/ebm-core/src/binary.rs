@@ -9,6 +9,34 @@
 //! [`crate::panels::sum_selected_columns`].
 
 use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// Rows converted together by [`BinaryRows::from_matrix`].
+const BLOCK: usize = 64;
+
+/// The ones of rows `top` … `top` + BLOCK − 1 of a 0/1 matrix, row by row, or
+/// `None` if an entry is neither 0 nor 1. The block is read column by column
+/// (the storage order); each column's part becomes a bit mask of its ones, and
+/// only the ones are visited.
+fn ones_of_block(matrix: &DMatrix<f32>, top: usize) -> Option<Vec<Vec<u32>>> {
+    let height = BLOCK.min(matrix.nrows() - top);
+    let mut rows = vec![Vec::new(); height];
+    for (c, column) in matrix.column_iter().enumerate() {
+        let (mut ones, mut others) = (0u64, 0u64);
+        for (t, &value) in column.as_slice()[top..top + height].iter().enumerate() {
+            ones |= u64::from(value == 1.0) << t;
+            others |= u64::from(value != 0.0 && value != 1.0) << t;
+        }
+        if others != 0 {
+            return None;
+        }
+        while ones != 0 {
+            rows[ones.trailing_zeros() as usize].push(c as u32);
+            ones &= ones - 1;
+        }
+    }
+    Some(rows)
+}
 
 /// A 0/1 matrix of `rows()` × `width()`, stored as the increasing column
 /// indices of the ones of each row.
@@ -37,31 +65,12 @@ impl BinaryRows {
 
     /// The rows of a 0/1 matrix (rows × width), or `None` if an entry is neither 0 nor 1.
     pub fn from_matrix(matrix: &DMatrix<f32>) -> Option<Self> {
-        // Blocks of 64 rows, read column by column (the storage order): each
-        // column's block becomes a bit mask of its ones, and only the ones are visited.
-        const BLOCK: usize = 64;
-        let (rows, width) = matrix.shape();
-        let mut result = Self::new(width);
-        let mut block_rows: Vec<Vec<u32>> = vec![Vec::new(); BLOCK];
-        for top in (0..rows).step_by(BLOCK) {
-            let height = BLOCK.min(rows - top);
-            block_rows.iter_mut().for_each(Vec::clear);
-            for (c, column) in matrix.column_iter().enumerate() {
-                let (mut ones, mut others) = (0u64, 0u64);
-                for (t, &value) in column.as_slice()[top..top + height].iter().enumerate() {
-                    ones |= u64::from(value == 1.0) << t;
-                    others |= u64::from(value != 0.0 && value != 1.0) << t;
-                }
-                if others != 0 {
-                    return None;
-                }
-                while ones != 0 {
-                    block_rows[ones.trailing_zeros() as usize].push(c as u32);
-                    ones &= ones - 1;
-                }
-            }
-            block_rows[..height].iter().for_each(|row| result.push_row(row));
-        }
+        let blocks: Vec<Vec<Vec<u32>>> = (0..matrix.nrows().div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| ones_of_block(matrix, b * BLOCK))
+            .collect::<Option<_>>()?;
+        let mut result = Self::new(matrix.ncols());
+        blocks.iter().flatten().for_each(|row| result.push_row(row));
         Some(result)
     }
 
@@ -150,7 +159,7 @@ mod tests {
     proptest! {
         #[test]
         fn conversions_transpose_and_selection_agree_with_the_dense_matrix(
-            rows in 0usize..7, width in 1usize..9, pattern in prop::collection::vec(any::<bool>(), 1..40),
+            rows in 0usize..140, width in 1usize..9, pattern in prop::collection::vec(any::<bool>(), 1..40),
         ) {
             let dense = bits(rows, width, &pattern);
             let sparse = BinaryRows::from_matrix(&dense).unwrap();
