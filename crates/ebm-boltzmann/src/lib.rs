@@ -1,12 +1,16 @@
 //! `ebm-boltzmann`: Boltzmann machines.
 //!
+//! - [`machine`]: the general Boltzmann machine — a pairwise model whose
+//!   units are visible or hidden, its free energy F(v) and likelihood by
+//!   enumeration, and its clamped and free sampling phases;
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine — its
 //!   conditionals, free energy and block Gibbs sampling on batches, exact
 //!   log Z by enumerating the smaller layer, and annealed importance sampling.
 //!
-//! General Boltzmann machines with hidden and label units, Gaussian units and
-//! deep machines come with later issues.
+//! Label units, Gaussian units and deep machines come with later issues.
 
+pub mod machine;
 pub mod rbm;
 
+pub use machine::BoltzmannMachine;
 pub use rbm::BernoulliRbm;
