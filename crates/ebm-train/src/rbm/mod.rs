@@ -17,7 +17,8 @@ mod metrics;
 mod negatives;
 mod trainer;
 
+pub use crate::schedule::LearningRate;
 pub use exact::{Gradient, exact_average_log_likelihood, exact_gradient};
 pub use metrics::{pseudo_log_likelihood, reconstruction_error};
 pub use negatives::Negatives;
-pub use trainer::{EpochReport, LearningRate, RbmTrainer, TrainingObserver};
+pub use trainer::{EpochReport, RbmTrainer, TrainingObserver};
