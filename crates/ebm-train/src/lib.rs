@@ -1,5 +1,8 @@
 //! `ebm-train`: the algorithms that change a model's parameters.
 //!
+//! - [`boltzmann`]: general Boltzmann machines by maximum likelihood — the
+//!   exact gradient from enumeration or the note's sampled clamped and free
+//!   phases, with chains started at the data or kept persistent;
 //! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
@@ -10,5 +13,9 @@
 //!
 //! Models know what they are; algorithms that change them live here.
 
+pub mod boltzmann;
 pub mod hopfield;
 pub mod rbm;
+pub mod schedule;
+
+pub use schedule::LearningRate;
