@@ -77,9 +77,6 @@ pub fn exact_free_moments(machine: &BoltzmannMachine) -> Result<Moments> {
 
 /// The moments of the Boltzmann distribution of `model` at T = 1, by enumeration.
 fn boltzmann_moments(model: &impl DiscreteEnergy) -> Result<Moments> {
-    if model.num_units() == 0 {
-        return Ok(Moments::zeros(0));
-    }
     let summary = exact::summarize(model, &ExactOptions::new().correlations(true).max_ground_states(0))?;
     let correlations =
         summary.correlations.ok_or_else(|| Error::invalid("exact summary", "no correlations"))?;

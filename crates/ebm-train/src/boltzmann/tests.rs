@@ -18,20 +18,8 @@ fn random_machine(seed: u64, domain: Domain, visible: usize, hidden: usize) -> B
 
 /// `count` visible configurations drawn exactly from the teacher's P(v).
 fn samples(teacher: &BoltzmannMachine, count: usize, seed: u64) -> Vec<Vec<i8>> {
-    let probabilities = exact::probabilities(teacher.model(), 1.0).unwrap();
-    let mut rng = seeded(seed);
-    let mut state = vec![0; teacher.units()];
-    (0..count)
-        .map(|_| {
-            let mut u: f64 = rng.random();
-            let index = probabilities.iter().position(|&p| {
-                u -= p;
-                u < 0.0
-            });
-            teacher.domain().state_from_index(index.unwrap_or(probabilities.len() - 1) as u64, &mut state);
-            state[..teacher.visible()].to_vec()
-        })
-        .collect()
+    let draws = exact::draw(teacher.model(), 1.0, count, &mut seeded(seed)).unwrap();
+    draws.into_iter().map(|y| y[..teacher.visible()].to_vec()).collect()
 }
 
 fn max_difference(a: &Gradient, b: &Gradient) -> f64 {
