@@ -9,6 +9,7 @@
 mod check;
 mod core;
 mod hopfield;
+mod machine;
 mod mcmc;
 
 pub use check::{Bound, Check, Context, Measurement, fail};
@@ -40,7 +41,7 @@ pub struct VerifyArgs {
 
 /// Every check, in the order they run: one list per layer.
 fn registry() -> Vec<Check> {
-    [core::checks(), mcmc::checks(), hopfield::checks()].into_iter().flatten().collect()
+    [core::checks(), mcmc::checks(), hopfield::checks(), machine::checks()].into_iter().flatten().collect()
 }
 
 /// The JSON form of one check's outcome.
