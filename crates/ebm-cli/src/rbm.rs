@@ -103,6 +103,16 @@ pub struct TrainArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Every N epochs (and after the last) estimate the average
+    /// log-likelihood of the training data by AIS, with its error bar; 0: never.
+    #[arg(long, default_value_t = 0)]
+    ais_every: usize,
+    /// AIS intermediate distributions during training.
+    #[arg(long, default_value_t = 1_000)]
+    ais_betas: usize,
+    /// AIS runs during training.
+    #[arg(long, default_value_t = 100)]
+    ais_runs: usize,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
     out: PathBuf,
@@ -211,7 +221,65 @@ fn square_side(units: usize) -> Option<usize> {
     (side * side == units).then_some(side)
 }
 
-/// Prints each epoch's metrics and keeps them for the plot.
+/// An average log-likelihood with the bounds that come from log Z's error bar.
+struct Likelihood {
+    log_z: f64,
+    log_z_low: f64,
+    log_z_high: f64,
+    value: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Likelihood {
+    /// The likelihood of `data` given log Z within [low, high]: log Z enters
+    /// with a minus sign, so its upper bound gives the lower likelihood bound.
+    fn new(
+        rbm: &BernoulliRbm,
+        data: &DMatrix<f32>,
+        (log_z, low, high): (f64, f64, f64),
+    ) -> Result<Self, String> {
+        let value = average_log_likelihood(rbm, data, log_z).map_err(|e| e.to_string())?;
+        Ok(Self {
+            log_z,
+            log_z_low: low,
+            log_z_high: high,
+            value,
+            low: value - (high - log_z),
+            high: value + (log_z - low),
+        })
+    }
+
+    /// With log Z by AIS from the base-rate RBM of `data`.
+    fn ais(
+        rbm: &BernoulliRbm,
+        data: &DMatrix<f32>,
+        betas: usize,
+        runs: usize,
+        seed: u64,
+    ) -> Result<Self, String> {
+        let text = |e: ebm_core::Error| e.to_string();
+        let base = base_rate_bias(data, 1.0).map_err(text)?;
+        let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
+        Self::new(rbm, data, (estimate.log_z, estimate.log_z_low, estimate.log_z_high))
+    }
+
+    /// With log Z by enumerating the smaller layer.
+    fn exact(rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<Self, String> {
+        let log_z = log_partition(rbm).map_err(|e| e.to_string())?;
+        Self::new(rbm, data, (log_z, log_z, log_z))
+    }
+}
+
+/// AIS settings for estimates during training.
+struct AisSchedule {
+    every: usize,
+    betas: usize,
+    runs: usize,
+    seed: u64,
+}
+
+/// Prints each epoch's metrics and keeps them for the plot and the log.
 struct EpochLog<'a> {
     data: &'a DMatrix<f32>,
     progress: Progress,
@@ -221,6 +289,11 @@ struct EpochLog<'a> {
     errors: Vec<f64>,
     exact: bool,
     rng: ebm_mcmc::rng::SamplerRng,
+    ais: AisSchedule,
+    /// AIS estimates (NaN in the epochs without one) and their bounds.
+    ais_likelihoods: Vec<f64>,
+    ais_bounds: Vec<(f64, f64)>,
+    csv: String,
 }
 
 impl TrainingObserver for EpochLog<'_> {
@@ -243,11 +316,34 @@ impl TrainingObserver for EpochLog<'_> {
         } else {
             format!("  swap rates {:.2?}", report.swap_rates)
         };
+        let done = report.epoch + 1;
+        let ais_due = self.ais.every > 0 && (done.is_multiple_of(self.ais.every) || done == self.epochs);
+        let ais = if ais_due {
+            let seed = self.ais.seed.wrapping_add(done as u64);
+            Likelihood::ais(rbm, self.data, self.ais.betas, self.ais.runs, seed).ok()
+        } else {
+            None
+        };
+        let (ais_value, ais_low, ais_high) =
+            ais.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |l| (l.value, l.low, l.high));
+        self.ais_likelihoods.push(ais_value);
+        self.ais_bounds.push((ais_low, ais_high));
+        let ais_text = match &ais {
+            Some(l) => format!("  AIS log-likelihood {:.4} [{:.4}, {:.4}]", l.value, l.low, l.high),
+            None if ais_due => "  AIS failed".into(),
+            None => String::new(),
+        };
         self.progress.println(&format!(
-            "epoch {:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{swaps}",
-            report.epoch + 1,
-            self.epochs,
-            report.reconstruction_error
+            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{ais_text}{swaps}",
+            self.epochs, report.reconstruction_error
+        ));
+        let swap_rates: Vec<String> = report.swap_rates.iter().map(|r| format!("{r:.4}")).collect();
+        self.csv.push_str(&format!(
+            "{done},{:.6},{},{},{likelihood},{ais_value},{ais_low},{ais_high},{}\n",
+            report.seconds,
+            report.learning_rate,
+            report.reconstruction_error,
+            swap_rates.join(";")
         ));
     }
 }
@@ -285,16 +381,32 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         errors: Vec::new(),
         exact: visible.min(args.hidden) <= EXACT_LAYER,
         rng: seeded(args.seed ^ 1),
+        ais: AisSchedule {
+            every: args.ais_every,
+            betas: args.ais_betas,
+            runs: args.ais_runs,
+            seed: args.seed,
+        },
+        ais_likelihoods: Vec::new(),
+        ais_bounds: Vec::new(),
+        csv: String::new(),
     };
+    let likelihood_column = if log.exact { "log_likelihood" } else { "pseudo_log_likelihood" };
+    log.csv = format!(
+        "epoch,seconds,learning_rate,reconstruction_error,{likelihood_column},ais_log_likelihood,ais_low,ais_high,swap_rates\n"
+    );
     println!("{examples} examples of {visible} units, {} hidden, {:?}", args.hidden, args.algo);
     let outcome = trainer.train(&mut rbm, &data, &mut log);
     log.progress.finish();
     // The model is written even when training diverged: it holds the last finite parameters.
     file::save(&args.out, &rbm).map_err(|e| e.to_string())?;
     println!("wrote {}", args.out.display());
-    outcome.map_err(|e| e.to_string())?;
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
+    let metrics_log = dir.join(format!("{stem}-metrics.csv"));
+    file::write_atomic(&metrics_log, log.csv.as_bytes()).map_err(|e| e.to_string())?;
+    println!("wrote {} (one row per epoch)", metrics_log.display());
+    outcome.map_err(|e| e.to_string())?;
     if let Some(side) = square_side(visible) {
         let filters = dir.join(format!("{stem}-filters.png"));
         let w = rbm.weights();
@@ -310,9 +422,18 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         println!("wrote {}", samples.display());
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
-    render::write_line_plot(&plot, &[&log.likelihoods], None)?;
-    let what = if log.exact { "exact" } else { "pseudo-" };
-    println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+    let what = if log.exact { "exact " } else { "pseudo-" };
+    if log.ais_likelihoods.iter().any(|v| v.is_finite()) {
+        let (low, high): (Vec<f64>, Vec<f64>) = log.ais_bounds.iter().copied().unzip();
+        render::write_line_plot(&plot, &[&log.likelihoods, &log.ais_likelihoods, &low, &high], None)?;
+        println!(
+            "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",
+            plot.display()
+        );
+    } else {
+        render::write_line_plot(&plot, &[&log.likelihoods], None)?;
+        println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+    }
     Ok(())
 }
 
@@ -344,29 +465,24 @@ fn write_samples(
 fn eval(args: &EvalArgs) -> Result<(), String> {
     let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
     let data = load_data(&args.data, args.seed)?;
-    let text = |e: ebm_core::Error| e.to_string();
-    let (log_z, low, high, method) = if args.ais {
-        let base = base_rate_bias(&data, 1.0).map_err(text)?;
-        let estimate = ais_log_partition(&rbm, &base, &AisOptions::staged(args.betas, args.runs, args.seed))
-            .map_err(text)?;
-        (estimate.log_z, estimate.log_z_low, estimate.log_z_high, "ais")
+    let (l, method) = if args.ais {
+        (Likelihood::ais(&rbm, &data, args.betas, args.runs, args.seed)?, "ais")
     } else {
-        let log_z = log_partition(&rbm).map_err(text)?;
-        (log_z, log_z, log_z, "exact")
+        (Likelihood::exact(&rbm, &data)?, "exact")
     };
-    let likelihood = average_log_likelihood(&rbm, &data, log_z).map_err(text)?;
-    // log Z enters with a minus sign: its upper bound gives the lower likelihood bound.
-    let (ll_low, ll_high) = (likelihood - (high - log_z), likelihood + (log_z - low));
     if args.json {
         let value = json!({
-            "method": method, "examples": data.nrows(), "log_z": log_z, "log_z_low": low, "log_z_high": high,
-            "average_log_likelihood": likelihood, "average_log_likelihood_low": ll_low, "average_log_likelihood_high": ll_high,
+            "method": method, "examples": data.nrows(), "log_z": l.log_z, "log_z_low": l.log_z_low, "log_z_high": l.log_z_high,
+            "average_log_likelihood": l.value, "average_log_likelihood_low": l.low, "average_log_likelihood_high": l.high,
         });
         println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
     } else {
-        println!("log Z ({method})              {log_z:.6}  [{low:.6}, {high:.6}]");
+        println!("log Z ({method})              {:.6}  [{:.6}, {:.6}]", l.log_z, l.log_z_low, l.log_z_high);
         println!(
-            "average log-likelihood      {likelihood:.6}  [{ll_low:.6}, {ll_high:.6}] nats over {} examples",
+            "average log-likelihood      {:.6}  [{:.6}, {:.6}] nats over {} examples",
+            l.value,
+            l.low,
+            l.high,
             data.nrows()
         );
     }

@@ -213,6 +213,12 @@ fn rbm_train_eval_sample_and_export() {
         "0.1",
         "--batch",
         "2",
+        "--ais-every",
+        "100",
+        "--ais-betas",
+        "500",
+        "--ais-runs",
+        "16",
         "--out",
         path_str(&model),
     ]);
@@ -230,6 +236,14 @@ fn rbm_train_eval_sample_and_export() {
     let exact = json_of(&ebm(&["rbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
     let value = exact["average_log_likelihood"].as_f64().unwrap();
     assert!((value - last).abs() < 1e-3, "eval {value} vs training {last} (printed to 4 decimals)");
+    // The metrics log: a header and one row per epoch; AIS estimates in epochs 100, 200 and 300.
+    let log = std::fs::read_to_string(dir.path().join("bars-metrics.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = log.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 300);
+    let with_ais: Vec<usize> = (0..300).filter(|&r| rows[r][5] != "NaN").map(|r| r + 1).collect();
+    assert_eq!(with_ais, [100, 200, 300]);
+    let ais_last: f64 = rows[299][5].parse().unwrap();
+    assert!((ais_last - value).abs() < 0.1, "AIS during training {ais_last} vs exact {value}");
     let ais = json_of(&ebm(&[
         "rbm",
         "eval",
