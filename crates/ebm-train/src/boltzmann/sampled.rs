@@ -5,12 +5,13 @@ use super::moments::{Gradient, Moments};
 use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{DensePairwise, Error, Result};
 use ebm_mcmc::rng::stream;
+use ebm_mcmc::tempering::{Ladder, ParallelTempering};
 use ebm_mcmc::{PairwiseChain, SingleSite};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 /// Where the free-phase chains start.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FreeChains {
     /// One chain per data vector of the batch, started where its clamped
     /// chain ended (the data v with hidden units from P(h | v)): the note's
@@ -25,10 +26,40 @@ pub enum FreeChains {
         /// Number of persistent chains.
         chains: usize,
     },
+    /// `chains` persistent parallel-tempering runs: each keeps one replica
+    /// per temperature of `ladder` (whose first temperature must be 1),
+    /// makes one Gibbs sweep per replica per round and exchanges neighbours;
+    /// the T = 1 replicas give the statistics. Hot replicas cross the energy
+    /// barriers that trap plain persistent chains once the model has
+    /// well-separated modes.
+    Tempering {
+        /// Number of tempering runs.
+        chains: usize,
+        /// The temperatures, starting at 1.
+        ladder: Ladder,
+    },
+}
+
+impl FreeChains {
+    /// The number of free-phase chains kept between estimates (0 for chains from the data).
+    fn persistent(&self) -> usize {
+        match self {
+            FreeChains::FromData => 0,
+            FreeChains::Persistent { chains } | FreeChains::Tempering { chains, .. } => *chains,
+        }
+    }
+
+    /// The temperatures each kept chain carries a replica for.
+    fn rungs(&self) -> usize {
+        match self {
+            FreeChains::Tempering { ladder, .. } => ladder.len(),
+            _ => 1,
+        }
+    }
 }
 
 /// How long the Gibbs chains of each phase run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Sampling {
     burn_in: usize,
     sweeps: usize,
@@ -67,8 +98,15 @@ impl Sampling {
     }
 
     fn check(&self) -> Result<()> {
-        if self.sweeps == 0 || self.free_chains == (FreeChains::Persistent { chains: 0 }) {
+        if self.sweeps == 0
+            || (self.free_chains != FreeChains::FromData && self.free_chains.persistent() == 0)
+        {
             return Err(Error::invalid("sampling", "needs at least one averaged sweep and one chain"));
+        }
+        if let FreeChains::Tempering { ladder, .. } = &self.free_chains
+            && ladder.temperatures()[0] != 1.0
+        {
+            return Err(Error::invalid("tempering ladder", "its first temperature must be 1"));
         }
         Ok(())
     }
@@ -88,7 +126,9 @@ impl Sampling {
 #[derive(Clone, Debug)]
 pub struct SampledPhases {
     sampling: Sampling,
-    persistent: Vec<Vec<i8>>,
+    /// For each kept free chain, its state at each temperature (one for
+    /// plain persistent chains), coldest first.
+    persistent: Vec<Vec<Vec<i8>>>,
 }
 
 /// A chain's averaged moments and the state it ended in.
@@ -105,15 +145,16 @@ impl SampledPhases {
     ) -> Result<Self> {
         sampling.check()?;
         check_data(machine, data)?;
-        let persistent = match sampling.free_chains {
-            FreeChains::FromData => Vec::new(),
-            FreeChains::Persistent { chains } => (0..chains)
-                .map(|_| {
-                    let v = &data[rng.random_range(0..data.len())];
-                    Ok(machine.chain_at(v, rng)?.state().to_vec())
-                })
-                .collect::<Result<_>>()?,
-        };
+        let rungs = sampling.free_chains.rungs();
+        let persistent = (0..sampling.free_chains.persistent() * rungs)
+            .map(|_| {
+                let v = &data[rng.random_range(0..data.len())];
+                Ok(machine.chain_at(v, rng)?.state().to_vec())
+            })
+            .collect::<Result<Vec<_>>>()?
+            .chunks(rungs)
+            .map(<[Vec<i8>]>::to_vec)
+            .collect();
         Ok(Self { sampling, persistent })
     }
 
@@ -137,32 +178,54 @@ impl SampledPhases {
                 run_chain(chain, &clamped_sampler, burn_in, sweeps, &mut rng)
             })
             .collect::<Result<_>>()?;
-        let free_starts: Vec<Vec<i8>> = match self.sampling.free_chains {
-            FreeChains::FromData => clamped.iter().map(|(_, end)| end.clone()).collect(),
-            FreeChains::Persistent { .. } => std::mem::take(&mut self.persistent),
+        let free_starts: Vec<Vec<Vec<i8>>> = match self.sampling.free_chains {
+            FreeChains::FromData => clamped.iter().map(|(_, end)| vec![end.clone()]).collect(),
+            _ => std::mem::take(&mut self.persistent),
         };
         let free_sampler = machine.free_phase();
         let offset = batch.len() as u64;
-        let free: Vec<ChainResult> = free_starts
+        let ladder = match &self.sampling.free_chains {
+            FreeChains::Tempering { ladder, .. } => Some(ladder),
+            _ => None,
+        };
+        let free: Vec<(Moments, Vec<Vec<i8>>)> = free_starts
             .into_par_iter()
             .enumerate()
-            .map(|(k, start)| {
+            .map(|(k, starts)| {
                 let mut rng = stream(seed, offset + k as u64);
-                let chain = PairwiseChain::new(machine.model(), start)?;
-                run_chain(chain, &free_sampler, burn_in, sweeps, &mut rng)
+                match ladder {
+                    None => {
+                        let chain = PairwiseChain::new(
+                            machine.model(),
+                            starts.into_iter().next().unwrap_or_default(),
+                        )?;
+                        let (moments, end) = run_chain(chain, &free_sampler, burn_in, sweeps, &mut rng)?;
+                        Ok((moments, vec![end]))
+                    }
+                    Some(ladder) => {
+                        let tempering = ParallelTempering::from_states(
+                            machine.model(),
+                            ladder.clone(),
+                            starts,
+                            rng.random(),
+                        )?
+                        .sampler(free_sampler.clone());
+                        run_tempering(tempering, burn_in, sweeps)
+                    }
+                }
             })
             .collect::<Result<_>>()?;
         let clamped_moments = average(&clamped, machine.units());
         let free_moments = average(&free, machine.units());
-        if let FreeChains::Persistent { .. } = self.sampling.free_chains {
+        if self.sampling.free_chains != FreeChains::FromData {
             self.persistent = free.into_iter().map(|(_, end)| end).collect();
         }
         Ok(clamped_moments.minus(&free_moments))
     }
 
-    /// The current states of the persistent chains (empty when the free
-    /// phase starts at the data).
-    pub fn persistent_states(&self) -> &[Vec<i8>] {
+    /// The current states of the kept free chains, each at every
+    /// temperature it runs at (empty when the free phase starts at the data).
+    pub fn persistent_states(&self) -> &[Vec<Vec<i8>>] {
         &self.persistent
     }
 }
@@ -193,8 +256,21 @@ fn run_chain(
     Ok((moments, chain.state().to_vec()))
 }
 
+/// Runs `burn_in` discarded rounds of tempering, then averages the moments
+/// of the T = 1 replica after each of `sweeps` rounds.
+fn run_tempering(
+    mut tempering: ParallelTempering<'_, DensePairwise>,
+    burn_in: usize,
+    sweeps: usize,
+) -> Result<(Moments, Vec<Vec<i8>>)> {
+    tempering.run(burn_in, |_| {})?;
+    let mut moments = Moments::zeros(tempering.replica(0).len());
+    tempering.run(sweeps, |replicas| moments.add_state(replicas[0].state(), 1.0 / sweeps as f64))?;
+    Ok((moments, tempering.states()))
+}
+
 /// The mean of the chains' moments, summed in chain order.
-fn average(results: &[ChainResult], units: usize) -> Moments {
+fn average<S>(results: &[(Moments, S)], units: usize) -> Moments {
     let mut total = Moments::zeros(units);
     for (moments, _) in results {
         total.add(moments, 1.0 / results.len() as f64);

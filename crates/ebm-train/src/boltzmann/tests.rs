@@ -160,15 +160,20 @@ fn sampled_training_gives_the_same_machine_on_any_number_of_threads() {
     let teacher = random_machine(31, Domain::Bit, 3, 1);
     let data = samples(&teacher, 20, 32);
     let start = BoltzmannMachine::random(Domain::Bit, 3, 2, 0.1, &mut seeded(33)).unwrap();
-    let runs: Vec<BoltzmannMachine> = [1, 2, 3]
-        .into_iter()
-        .map(|threads| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| trained(&start, &data, sampled_ml(7).batch_size(6).epochs(5).seed(34)))
-        })
-        .collect();
-    assert_ne!(runs[0], start);
-    assert!(runs.iter().all(|m| m == &runs[0]));
+    let ladder = ebm_mcmc::tempering::Ladder::geometric(1.0, 3.0, 3).unwrap();
+    for free_chains in [FreeChains::Persistent { chains: 7 }, FreeChains::Tempering { chains: 3, ladder }] {
+        let sampling = Sampling::new().burn_in(1).sweeps(2).free_chains(free_chains);
+        let trainer = MachineTrainer::new(Estimator::Sampled(sampling)).batch_size(6).epochs(5).seed(34);
+        let runs: Vec<BoltzmannMachine> = [1, 2, 3]
+            .into_iter()
+            .map(|threads| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| trained(&start, &data, trainer.clone()))
+            })
+            .collect();
+        assert_ne!(runs[0], start);
+        assert!(runs.iter().all(|m| m == &runs[0]));
+    }
 }
 
 #[test]
@@ -223,4 +228,32 @@ fn bad_settings_data_and_divergence_are_reported() {
     let error = huge.train(&mut machine, &data, |_, _| {}).unwrap_err().to_string();
     assert!(error.contains("diverged in epoch 0"), "{error}");
     assert_eq!(machine, before, "the last finite parameters are kept");
+}
+
+#[test]
+fn sampled_ml_with_tempering_learns_parity() {
+    // Even 3-bit parity needs strong couplings to hidden units, and the
+    // learned distribution has four separated modes. Tempered free chains
+    // keep sampling all of them; the optimum is ℓ = −log 4.
+    let data = vec![vec![-1, -1, -1], vec![-1, 1, 1], vec![1, -1, 1], vec![1, 1, -1]];
+    let ladder = ebm_mcmc::tempering::Ladder::geometric(1.0, 8.0, 6).unwrap();
+    let sampling =
+        Sampling::new().burn_in(2).sweeps(2).free_chains(FreeChains::Tempering { chains: 50, ladder });
+    for seed in [1, 2] {
+        let start = BoltzmannMachine::random(Domain::Spin, 3, 3, 0.5, &mut seeded(seed)).unwrap();
+        let trainer = MachineTrainer::new(Estimator::Sampled(sampling.clone()))
+            .learning_rate(LearningRate::Linear { start: 0.1, end: 0.01 })
+            .momentum(0.5)
+            .epochs(1500)
+            .seed(seed);
+        let ll = trained(&start, &data, trainer).average_log_likelihood(&data).unwrap();
+        assert!(ll > -(4f64).ln() - 0.05, "seed {seed}: ℓ = {ll}");
+    }
+    let bad = ebm_mcmc::tempering::Ladder::new(vec![0.5, 1.0]).unwrap();
+    let cold = Sampling::new().free_chains(FreeChains::Tempering { chains: 2, ladder: bad });
+    let machine = BoltzmannMachine::zeros(Domain::Spin, 3, 1).unwrap();
+    assert!(
+        SampledPhases::new(cold, &machine, &data, &mut seeded(3)).is_err(),
+        "the ladder must start at T = 1"
+    );
 }

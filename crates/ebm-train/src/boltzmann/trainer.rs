@@ -12,7 +12,7 @@ use rand::RngExt;
 use std::time::Instant;
 
 /// Where the gradient comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Estimator {
     /// Both phases by enumeration: the exact gradient (small machines).
     Exact,
