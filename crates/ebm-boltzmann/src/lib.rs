@@ -5,12 +5,16 @@
 //!   enumeration, and its clamped and free sampling phases;
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine — its
 //!   conditionals, free energy and block Gibbs sampling on batches, exact
-//!   log Z by enumerating the smaller layer, and annealed importance sampling.
+//!   log Z by enumerating the smaller layer, and annealed importance sampling;
+//! - [`dbm`]: deep Boltzmann machines — layered energy, block Gibbs, exact
+//!   log Z for small machines, mean-field inference and its lower bound.
 //!
-//! Label units, Gaussian units and deep machines come with later issues.
+//! Label units and Gaussian units come with a later issue.
 
+pub mod dbm;
 pub mod machine;
 pub mod rbm;
 
+pub use dbm::DeepBoltzmannMachine;
 pub use machine::BoltzmannMachine;
 pub use rbm::BernoulliRbm;

@@ -3,6 +3,8 @@
 //! - [`boltzmann`]: general Boltzmann machines by maximum likelihood — the
 //!   exact gradient from enumeration or the note's sampled clamped and free
 //!   phases, with chains started at the data or kept persistent;
+//! - [`dbm`]: deep Boltzmann machines by mean-field data statistics and
+//!   persistent block-Gibbs chains;
 //! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
@@ -14,6 +16,7 @@
 //! Models know what they are; algorithms that change them live here.
 
 pub mod boltzmann;
+pub mod dbm;
 pub mod hopfield;
 pub mod rbm;
 pub mod schedule;
