@@ -11,6 +11,7 @@
 //!
 //! Label units and Gaussian units come with a later issue.
 
+mod ais;
 pub mod dbm;
 pub mod machine;
 pub mod rbm;

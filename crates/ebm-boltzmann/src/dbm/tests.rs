@@ -167,3 +167,31 @@ fn model_files_round_trip_and_bad_input_is_refused() {
     assert!(log_partition(&random_dbm(8, &[30, 30, 30], 0.1)).is_err(), "too many units to enumerate");
     assert!(average_log_likelihood(&dbm, &DMatrix::zeros(0, 4)).is_err());
 }
+
+#[test]
+fn ais_matches_exact_log_partition_within_a_tenth_of_a_nat() {
+    use super::ais::{ais_log_partition, likelihood_lower_bound};
+    use crate::rbm::partition::AisOptions;
+    for (seed, sizes, std) in
+        [(11, vec![12, 8, 6], 0.5), (12, vec![6, 5, 4, 3], 1.0), (13, vec![10, 10], 0.8)]
+    {
+        let dbm = random_dbm(seed, &sizes, std);
+        let exact = log_partition(&dbm).unwrap();
+        let base = nalgebra::DVector::from_element(sizes[0], 0.0f32);
+        let estimate = ais_log_partition(&dbm, &base, &AisOptions::staged(2_000, 64, seed)).unwrap();
+        assert!((estimate.log_z - exact).abs() < 0.1, "{sizes:?}: AIS {} vs exact {exact}", estimate.log_z);
+        assert!(
+            estimate.log_z_low <= exact + 0.05 && exact - 0.05 <= estimate.log_z_high,
+            "{estimate:?} vs {exact}"
+        );
+        // The mean-field bound with the exact log Z never exceeds the exact likelihood.
+        let data = DMatrix::from_fn(8, sizes[0], |r, i| f32::from(u8::from((r * 7 + i * 3) % 5 < 2)));
+        let bound = likelihood_lower_bound(&dbm, &data, exact, MeanFieldOptions::default()).unwrap();
+        let exact_ll = average_log_likelihood(&dbm, &data).unwrap();
+        assert!(bound <= exact_ll + 1e-5 * exact_ll.abs(), "{sizes:?}: bound {bound} above ℓ = {exact_ll}");
+    }
+    let dbm = random_dbm(14, &[4, 3], 1.0);
+    let bad = AisOptions { betas: vec![0.0, 0.5], runs: 4, seed: 1 };
+    assert!(ais_log_partition(&dbm, &nalgebra::DVector::zeros(4), &bad).is_err());
+    assert!(ais_log_partition(&dbm, &nalgebra::DVector::zeros(3), &AisOptions::staged(10, 4, 1)).is_err());
+}

@@ -160,7 +160,8 @@ impl AisOptions {
         Self { betas, runs, seed }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks that the betas rise strictly from 0 to 1 and that there is a run.
+    pub(crate) fn check(&self) -> Result<()> {
         let ends = self.betas.first() == Some(&0.0) && self.betas.last() == Some(&1.0);
         if !ends
             || self.betas.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
