@@ -1,14 +1,4 @@
-//! Training deep Boltzmann machines (Salakhutdinov and Hinton, 2009).
-//!
-//! The log-likelihood gradient of a DBM has the Boltzmann-machine form
-//!
-//! ∂ℓ/∂W_l = ⟨x_{l−1} x_lᵀ⟩_{P(h|v) data} − ⟨x_{l−1} x_lᵀ⟩_{P(x)},  ∂ℓ/∂b_l = ⟨x_l⟩_data − ⟨x_l⟩_model,
-//!
-//! with both terms intractable. The data term is taken under the mean-field
-//! posterior q(h | v) (so with μ_{l−1} μ_lᵀ in place of x_{l−1} x_lᵀ, which
-//! maximises the variational lower bound on ℓ rather than ℓ itself), and the
-//! model term from persistent block-Gibbs chains (PCD). The update uses
-//! momentum and L2 weight decay on the weights, like the RBM trainer.
+//! Fine-tuning a DBM: mean-field data term, persistent-chain model term.
 
 use crate::schedule::LearningRate;
 use ebm_boltzmann::DeepBoltzmannMachine;
@@ -303,6 +293,28 @@ mod tests {
         let (before, dbm, rbm) = dbm_and_rbm(1, 400);
         assert!(dbm > before + 1.0, "DBM {before} → {dbm}");
         assert!(dbm >= rbm, "DBM {dbm} vs RBM {rbm}");
+    }
+
+    #[test]
+    fn pretraining_gives_fine_tuning_a_better_start() {
+        use crate::dbm::{Pretraining, pretrain};
+        let data = bars(3);
+        let sizes = [9, 8, 4];
+        let fine_tuned = |mut dbm: DeepBoltzmannMachine| {
+            let rate = LearningRate::Linear { start: 0.02, end: 0.002 };
+            let trainer =
+                DbmTrainer::new().learning_rate(rate).batch_size(2).epochs(150).gibbs_steps(5).seed(7);
+            trainer.train(&mut dbm, &data, |_, _| {}).unwrap();
+            average_log_likelihood(&dbm, &data).unwrap()
+        };
+        let settings = Pretraining { epochs: 200, batch_size: 2, seed: 7, ..Pretraining::default() };
+        let pretrained = fine_tuned(pretrain(&sizes, &data, &settings).unwrap());
+        let random = fine_tuned(DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(1)).unwrap());
+        assert!(pretrained > random, "from pretrained weights ℓ = {pretrained}, from random ones {random}");
+        assert!(pretrain(&[8, 4], &data, &settings).is_err());
+        assert!(pretrain(&[9], &data, &settings).is_err());
+        assert!(pretrain(&[9, 4], &(data.clone() * 0.5), &settings).is_err());
+        assert!(pretrain(&[9, 4], &data, &Pretraining { batch_size: 0, ..settings }).is_err());
     }
 
     #[test]
