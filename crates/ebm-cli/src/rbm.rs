@@ -1,5 +1,6 @@
 //! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
 
+use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::render;
 use ebm_boltzmann::BernoulliRbm;
@@ -14,7 +15,6 @@ use ebm_train::rbm::{
     pseudo_log_likelihood,
 };
 use nalgebra::DMatrix;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The largest layer for which training reports the exact log-likelihood.
@@ -188,7 +188,7 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
 }
 
 /// Loads the data as 0/1 rows, with the image shape when known.
-fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
+pub(crate) fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
     let text = |e: ebm_core::Error| e.to_string();
     let data = if let Some(side) = args.data.strip_prefix("bars:") {
         let side: usize = side.parse().map_err(|_| format!("`{}`: bars:N needs a number", args.data))?;
@@ -216,59 +216,23 @@ fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
 }
 
 /// The side of a square image of `units` pixels, if there is one.
-fn square_side(units: usize) -> Option<usize> {
+pub(crate) fn square_side(units: usize) -> Option<usize> {
     let side = (units as f64).sqrt().round() as usize;
     (side * side == units).then_some(side)
 }
 
-/// An average log-likelihood with the bounds that come from log Z's error bar.
-struct Likelihood {
-    log_z: f64,
-    log_z_low: f64,
-    log_z_high: f64,
-    value: f64,
-    low: f64,
-    high: f64,
-}
-
-impl Likelihood {
-    /// The likelihood of `data` given log Z within [low, high]: log Z enters
-    /// with a minus sign, so its upper bound gives the lower likelihood bound.
-    fn new(
-        rbm: &BernoulliRbm,
-        data: &DMatrix<f32>,
-        (log_z, low, high): (f64, f64, f64),
-    ) -> Result<Self, String> {
-        let value = average_log_likelihood(rbm, data, log_z).map_err(|e| e.to_string())?;
-        Ok(Self {
-            log_z,
-            log_z_low: low,
-            log_z_high: high,
-            value,
-            low: value - (high - log_z),
-            high: value + (log_z - low),
-        })
-    }
-
-    /// With log Z by AIS from the base-rate RBM of `data`.
-    fn ais(
-        rbm: &BernoulliRbm,
-        data: &DMatrix<f32>,
-        betas: usize,
-        runs: usize,
-        seed: u64,
-    ) -> Result<Self, String> {
-        let text = |e: ebm_core::Error| e.to_string();
-        let base = base_rate_bias(data, 1.0).map_err(text)?;
-        let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
-        Self::new(rbm, data, (estimate.log_z, estimate.log_z_low, estimate.log_z_high))
-    }
-
-    /// With log Z by enumerating the smaller layer.
-    fn exact(rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<Self, String> {
-        let log_z = log_partition(rbm).map_err(|e| e.to_string())?;
-        Self::new(rbm, data, (log_z, log_z, log_z))
-    }
+/// The average log-likelihood of `data` with log Z by AIS from the base-rate RBM of `data`.
+fn ais_likelihood(
+    rbm: &BernoulliRbm,
+    data: &DMatrix<f32>,
+    betas: usize,
+    runs: usize,
+    seed: u64,
+) -> Result<Likelihood, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let base = base_rate_bias(data, 1.0).map_err(text)?;
+    let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
+    Ok(Likelihood::ais(average_log_likelihood(rbm, data, 0.0).map_err(text)?, &estimate))
 }
 
 /// AIS settings for estimates during training.
@@ -320,7 +284,7 @@ impl TrainingObserver for EpochLog<'_> {
         let ais_due = self.ais.every > 0 && (done.is_multiple_of(self.ais.every) || done == self.epochs);
         let ais = if ais_due {
             let seed = self.ais.seed.wrapping_add(done as u64);
-            Likelihood::ais(rbm, self.data, self.ais.betas, self.ais.runs, seed).ok()
+            ais_likelihood(rbm, self.data, self.ais.betas, self.ais.runs, seed).ok()
         } else {
             None
         };
@@ -407,15 +371,9 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     file::write_atomic(&metrics_log, log.csv.as_bytes()).map_err(|e| e.to_string())?;
     println!("wrote {} (one row per epoch)", metrics_log.display());
     outcome.map_err(|e| e.to_string())?;
-    if let Some(side) = square_side(visible) {
+    if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
-        let w = rbm.weights();
-        let (low, high) =
-            w.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-        let span = (high - low).max(f32::MIN_POSITIVE);
-        let images: Vec<Vec<f32>> =
-            (0..w.ncols()).map(|j| w.column(j).iter().map(|&x| (x - low) / span).collect()).collect();
-        render::write_grey_grid(&filters, &images, (side, side), 16, if side < 10 { 8 } else { 2 })?;
+        write_filters(rbm.weights(), &filters)?;
         println!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
         write_samples(&rbm, 64, 1000, args.seed, &samples)?;
@@ -455,36 +413,39 @@ fn write_samples(
         blocks.step(rbm, 1.0, &mut rng).map_err(|e| e.to_string())?;
     }
     let means = rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())?;
-    // Ink is dark: show 1 − P(v = 1).
-    let images: Vec<Vec<f32>> =
-        (0..chains).map(|c| means.row(c).iter().map(|&p| 1.0 - p).collect()).collect();
-    let (h, w) = square_side(rbm.visible()).map_or((1, rbm.visible()), |s| (s, s));
+    write_visible_grid(&means, out)
+}
+
+/// Writes each row of `means` (P(v = 1), one image per row) as a grid of
+/// grey images, ink dark: 1 − P(v = 1). Square images when the width is a square.
+pub(crate) fn write_visible_grid(means: &DMatrix<f32>, out: &Path) -> Result<(), String> {
+    let images: Vec<Vec<f32>> = means.row_iter().map(|row| row.iter().map(|&p| 1.0 - p).collect()).collect();
+    let (h, w) = square_side(means.ncols()).map_or((1, means.ncols()), |s| (s, s));
     render::write_grey_grid(out, &images, (h, w), 8, if h < 10 { 8 } else { 2 })
+}
+
+/// Writes each column of `weights` (one hidden unit's weights to a square
+/// image of visible units) as a grey image, black the most negative weight
+/// of the whole matrix and white the most positive.
+pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> Result<(), String> {
+    let side = square_side(weights.nrows()).ok_or("filters need a square visible layer")?;
+    let (low, high) =
+        weights.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let span = (high - low).max(f32::MIN_POSITIVE);
+    let images: Vec<Vec<f32>> =
+        weights.column_iter().map(|column| column.iter().map(|&x| (x - low) / span).collect()).collect();
+    render::write_grey_grid(out, &images, (side, side), 16, if side < 10 { 8 } else { 2 })
 }
 
 fn eval(args: &EvalArgs) -> Result<(), String> {
     let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
     let data = load_data(&args.data, args.seed)?;
-    let (l, method) = if args.ais {
-        (Likelihood::ais(&rbm, &data, args.betas, args.runs, args.seed)?, "ais")
+    let (likelihood, method) = if args.ais {
+        (ais_likelihood(&rbm, &data, args.betas, args.runs, args.seed)?, "ais")
     } else {
-        (Likelihood::exact(&rbm, &data)?, "exact")
+        let text = |e: ebm_core::Error| e.to_string();
+        let log_z = log_partition(&rbm).map_err(text)?;
+        (Likelihood::exact(average_log_likelihood(&rbm, &data, 0.0).map_err(text)?, log_z), "exact")
     };
-    if args.json {
-        let value = json!({
-            "method": method, "examples": data.nrows(), "log_z": l.log_z, "log_z_low": l.log_z_low, "log_z_high": l.log_z_high,
-            "average_log_likelihood": l.value, "average_log_likelihood_low": l.low, "average_log_likelihood_high": l.high,
-        });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
-    } else {
-        println!("log Z ({method})              {:.6}  [{:.6}, {:.6}]", l.log_z, l.log_z_low, l.log_z_high);
-        println!(
-            "average log-likelihood      {:.6}  [{:.6}, {:.6}] nats over {} examples",
-            l.value,
-            l.low,
-            l.high,
-            data.nrows()
-        );
-    }
-    Ok(())
+    likelihood.print(method, "average log-likelihood", data.nrows(), args.json)
 }

@@ -274,3 +274,64 @@ fn rbm_train_eval_sample_and_export() {
         Some(1)
     );
 }
+
+#[test]
+fn dbm_train_eval_sample_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("deep.ebm");
+    let args = [
+        "dbm", "train", "--data", "bars:3", "--layers", "8,4", "--epochs", "300", "--lr", "0.1", "--batch",
+        "2",
+    ];
+    let trained = ebm(&[&args[..], &["--out", path_str(&model)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let stdout = String::from_utf8_lossy(&trained.stdout);
+    let likelihood = |line: &str| -> f64 {
+        line.split("log-likelihood").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch")).collect();
+    assert_eq!(epochs.len(), 300);
+    let last = likelihood(epochs[299]);
+    // Nine pixels: a uniform model has ℓ = −9 log 2 ≈ −6.24; the 14 patterns −log 14 ≈ −2.64.
+    assert!(last > -5.0, "final log-likelihood {last}");
+    for picture in ["deep-filters.png", "deep-samples.png", "deep-metrics.png", "deep-metrics.csv"] {
+        assert!(dir.path().join(picture).exists(), "{picture}");
+    }
+    let exact = json_of(&ebm(&["dbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
+    let value = exact["average_log_likelihood"].as_f64().unwrap();
+    assert!((value - last).abs() < 1e-3, "eval {value} vs training {last}");
+    let ais = json_of(&ebm(&[
+        "dbm",
+        "eval",
+        path_str(&model),
+        "--data",
+        "bars:3",
+        "--ais",
+        "--betas",
+        "2000",
+        "--runs",
+        "32",
+        "--json",
+    ]));
+    assert!((ais["log_z"].as_f64().unwrap() - exact["log_z"].as_f64().unwrap()).abs() < 0.1);
+    let bound = ais["average_log_likelihood_lower_bound"].as_f64().unwrap();
+    assert!(bound < value + 0.1, "mean-field bound {bound} vs exact {value}");
+    let samples = dir.path().join("samples.png");
+    let sampled =
+        ebm(&["dbm", "sample", path_str(&model), "--chains", "4", "--steps", "10", "-o", path_str(&samples)]);
+    assert!(sampled.status.success() && samples.exists());
+    let exported: serde_json::Value =
+        serde_json::from_slice(&ebm(&["dbm", "export", path_str(&model)]).stdout).unwrap();
+    assert_eq!(exported["biases"].as_array().map(Vec::len), Some(3));
+    let pretrained = dir.path().join("pretrained.ebm");
+    let quick =
+        ["dbm", "train", "--data", "bars:3", "--layers", "4,2", "--epochs", "2", "--pretrain-epochs", "5"];
+    assert!(ebm(&[&quick[..], &["--out", path_str(&pretrained)]].concat()).status.success());
+    let rbm_model = dir.path().join("not-a-dbm.ebm");
+    std::fs::write(&rbm_model, b"garbage").unwrap();
+    assert_eq!(ebm(&["dbm", "eval", path_str(&rbm_model), "--data", "bars:3"]).status.code(), Some(1));
+    assert_eq!(
+        ebm(&["dbm", "train", "--data", "bars:3", "--layers", "0", "--out", path_str(&model)]).status.code(),
+        Some(1)
+    );
+}
