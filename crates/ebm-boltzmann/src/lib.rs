@@ -7,15 +7,21 @@
 //!   conditionals, free energy and block Gibbs sampling on batches, exact
 //!   log Z by enumerating the smaller layer, and annealed importance sampling;
 //! - [`dbm`]: deep Boltzmann machines — layered energy, block Gibbs, exact
-//!   log Z for small machines, mean-field inference and its lower bound.
+//!   log Z for small machines, mean-field inference and its lower bound,
+//!   AIS;
+//! - [`dbn`]: deep belief nets — a stack of RBMs read as a generative
+//!   model, top-down sampling, exact likelihood of tiny nets and the
+//!   variational lower bound.
 //!
 //! Label units and Gaussian units come with a later issue.
 
 mod ais;
 pub mod dbm;
+pub mod dbn;
 pub mod machine;
 pub mod rbm;
 
 pub use dbm::DeepBoltzmannMachine;
+pub use dbn::DeepBeliefNet;
 pub use machine::BoltzmannMachine;
 pub use rbm::BernoulliRbm;

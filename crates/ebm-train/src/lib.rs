@@ -5,6 +5,7 @@
 //!   phases, with chains started at the data or kept persistent;
 //! - [`dbm`]: deep Boltzmann machines by mean-field data statistics and
 //!   persistent block-Gibbs chains;
+//! - [`dbn`]: deep belief nets, greedily, one RBM at a time;
 //! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
@@ -17,6 +18,7 @@
 
 pub mod boltzmann;
 pub mod dbm;
+pub mod dbn;
 pub mod hopfield;
 pub mod rbm;
 pub mod schedule;
