@@ -25,6 +25,8 @@ const EXACT_LAYER: usize = 20;
 pub enum RbmCommand {
     /// Train an RBM; writes the model and PNGs of filters, samples and metrics.
     Train(TrainArgs),
+    /// Train with CD-k, PCD and PT from the same starts; plot their exact log-likelihoods per epoch.
+    Compare(CompareArgs),
     /// Average log-likelihood of data under a model (exact or AIS).
     Eval(EvalArgs),
     /// Draw samples by block Gibbs and write them as a PNG grid.
@@ -68,29 +70,33 @@ pub struct DataArgs {
     limit: Option<usize>,
 }
 
-/// Options of `ebm rbm train`.
+/// The model size and the training settings shared by `train` and `compare`.
 #[derive(clap::Args)]
-pub struct TrainArgs {
-    #[command(flatten)]
-    data: DataArgs,
+pub struct Settings {
     /// Hidden units.
     #[arg(long, default_value_t = 16)]
     hidden: usize,
-    /// Algorithm.
-    #[arg(long, value_enum, default_value_t = Algorithm::Cd)]
-    algo: Algorithm,
     /// Gibbs steps per update.
     #[arg(short, long, default_value_t = 1)]
     k: usize,
     /// Persistent chains (PCD, PT: per temperature).
     #[arg(long, default_value_t = 100)]
     chains: usize,
+    /// Temperatures of PT, spaced geometrically from 1 to --max-temperature.
+    #[arg(long, default_value_t = 5)]
+    rungs: usize,
+    /// The hottest PT temperature.
+    #[arg(long, default_value_t = 2.9)]
+    max_temperature: f64,
     /// Epochs.
     #[arg(long, default_value_t = 100)]
     epochs: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 0.05)]
     lr: f64,
+    /// If given, the learning rate falls linearly from --lr in the first epoch to this in the last.
+    #[arg(long)]
+    lr_end: Option<f64>,
     /// Minibatch size.
     #[arg(long, default_value_t = 20)]
     batch: usize,
@@ -100,6 +106,65 @@ pub struct TrainArgs {
     /// L2 weight decay.
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
+}
+
+impl Settings {
+    /// The PT temperatures T_k = T_max^{k/(K−1)}, k = 0 … K−1: equal ratios
+    /// between neighbours, so β is geometric too.
+    fn ladder(&self) -> Result<Vec<f64>, String> {
+        if self.rungs < 2 || !(self.max_temperature.is_finite() && self.max_temperature > 1.0) {
+            return Err(format!(
+                "PT needs --rungs ≥ 2 and --max-temperature > 1, got {} and {}",
+                self.rungs, self.max_temperature
+            ));
+        }
+        let last = (self.rungs - 1) as f64;
+        Ok((0..self.rungs).map(|k| self.max_temperature.powf(k as f64 / last)).collect())
+    }
+
+    fn negatives(&self, algo: Algorithm) -> Result<Negatives, String> {
+        Ok(match algo {
+            Algorithm::Cd => Negatives::ContrastiveDivergence { steps: self.k },
+            Algorithm::Pcd => Negatives::Persistent { steps: self.k, chains: self.chains },
+            Algorithm::Pt => {
+                Negatives::Tempering { steps: self.k, chains: self.chains, temperatures: self.ladder()? }
+            }
+        })
+    }
+
+    fn trainer(&self, algo: Algorithm, seed: u64) -> Result<RbmTrainer, String> {
+        Ok(RbmTrainer::new(self.negatives(algo)?)
+            .learning_rate(match self.lr_end {
+                Some(end) => LearningRate::Linear { start: self.lr, end },
+                None => LearningRate::Constant(self.lr),
+            })
+            .momentum(self.momentum)
+            .weight_decay(self.weight_decay)
+            .batch_size(self.batch)
+            .epochs(self.epochs)
+            .seed(seed))
+    }
+
+    /// The starting model of a run: N(0, 0.01²) weights drawn from `seed`,
+    /// visible biases at the data's log-odds.
+    fn start(&self, data: &DMatrix<f32>, seed: u64) -> Result<BernoulliRbm, String> {
+        let mut rbm = BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed))
+            .map_err(|e| e.to_string())?;
+        RbmTrainer::initialise_visible_bias(&mut rbm, data).map_err(|e| e.to_string())?;
+        Ok(rbm)
+    }
+}
+
+/// Options of `ebm rbm train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    settings: Settings,
+    /// Algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Cd)]
+    algo: Algorithm,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -115,6 +180,28 @@ pub struct TrainArgs {
     ais_runs: usize,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
+    out: PathBuf,
+}
+
+/// Options of `ebm rbm compare`.
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    settings: Settings,
+    /// Runs of each algorithm, from seeds --seed, --seed + 1, …
+    #[arg(long, default_value_t = 4)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Record the exact log-likelihood every this many epochs.
+    #[arg(long, default_value_t = 1)]
+    every: usize,
+    /// The PNG plot to write: mean log-likelihood over the seeds per epoch,
+    /// CD-k blue, PCD red, PT green.
+    #[arg(short, long, default_value = "rbm-compare.png")]
     out: PathBuf,
 }
 
@@ -172,6 +259,7 @@ pub struct ExportArgs {
 pub fn run(command: &RbmCommand) -> Result<(), String> {
     match command {
         RbmCommand::Train(args) => train(args),
+        RbmCommand::Compare(args) => compare(args),
         RbmCommand::Eval(args) => eval(args),
         RbmCommand::Sample(args) => {
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
@@ -315,35 +403,19 @@ impl TrainingObserver for EpochLog<'_> {
 fn train(args: &TrainArgs) -> Result<(), String> {
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
-    let mut rbm = BernoulliRbm::random(visible, args.hidden, 0.01, &mut seeded(args.seed))
-        .map_err(|e| e.to_string())?;
-    RbmTrainer::initialise_visible_bias(&mut rbm, &data).map_err(|e| e.to_string())?;
-    let negatives = match args.algo {
-        Algorithm::Cd => Negatives::ContrastiveDivergence { steps: args.k },
-        Algorithm::Pcd => Negatives::Persistent { steps: args.k, chains: args.chains },
-        Algorithm::Pt => Negatives::Tempering {
-            steps: args.k,
-            chains: args.chains,
-            temperatures: vec![1.0, 1.3, 1.7, 2.2, 2.9],
-        },
-    };
-    let trainer = RbmTrainer::new(negatives)
-        .learning_rate(LearningRate::Constant(args.lr))
-        .momentum(args.momentum)
-        .weight_decay(args.weight_decay)
-        .batch_size(args.batch)
-        .epochs(args.epochs)
-        .seed(args.seed);
-    let batches = examples.div_ceil(args.batch.max(1));
-    let work = (visible * args.hidden) as u64;
+    let settings = &args.settings;
+    let mut rbm = settings.start(&data, args.seed)?;
+    let trainer = settings.trainer(args.algo, args.seed)?;
+    let batches = examples.div_ceil(settings.batch.max(1));
+    let work = (visible * settings.hidden) as u64;
     let mut log = EpochLog {
         data: &data,
-        progress: Progress::new((batches * args.epochs) as u64, work * args.batch as u64, "batches"),
+        progress: Progress::new((batches * settings.epochs) as u64, work * settings.batch as u64, "batches"),
         batches,
-        epochs: args.epochs,
+        epochs: settings.epochs,
         likelihoods: Vec::new(),
         errors: Vec::new(),
-        exact: visible.min(args.hidden) <= EXACT_LAYER,
+        exact: visible.min(settings.hidden) <= EXACT_LAYER,
         rng: seeded(args.seed ^ 1),
         ais: AisSchedule {
             every: args.ais_every,
@@ -359,7 +431,10 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     log.csv = format!(
         "epoch,seconds,learning_rate,reconstruction_error,{likelihood_column},ais_log_likelihood,ais_low,ais_high,swap_rates\n"
     );
-    println!("{examples} examples of {visible} units, {} hidden, {:?}", args.hidden, args.algo);
+    println!("{examples} examples of {visible} units, {} hidden, {:?}", settings.hidden, args.algo);
+    if args.algo == Algorithm::Pt {
+        println!("temperatures {:.3?}", settings.ladder()?);
+    }
     let outcome = trainer.train(&mut rbm, &data, &mut log);
     log.progress.finish();
     // The model is written even when training diverged: it holds the last finite parameters.
@@ -381,17 +456,103 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
     let what = if log.exact { "exact " } else { "pseudo-" };
+    let epochs = Some((1.0, log.likelihoods.len() as f64));
     if log.ais_likelihoods.iter().any(|v| v.is_finite()) {
         let (low, high): (Vec<f64>, Vec<f64>) = log.ais_bounds.iter().copied().unzip();
-        render::write_line_plot(&plot, &[&log.likelihoods, &log.ais_likelihoods, &low, &high], None)?;
+        render::write_line_plot(&plot, &[&log.likelihoods, &log.ais_likelihoods, &low, &high], epochs)?;
         println!(
             "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",
             plot.display()
         );
     } else {
-        render::write_line_plot(&plot, &[&log.likelihoods], None)?;
+        render::write_line_plot(&plot, &[&log.likelihoods], epochs)?;
         println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
     }
+    Ok(())
+}
+
+/// Records the exact log-likelihood every few epochs, and the last swap rates.
+struct Curve<'a> {
+    data: &'a DMatrix<f32>,
+    every: usize,
+    likelihoods: Vec<f64>,
+    swap_rates: Vec<f64>,
+}
+
+impl TrainingObserver for Curve<'_> {
+    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
+        self.swap_rates.clone_from(&report.swap_rates);
+        if (report.epoch + 1).is_multiple_of(self.every) {
+            self.likelihoods.push(exact_average_log_likelihood(rbm, self.data).unwrap_or(f64::NAN));
+        }
+    }
+}
+
+fn compare(args: &CompareArgs) -> Result<(), String> {
+    let data = load_data(&args.data, args.seed)?;
+    let (examples, visible) = data.shape();
+    let settings = &args.settings;
+    if visible.min(settings.hidden) > EXACT_LAYER {
+        return Err(format!(
+            "compare needs exact log-likelihoods: the smaller layer has {} units, more than {EXACT_LAYER}",
+            visible.min(settings.hidden)
+        ));
+    }
+    if args.seeds == 0 || args.every == 0 || args.every > settings.epochs {
+        return Err("compare needs --seeds ≥ 1 and 1 ≤ --every ≤ --epochs".into());
+    }
+    let ladder = settings.ladder()?;
+    println!(
+        "{examples} examples of {visible} units, {} hidden; {} epochs, learning rate {}{}, batches of {}; \
+         {} chains; PT temperatures {ladder:.3?}; optimum −log {examples} = {:.4}",
+        settings.hidden,
+        settings.epochs,
+        settings.lr,
+        settings.lr_end.map_or(String::new(), |end| format!(" → {end}")),
+        settings.batch,
+        settings.chains,
+        -(examples as f64).ln()
+    );
+    let algorithms = [(Algorithm::Cd, "CD"), (Algorithm::Pcd, "PCD"), (Algorithm::Pt, "PT")];
+    let mut means: Vec<Vec<f64>> = Vec::new();
+    for (algo, name) in algorithms {
+        let mut sum = vec![0.0; settings.epochs / args.every];
+        let (mut finals, mut peaks) = (Vec::new(), Vec::new());
+        for seed in args.seed..args.seed + args.seeds {
+            let mut rbm = settings.start(&data, seed)?;
+            let before = exact_average_log_likelihood(&rbm, &data).map_err(|e| e.to_string())?;
+            let mut curve =
+                Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
+            settings.trainer(algo, seed)?.train(&mut rbm, &data, &mut curve).map_err(|e| e.to_string())?;
+            let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
+            let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let swaps = if curve.swap_rates.is_empty() {
+                String::new()
+            } else {
+                format!("  swap rates {:.2?}", curve.swap_rates)
+            };
+            println!(
+                "{name:<4} seed {seed:>3}: log-likelihood {before:.4} → {last:.4} (peak {peak:.4}){swaps}"
+            );
+            sum.iter_mut().zip(&curve.likelihoods).for_each(|(s, l)| *s += l);
+            finals.push(last);
+            peaks.push(peak);
+        }
+        let n = args.seeds as f64;
+        println!(
+            "{name:<4} mean final {:.4}, mean peak {:.4}",
+            finals.iter().sum::<f64>() / n,
+            peaks.iter().sum::<f64>() / n
+        );
+        means.push(sum.iter().map(|s| s / n).collect());
+    }
+    let series: Vec<&[f64]> = means.iter().map(Vec::as_slice).collect();
+    let x_range = (args.every as f64, (args.every * means[0].len()) as f64);
+    render::write_line_plot(&args.out, &series, Some(x_range))?;
+    println!(
+        "wrote {} (mean exact log-likelihood against epoch: CD blue, PCD red, PT green)",
+        args.out.display()
+    );
     Ok(())
 }
 

@@ -156,7 +156,8 @@ pub const COLOURS: [(&str, [u8; 3]); 4] =
 /// A line plot of up to four series against their index, as an RGB PNG with
 /// numeric labels on both axes (series k is drawn in `COLOURS[k]`). The x
 /// labels show the index, or the values of `x_range` (first, last) spread
-/// evenly over the indices.
+/// evenly over the indices (rounded to whole numbers when both ends are whole
+/// and at least 4 apart).
 pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64)>) -> Result<(), String> {
     let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 40i64, 20i64, 40i64);
     let finite = series.iter().flat_map(|s| s.iter().copied()).filter(|v| v.is_finite());
@@ -185,6 +186,10 @@ pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64
         canvas.line((left - 4, y(value)), (left, y(value)), [0, 0, 0]);
         let step = longest * k as usize / 4;
         let x_label = match x_range {
+            // Whole-number ranges (epochs) get whole-number labels.
+            Some((first, last)) if first.fract() == 0.0 && last.fract() == 0.0 && last - first >= 4.0 => {
+                format!("{}", (first + (last - first) * step as f64 / longest as f64).round())
+            }
             Some((first, last)) => format!("{:.3}", first + (last - first) * step as f64 / longest as f64),
             None => step.to_string(),
         };

@@ -335,3 +335,30 @@ fn dbm_train_eval_sample_and_export() {
         Some(1)
     );
 }
+
+#[test]
+fn rbm_compare_plots_three_algorithms_and_checks_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("compare.png");
+    let common = ["rbm", "compare", "--data", "bars:2", "--hidden", "3", "--chains", "6", "--batch", "2"];
+    let run = |extra: &[&str]| ebm(&[&common[..], extra].concat());
+    let out = run(&["--epochs", "40", "--seeds", "2", "--every", "4", "-o", path_str(&plot)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Two runs and a mean per algorithm; PT reports its swap rates.
+    for name in ["CD ", "PCD", "PT "] {
+        assert_eq!(
+            stdout.lines().filter(|l| l.starts_with(name) && l.contains("seed")).count(),
+            2,
+            "{stdout}"
+        );
+        assert!(stdout.lines().any(|l| l.starts_with(name) && l.contains("mean final")), "{stdout}");
+    }
+    assert_eq!(stdout.lines().filter(|l| l.contains("swap rates")).count(), 2, "{stdout}");
+    assert!(stdout.contains("PT temperatures [1.000, 1.305, 1.703, 2.222, 2.900]"), "{stdout}");
+    assert!(plot.exists());
+    // A ladder needs two temperatures and a hottest one above 1; the record interval must fit.
+    assert_eq!(run(&["--rungs", "1"]).status.code(), Some(1));
+    assert_eq!(run(&["--max-temperature", "0.5"]).status.code(), Some(1));
+    assert_eq!(run(&["--epochs", "3", "--every", "4"]).status.code(), Some(1));
+}

@@ -10,16 +10,17 @@
 //!
 //! **AIS** (Neal, 2001; Salakhutdinov and Murray, 2008). Between a base RBM
 //! A (W = 0, b = 0, visible biases a_A, so Z_A = 2^{nh} Π_i (1 + e^{a_A,i})) and
-//! the model B, the intermediate distributions over v are
+//! the model B, the intermediate distributions over v are the visible
+//! marginals of p_β(v, h) ∝ exp((1−β) a_Aᵀv + β (vᵀWh + aᵀv + bᵀh)):
 //!
-//! p*_β(v) = exp((1−β) a_Aᵀv + β aᵀv) · 2^{(1−β) nh} · Π_j (1 + e^{β (b_j + (vᵀW)_j)}),
+//! p*_β(v) = exp((1−β) a_Aᵀv + β aᵀv) · Π_j (1 + e^{β (b_j + (vᵀW)_j)}),
 //!
-//! for 0 = β₀ < β₁ < … < β_K = 1. A run draws v₀ from A, then for k = 1…K
+//! for 0 = β₀ < β₁ < … < β_K = 1 (at β = 0 the product is 2^{nh}, so Z₀ = Z_A). A run draws v₀ from A, then for k = 1…K
 //! adds log p*_{β_k}(v_{k−1}) − log p*_{β_{k−1}}(v_{k−1}) to its log weight and
 //! moves v by one Gibbs step that leaves p_{β_k} invariant. The mean weight
 //! estimates Z_B / Z_A without bias; log Z_B is estimated by log Z_A plus the
 //! log-mean-exp of the log weights (biased low by Jensen's inequality, by
-//! about Var(w)/(2M·E[w]²)).
+//! about Var(w)/(2M·E(w)²)).
 
 use super::{BernoulliRbm, draw_units};
 use ebm_core::math::{LogSumExp, log_mean_exp, sigmoid_f32, softplus};
@@ -191,8 +192,7 @@ pub struct AisEstimate {
     pub log_weights: Vec<f64>,
 }
 
-/// log p*_β(v) for each row of `v`, up to the constant (1−β) nh log 2 that
-/// [`ais_log_partition`] adds through Z_A.
+/// log p*_β(v) for each row of `v` (whose normaliser is Z_A at β = 0 and Z_B at β = 1).
 fn log_unnormalised(rbm: &BernoulliRbm, base: &DVector<f32>, v: &DMatrix<f32>, beta: f64) -> Vec<f64> {
     let hidden_input = v * rbm.weights();
     (0..v.nrows())
