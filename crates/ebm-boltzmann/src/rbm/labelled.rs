@@ -412,6 +412,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         #[test]
+        #[allow(clippy::needless_range_loop)] // v, y and h index the table and name states alike
         fn conditionals_free_energy_and_class_posterior_match_enumeration(
             seed in any::<u64>(), nv in 1usize..5, nc in 2usize..4, nh in 1usize..4,
         ) {
