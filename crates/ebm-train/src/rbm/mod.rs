@@ -11,8 +11,12 @@
 //! algorithms differ only in where those come from ([`Negatives`]):
 //! contrastive divergence (k Gibbs steps from the data), persistent CD
 //! (chains carried across updates) or parallel tempering.
+//!
+//! [`labelled`] trains RBMs with label units generatively, discriminatively
+//! or both.
 
 mod exact;
+pub mod labelled;
 mod metrics;
 mod negatives;
 mod trainer;
