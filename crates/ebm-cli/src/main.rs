@@ -8,6 +8,7 @@ mod dbm;
 mod exact;
 mod hopfield;
 mod ising;
+mod labels;
 mod lattice;
 mod likelihood;
 mod model_io;

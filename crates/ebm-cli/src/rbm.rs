@@ -33,6 +33,8 @@ pub enum RbmCommand {
     Sample(SampleArgs),
     /// Print a model as JSON.
     Export(ExportArgs),
+    /// Classify data with a model trained with --labels: accuracy and confusion matrix.
+    Classify(crate::labels::ClassifyArgs),
 }
 
 /// The training algorithm.
@@ -58,8 +60,9 @@ pub enum Binarize {
 /// Where the data come from.
 #[derive(clap::Args)]
 pub struct DataArgs {
-    /// `bars:N` (all bars-and-stripes patterns on N×N) or `mnist:DIR` (the
-    /// standard IDX training images in DIR, gzip or not).
+    /// `bars:N` (all bars-and-stripes patterns on N×N), `mnist:DIR` (the
+    /// standard IDX training images in DIR, gzip or not) or `mnist-test:DIR`
+    /// (the test images).
     #[arg(long)]
     data: String,
     /// Binarisation of grey images.
@@ -75,37 +78,37 @@ pub struct DataArgs {
 pub struct Settings {
     /// Hidden units.
     #[arg(long, default_value_t = 16)]
-    hidden: usize,
+    pub(crate) hidden: usize,
     /// Gibbs steps per update.
     #[arg(short, long, default_value_t = 1)]
-    k: usize,
+    pub(crate) k: usize,
     /// Persistent chains (PCD, PT: per temperature).
     #[arg(long, default_value_t = 100)]
-    chains: usize,
+    pub(crate) chains: usize,
     /// Temperatures of PT, spaced geometrically from 1 to --max-temperature.
     #[arg(long, default_value_t = 5)]
-    rungs: usize,
+    pub(crate) rungs: usize,
     /// The hottest PT temperature.
     #[arg(long, default_value_t = 2.9)]
-    max_temperature: f64,
+    pub(crate) max_temperature: f64,
     /// Epochs.
     #[arg(long, default_value_t = 100)]
-    epochs: usize,
+    pub(crate) epochs: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 0.05)]
-    lr: f64,
+    pub(crate) lr: f64,
     /// If given, the learning rate falls linearly from --lr in the first epoch to this in the last.
     #[arg(long)]
-    lr_end: Option<f64>,
+    pub(crate) lr_end: Option<f64>,
     /// Minibatch size.
     #[arg(long, default_value_t = 20)]
-    batch: usize,
+    pub(crate) batch: usize,
     /// Momentum.
     #[arg(long, default_value_t = 0.5)]
-    momentum: f64,
+    pub(crate) momentum: f64,
     /// L2 weight decay.
     #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
+    pub(crate) weight_decay: f64,
 }
 
 impl Settings {
@@ -178,6 +181,16 @@ pub struct TrainArgs {
     /// AIS runs during training.
     #[arg(long, default_value_t = 100)]
     ais_runs: usize,
+    /// Train with label units (one-hot classes: bars/stripes/blank-or-full for
+    /// bars:N, digits for mnist:DIR); writes an `rbm-labelled` model.
+    #[arg(long)]
+    labels: bool,
+    /// What a labelled RBM maximises.
+    #[arg(long, value_enum, default_value_t = crate::labels::ObjectiveArg::Hybrid)]
+    objective: crate::labels::ObjectiveArg,
+    /// Weight α of log P(v, y) in the hybrid objective log P(y | v) + α log P(v, y).
+    #[arg(long, default_value_t = 0.1)]
+    alpha: f64,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
     out: PathBuf,
@@ -243,6 +256,9 @@ pub struct SampleArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Clamp the label to this class (a model trained with --labels): samples of P(v | class).
+    #[arg(long)]
+    class: Option<usize>,
     /// The PNG to write.
     #[arg(short, long, default_value = "rbm-samples.png")]
     out: PathBuf,
@@ -262,11 +278,22 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
         RbmCommand::Compare(args) => compare(args),
         RbmCommand::Eval(args) => eval(args),
         RbmCommand::Sample(args) => {
+            if let Some(class) = args.class {
+                return crate::labels::sample(
+                    &args.model,
+                    class,
+                    args.chains,
+                    args.steps,
+                    args.seed,
+                    &args.out,
+                );
+            }
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             write_samples(&rbm, args.chains, args.steps, args.seed, &args.out)?;
             println!("wrote {}", args.out.display());
             Ok(())
         }
+        RbmCommand::Classify(args) => crate::labels::classify(args),
         RbmCommand::Export(args) => {
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             println!("{}", file::to_json(&rbm).map_err(|e| e.to_string())?);
@@ -278,29 +305,69 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
 /// Loads the data as 0/1 rows, with the image shape when known.
 pub(crate) fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
     let text = |e: ebm_core::Error| e.to_string();
-    let data = if let Some(side) = args.data.strip_prefix("bars:") {
-        let side: usize = side.parse().map_err(|_| format!("`{}`: bars:N needs a number", args.data))?;
-        ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?
-    } else if let Some(dir) = args.data.strip_prefix("mnist:") {
-        let dir = Path::new(dir);
-        let name = "train-images-idx3-ubyte";
-        let path = [dir.join(name), dir.join(format!("{name}.gz"))]
-            .into_iter()
-            .find(|p| p.exists())
-            .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))?;
-        let grey = ebm_data::idx::load_images(path).map_err(text)?;
-        match args.binarize {
-            Binarize::Threshold => ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?,
-            Binarize::Stochastic => {
-                ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+    let data = match parse_source(&args.data)? {
+        Source::Bars(side) => ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?,
+        Source::Mnist { dir, test } => {
+            let grey =
+                ebm_data::idx::load_images(mnist_file(&dir, test, "images-idx3-ubyte")?).map_err(text)?;
+            match args.binarize {
+                Binarize::Threshold => {
+                    ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?
+                }
+                Binarize::Stochastic => {
+                    ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+                }
             }
         }
-    } else {
-        return Err(format!("unknown data `{}`: use bars:N or mnist:DIR", args.data));
     };
     let rows = args.limit.unwrap_or(data.len()).min(data.len());
     let indices: Vec<usize> = (0..rows).collect();
     data.rows_matrix(&indices).map_err(text)
+}
+
+/// The class of each example [`load_data`] loads: bars / stripes / blank or
+/// full for bars:N, the digit for MNIST.
+pub(crate) fn load_labels(args: &DataArgs) -> Result<Vec<usize>, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let labels: Vec<usize> = match parse_source(&args.data)? {
+        Source::Bars(side) => ebm_data::bars_stripes::labels(side).map_err(text)?,
+        Source::Mnist { dir, test } => {
+            ebm_data::idx::load_labels(mnist_file(&dir, test, "labels-idx1-ubyte")?)
+                .map_err(text)?
+                .into_iter()
+                .map(usize::from)
+                .collect()
+        }
+    };
+    Ok(labels.into_iter().take(args.limit.unwrap_or(usize::MAX)).collect())
+}
+
+/// Where `--data` points.
+enum Source {
+    Bars(usize),
+    Mnist { dir: PathBuf, test: bool },
+}
+
+fn parse_source(data: &str) -> Result<Source, String> {
+    if let Some(side) = data.strip_prefix("bars:") {
+        return side.parse().map(Source::Bars).map_err(|_| format!("`{data}`: bars:N needs a number"));
+    }
+    if let Some(dir) = data.strip_prefix("mnist-test:") {
+        return Ok(Source::Mnist { dir: dir.into(), test: true });
+    }
+    if let Some(dir) = data.strip_prefix("mnist:") {
+        return Ok(Source::Mnist { dir: dir.into(), test: false });
+    }
+    Err(format!("unknown data `{data}`: use bars:N, mnist:DIR or mnist-test:DIR"))
+}
+
+/// The MNIST file `{train|t10k}-{what}` in `dir`, gzipped or not.
+fn mnist_file(dir: &Path, test: bool, what: &str) -> Result<PathBuf, String> {
+    let name = format!("{}-{what}", if test { "t10k" } else { "train" });
+    [dir.join(&name), dir.join(format!("{name}.gz"))]
+        .into_iter()
+        .find(|p| p.exists())
+        .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))
 }
 
 /// The side of a square image of `units` pixels, if there is one.
@@ -401,6 +468,10 @@ impl TrainingObserver for EpochLog<'_> {
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
+    if args.labels {
+        let objective = crate::labels::objective(args.objective, args.alpha);
+        return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
+    }
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
     let settings = &args.settings;

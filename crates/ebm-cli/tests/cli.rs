@@ -362,3 +362,27 @@ fn rbm_compare_plots_three_algorithms_and_checks_its_settings() {
     assert_eq!(run(&["--max-temperature", "0.5"]).status.code(), Some(1));
     assert_eq!(run(&["--epochs", "3", "--every", "4"]).status.code(), Some(1));
 }
+
+#[test]
+fn rbm_with_labels_trains_classifies_and_samples_a_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("labelled.ebm");
+    let args =
+        ["rbm", "train", "--data", "bars:4", "--labels", "--hidden", "20", "--epochs", "200", "--batch", "5"];
+    let trained = ebm(&[&args[..], &["--out", path_str(&model)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    assert!(dir.path().join("labelled-classes.png").exists());
+    let report = json_of(&ebm(&["rbm", "classify", path_str(&model), "--data", "bars:4", "--json"]));
+    // Chance is 14/30 (always "bars"); the two blank/full patterns are the rare third class.
+    assert!(report["accuracy"].as_f64().unwrap() > 0.8, "{report}");
+    assert_eq!(report["confusion"].as_array().map(Vec::len), Some(3));
+    let samples = dir.path().join("stripes.png");
+    let sampled =
+        ebm(&["rbm", "sample", path_str(&model), "--class", "1", "--chains", "4", "-o", path_str(&samples)]);
+    assert!(sampled.status.success() && samples.exists());
+    assert_eq!(
+        ebm(&["rbm", "sample", path_str(&model), "--class", "7", "-o", path_str(&samples)]).status.code(),
+        Some(1)
+    );
+    assert_eq!(ebm(&["rbm", "classify", path_str(&model), "--data", "bars:3"]).status.code(), Some(1));
+}
