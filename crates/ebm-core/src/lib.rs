@@ -12,7 +12,10 @@
 //! - [`SquareLattice`]: the periodic 2-D Ising model, and [`kaufman`]: its exact
 //!   log Z at zero field for lattices far beyond enumeration;
 //! - [`spin_glass`]: random fully connected models (Sherrington–Kirkpatrick);
-//! - [`Quadratic`]: the Gaussian energy over ℝᵈ;
+//! - [`Quadratic`]: the Gaussian energy over ℝᵈ, also trainable through
+//!   [`ParametricEnergy`];
+//! - [`quadrature`]: log Z, normalised densities and KL divergences of
+//!   energies over the plane by the midpoint rule on a grid;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
 //! - [`math`]: log-sum-exp, sigmoid, softplus, log-sigmoid without overflow;
@@ -50,11 +53,12 @@ pub mod lattice;
 pub mod math;
 pub mod pairwise;
 pub mod quadratic;
+pub mod quadrature;
 pub mod spin_glass;
 pub mod state;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};
-pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy};
+pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy, ParametricEnergy};
 pub use error::{Error, FileError, Result};
 pub use lattice::SquareLattice;
 pub use pairwise::{DensePairwise, PairwiseModel, SparsePairwise};
