@@ -14,6 +14,8 @@
 //! - [`spin_glass`]: random fully connected models (Sherrington–Kirkpatrick);
 //! - [`Quadratic`]: the Gaussian energy over ℝᵈ, also trainable through
 //!   [`ParametricEnergy`];
+//! - [`GaussianMixture`]: the mixture of diagonal Gaussians, a normalised
+//!   energy with exact draws and moments, also trainable;
 //! - [`quadrature`]: log Z, normalised densities and KL divergences of
 //!   energies over the plane by the midpoint rule on a grid;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
@@ -51,6 +53,7 @@ pub mod file;
 pub mod kaufman;
 pub mod lattice;
 pub mod math;
+pub mod mixture;
 pub mod pairwise;
 pub mod quadratic;
 pub mod quadrature;
@@ -61,6 +64,7 @@ pub use couplings::{Couplings, DenseCouplings, SparseCouplings};
 pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy, ParametricEnergy};
 pub use error::{Error, FileError, Result};
 pub use lattice::SquareLattice;
+pub use mixture::GaussianMixture;
 pub use pairwise::{DensePairwise, PairwiseModel, SparsePairwise};
 pub use quadratic::Quadratic;
 pub use state::{BitUnits, Bits, Domain, SpinUnits, Spins, State, UnitDomain};
