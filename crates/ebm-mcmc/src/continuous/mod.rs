@@ -18,6 +18,8 @@
 //! | [`Hmc`] | L leapfrog steps of size ε | min(1, exp(H(x, p) − H(x', p'))) | E, ∇E |
 //!
 //! with ξ ~ N(0, I). Each sampler's documentation gives its mathematics.
+//! [`BatchLangevin`] runs ULA or MALA on many chains at once with one
+//! batched energy-and-gradient evaluation per step, as training needs.
 //!
 //! All of them implement [`ContinuousSampler`]: [`step`](ContinuousSampler::step)
 //! and [`steps`](ContinuousSampler::steps) advance a chain at a fixed step
@@ -52,6 +54,7 @@
 //! ```
 
 mod adapt;
+mod batch;
 mod draws;
 mod driver;
 mod hmc;
@@ -63,6 +66,7 @@ mod stats;
 mod testing;
 
 pub use adapt::{Adaptation, HMC_TARGET, MALA_TARGET, RANDOM_WALK_TARGET, RANDOM_WALK_TARGET_1D};
+pub use batch::BatchLangevin;
 pub use draws::Draws;
 pub use hmc::Hmc;
 pub use langevin::{Mala, Ula};
