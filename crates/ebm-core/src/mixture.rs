@@ -3,7 +3,6 @@
 
 use crate::energy::{ContinuousEnergy, DifferentiableEnergy, ParametricEnergy};
 use crate::error::{Error, Result, check_finite};
-use crate::math::LogSumExp;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
@@ -205,14 +204,20 @@ impl GaussianMixture {
     /// Writes l_k(x) for every k into `log_joint` and returns E(x) = −log Σ_k exp l_k(x).
     fn log_joint(&self, x: &[f64], log_joint: &mut [f64]) -> f64 {
         let d = self.dim;
-        let mut sum = LogSumExp::new();
+        let mut max = f64::NEG_INFINITY;
         for (k, l) in log_joint.iter_mut().enumerate() {
             let (mu, sd) = (&self.means[k * d..(k + 1) * d], &self.std_devs[k * d..(k + 1) * d]);
             let quadratic: f64 = x.iter().zip(mu).zip(sd).map(|((x, m), s)| ((x - m) / s).powi(2)).sum();
             *l = self.log_normalisers[k] - 0.5 * quadratic;
-            sum.add(*l);
+            max = max.max(*l);
         }
-        -sum.value()
+        if !max.is_finite() {
+            return -max;
+        }
+        // log Σ e^{l_k} = max + log Σ e^{l_k − max}; terms below e^{−50} of
+        // the largest change the sum by less than K·2⁻⁷² and are skipped.
+        let sum: f64 = log_joint.iter().filter(|&&l| l > max - 50.0).map(|&l| (l - max).exp()).sum();
+        -(max + sum.ln())
     }
 }
 
