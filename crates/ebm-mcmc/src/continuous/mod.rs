@@ -19,7 +19,9 @@
 //!
 //! with ξ ~ N(0, I). Each sampler's documentation gives its mathematics.
 //! [`BatchLangevin`] runs ULA or MALA on many chains at once with one
-//! batched energy-and-gradient evaluation per step, as training needs.
+//! batched energy-and-gradient evaluation per step, as training needs, and
+//! [`run_chains`] runs many independent chains of any sampler in parallel,
+//! with the same result on any number of threads.
 //!
 //! All of them implement [`ContinuousSampler`]: [`step`](ContinuousSampler::step)
 //! and [`steps`](ContinuousSampler::steps) advance a chain at a fixed step
@@ -59,6 +61,7 @@ mod draws;
 mod driver;
 mod hmc;
 mod langevin;
+mod parallel;
 mod random_walk;
 mod settings;
 mod stats;
@@ -70,6 +73,7 @@ pub use batch::BatchLangevin;
 pub use draws::Draws;
 pub use hmc::Hmc;
 pub use langevin::{Mala, Ula};
+pub use parallel::run_chains;
 pub use random_walk::RandomWalk;
 pub use stats::AcceptanceStats;
 
