@@ -4,6 +4,7 @@
 //! (sampling, Hopfield recall, training) beside these.
 
 mod convert;
+mod density;
 mod exact;
 mod hopfield;
 mod ising;
@@ -43,6 +44,9 @@ enum Command {
     Lattice(lattice::LatticeArgs),
     /// Convert a pairwise model between JSON and the binary model-file format.
     Convert(convert::ConvertArgs),
+    /// General energy-based models on 2-D data: train, sample, evaluate by quadrature.
+    #[command(subcommand)]
+    Density(density::DensityCommand),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Lattice(args) => lattice::run(&args),
         Command::Rbm(command) => rbm::run(&command),
         Command::Convert(args) => convert::run(&args),
+        Command::Density(command) => density::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

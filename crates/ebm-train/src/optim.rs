@@ -9,6 +9,9 @@ pub trait Optimizer {
     /// One step on `parameters` with gradient `gradient` (same length as
     /// the vector the optimiser was made for).
     fn step(&mut self, parameters: &mut [f64], gradient: &[f64]);
+
+    /// Replaces the learning rate η (for schedules).
+    fn set_learning_rate(&mut self, learning_rate: f64);
 }
 
 /// Which optimiser, with its hyper-parameters (validated by [`build`](Self::build)).
@@ -97,6 +100,10 @@ pub struct Sgd {
 }
 
 impl Optimizer for Sgd {
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
     fn step(&mut self, parameters: &mut [f64], gradient: &[f64]) {
         for ((theta, v), g) in parameters.iter_mut().zip(&mut self.velocity).zip(gradient) {
             *v = self.momentum * *v + g;
@@ -126,6 +133,10 @@ pub struct Adam {
 }
 
 impl Optimizer for Adam {
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
     fn step(&mut self, parameters: &mut [f64], gradient: &[f64]) {
         self.steps = self.steps.saturating_add(1);
         let c1 = 1.0 - self.beta1.powi(self.steps);

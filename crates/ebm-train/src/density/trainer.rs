@@ -2,6 +2,7 @@
 
 use super::replay::ReplayBuffer;
 use crate::optim::{OptimizerKind, clip_norm};
+use crate::schedule::LearningRate;
 use ebm_core::energy::check_batch;
 use ebm_core::{DifferentiableEnergy, Error, ParametricEnergy, Result};
 use ebm_mcmc::continuous::BatchLangevin;
@@ -46,7 +47,8 @@ impl TrainingObserver for () {}
 /// plus the regulariser's 2α (E ∂E/∂θ), which stops the energies of data and
 /// negatives drifting apart without bound (only differences of E matter for
 /// p, so nothing else pins them). The gradient is clipped to a maximum norm
-/// and handed to the optimiser (Adam by default).
+/// and handed to the optimiser (Adam by default), whose learning rate may
+/// decay linearly ([`decay`](Self::decay)).
 ///
 /// Negatives: B chains from the [`ReplayBuffer`] (or from uniform noise on a
 /// box around the data when the buffer is 0), each moved by K steps of
@@ -68,6 +70,7 @@ pub struct DensityTrainer {
     regularization: f64,
     clip: f64,
     optimizer: OptimizerKind,
+    decay: bool,
     noise_box: Option<Vec<(f64, f64)>>,
     seed: u64,
 }
@@ -96,6 +99,7 @@ impl DensityTrainer {
             regularization: 0.1,
             clip: 10.0,
             optimizer: OptimizerKind::adam(1e-3),
+            decay: false,
             noise_box: None,
             seed: 1,
         }
@@ -164,6 +168,15 @@ impl DensityTrainer {
     /// The optimiser.
     pub fn optimizer(mut self, optimizer: OptimizerKind) -> Self {
         self.optimizer = optimizer;
+        self
+    }
+
+    /// Whether the learning rate falls linearly from the optimiser's η in
+    /// the first iteration to η/100 in the last ([`LearningRate::Linear`]),
+    /// which removes most of the stochastic-gradient noise from the final
+    /// parameters.
+    pub fn decay(mut self, decay: bool) -> Self {
+        self.decay = decay;
         self
     }
 
@@ -268,7 +281,14 @@ impl DensityTrainer {
         let mut batch = vec![0.0; b * dim];
         let mut energies = vec![0.0; b];
         let mut gradient = vec![0.0; p];
+        let eta = self.optimizer.learning_rate();
+        let schedule = if self.decay {
+            LearningRate::Linear { start: eta, end: eta / 100.0 }
+        } else {
+            LearningRate::Constant(eta)
+        };
         for iteration in 0..self.iterations {
+            optimizer.set_learning_rate(schedule.at(iteration, self.iterations));
             for row in batch.chunks_exact_mut(dim) {
                 let i = rng.random_range(0..n);
                 row.copy_from_slice(&data[i * dim..(i + 1) * dim]);
