@@ -8,6 +8,7 @@
 
 mod check;
 mod core;
+mod density;
 mod hopfield;
 mod machine;
 mod mcmc;
@@ -41,7 +42,10 @@ pub struct VerifyArgs {
 
 /// Every check, in the order they run: one list per layer.
 fn registry() -> Vec<Check> {
-    [core::checks(), mcmc::checks(), hopfield::checks(), machine::checks()].into_iter().flatten().collect()
+    [core::checks(), mcmc::checks(), hopfield::checks(), machine::checks(), density::checks()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The JSON form of one check's outcome.
