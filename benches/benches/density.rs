@@ -1,4 +1,4 @@
-//! One Langevin step on a batch of 1,000 chains of a neural energy (2-D,
+//! Ten Langevin steps on a batch of 1,000 chains of a neural energy (2-D,
 //! two hidden layers of 64 SiLU units): `BatchLangevin`, which evaluates the
 //! energies and gradients of all chains as matrix products, against the
 //! baseline of the single-chain ULA sampler stepping each chain in turn (the
@@ -16,20 +16,24 @@ use std::hint::black_box;
 
 const CHAINS: usize = 1000;
 
+/// Steps per measured call (the starting energy of each call is amortised
+/// over them, as in training, where every call runs K steps).
+const STEPS: usize = 10;
+
 fn langevin_step(c: &mut Criterion) {
     let energy =
         NeuralEnergy::new(2, &[64, 64], Activation::Silu, 0.05, &mut rand_pcg::Pcg64Mcg::seed_from_u64(1))
             .expect("valid network");
     let start: Vec<f64> = (0..2 * CHAINS).map(|i| ((i * 7919) % 1000) as f64 / 125.0 - 4.0).collect();
     let mut group = c.benchmark_group("density/langevin_step");
-    group.throughput(Throughput::Elements(CHAINS as u64));
+    group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
     group.bench_function(BenchmarkId::new("baseline", CHAINS), |b| {
         let mut chains = start.clone();
         let mut ula = Ula::new(0.01).expect("valid step");
         let mut rng = seeded(2);
         b.iter(|| {
             for x in chains.chunks_exact_mut(2) {
-                ula.steps(black_box(&energy), x, 1, &mut rng).expect("finite chain");
+                ula.steps(black_box(&energy), x, STEPS, &mut rng).expect("finite chain");
             }
         })
     });
@@ -37,11 +41,15 @@ fn langevin_step(c: &mut Criterion) {
         let mut chains = start.clone();
         let mut sampler = BatchLangevin::new(0.01).expect("valid step");
         let mut rng = seeded(2);
-        b.iter(|| sampler.steps(black_box(&energy), &mut chains, 1, &mut rng).expect("finite chains"))
+        b.iter(|| sampler.steps(black_box(&energy), &mut chains, STEPS, &mut rng).expect("finite chains"))
     });
     group.bench_function(BenchmarkId::new("energy_and_gradient_only", CHAINS), |b| {
         let (mut energies, mut gradients) = (vec![0.0; CHAINS], vec![0.0; 2 * CHAINS]);
-        b.iter(|| energy.energy_and_gradient_batch(black_box(&start), &mut energies, &mut gradients))
+        b.iter(|| {
+            for _ in 0..STEPS {
+                energy.energy_and_gradient_batch(black_box(&start), &mut energies, &mut gradients);
+            }
+        })
     });
     group.finish();
 }

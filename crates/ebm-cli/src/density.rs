@@ -3,7 +3,7 @@
 
 use crate::progress::Progress;
 use crate::render;
-use ebm_core::quadrature::{Grid, GridDensity};
+use ebm_core::quadrature::Grid;
 use ebm_core::{ParametricEnergy, file};
 use ebm_data::plane::{self, HALF_WIDTH, Plane, TrueDensity};
 use ebm_density::{Activation, NeuralEnergy};
@@ -117,6 +117,9 @@ pub struct TrainArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Pixels per side of each picture panel (heat maps and scatters).
+    #[arg(long, default_value_t = 400)]
+    picture: usize,
     /// The model file to write; the pictures go beside it (`NAME-density.png`, `NAME-samples.png`).
     #[arg(short, long, default_value = "density.ebm")]
     out: PathBuf,
@@ -246,8 +249,6 @@ struct Evaluation {
     truth: Option<f64>,
     gaussian: f64,
     kl: Option<f64>,
-    model_density: GridDensity,
-    true_density: Option<GridDensity>,
 }
 
 /// Held-out log-likelihoods of the model, the truth and the Gaussian fitted
@@ -262,24 +263,16 @@ fn evaluate(energy: &NeuralEnergy, points: &Points) -> Result<Evaluation, String
         &points.held_out,
     )
     .map_err(text)?;
-    let (truth, kl, true_density) = match &points.truth {
+    let (truth, kl) = match &points.truth {
         Some(t) => {
             let density = points.grid.density(t, 1.0).map_err(text)?;
             let ll = mean_log_density(t, 0.0, &points.held_out).map_err(text)?;
             let kl = density.kl_divergence(&model_density).map_err(text)?;
-            (Some(ll), Some(kl), Some(density))
+            (Some(ll), Some(kl))
         }
-        None => (None, None, None),
+        None => (None, None),
     };
-    Ok(Evaluation {
-        log_partition: model_density.log_partition(),
-        model,
-        truth,
-        gaussian,
-        kl,
-        model_density,
-        true_density,
-    })
+    Ok(Evaluation { log_partition: model_density.log_partition(), model, truth, gaussian, kl })
 }
 
 fn print_evaluation(e: &Evaluation) {
@@ -358,10 +351,15 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     println!("wrote {}", args.out.display());
     let evaluation = evaluate(&energy, &points)?;
     print_evaluation(&evaluation);
-    let shape = points.grid.shape();
-    let mut panels = vec![render::heat_map(evaluation.model_density.log_density(), shape)];
-    if let Some(truth) = &evaluation.true_density {
-        panels.push(render::heat_map(truth.log_density(), shape));
+    if !(16..=2000).contains(&args.picture) {
+        return Err(format!("--picture must lie between 16 and 2000 pixels, got {}", args.picture));
+    }
+    let picture = Grid::new(x, y, args.picture, args.picture).map_err(text)?;
+    let shape = picture.shape();
+    let mut panels =
+        vec![render::heat_map(picture.density(&energy, 1.0).map_err(text)?.log_density(), shape)];
+    if let Some(truth) = &points.truth {
+        panels.push(render::heat_map(picture.density(truth, 1.0).map_err(text)?.log_density(), shape));
     }
     let density_png = beside(&args.out, "density.png");
     render::write_panels(&density_png, &panels, (shape.1, shape.0))?;
@@ -374,11 +372,12 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let mala = Mala::new(0.05).map_err(text)?.with_adaptation(Adaptation::new());
     run_chains(&mala, &energy, &mut chains, 300, 300, args.seed).map_err(text)?;
     let samples_png = beside(&args.out, "samples.png");
+    let size = args.picture;
     let panels = [
-        render::scatter(&points.train[..points.train.len().min(4000)], x, y, PANEL),
-        render::scatter(&chains, x, y, PANEL),
+        render::scatter(&points.train[..points.train.len().min(4000)], x, y, size),
+        render::scatter(&chains, x, y, size),
     ];
-    render::write_panels(&samples_png, &panels, (PANEL, PANEL))?;
+    render::write_panels(&samples_png, &panels, (size, size))?;
     println!("wrote {} (training data | MALA samples of the model)", samples_png.display());
     Ok(())
 }

@@ -27,6 +27,22 @@ impl Activation {
         }
     }
 
+    /// (φ(z), φ'(z)) together, sharing the one exponential they need.
+    #[inline]
+    pub fn value_and_derivative(self, z: f64) -> (f64, f64) {
+        match self {
+            Activation::Softplus => (softplus(z), sigmoid(z)),
+            Activation::Silu => {
+                let s = sigmoid(z);
+                (z * s, s * (1.0 + z * (1.0 - s)))
+            }
+            Activation::Tanh => {
+                let t = z.tanh();
+                (t, 1.0 - t * t)
+            }
+        }
+    }
+
     /// φ'(z).
     #[inline]
     pub fn derivative(self, z: f64) -> f64 {
@@ -53,6 +69,7 @@ mod tests {
                 let h = 1e-6;
                 let fd = (a.value(z + h) - a.value(z - h)) / (2.0 * h);
                 prop_assert!((fd - a.derivative(z)).abs() < 1e-6, "{:?} at {}: {} vs {}", a, z, fd, a.derivative(z));
+                prop_assert_eq!(a.value_and_derivative(z), (a.value(z), a.derivative(z)));
             }
         }
     }
