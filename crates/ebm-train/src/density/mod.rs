@@ -18,7 +18,7 @@
 //! regulariser α(E(x)² + E(x')²) that keeps energies near zero, clips the
 //! gradient and steps an [`Optimizer`](crate::optim::Optimizer).
 //!
-//! [`evaluate`] computes what training cannot: in two dimensions Z is a
+//! [`held_out_log_likelihood`] computes what training cannot: in two dimensions Z is a
 //! quadrature away ([`ebm_core::quadrature`]), hence the exact held-out
 //! log-likelihood and the KL divergence to a true density; and
 //! [`fit_gaussian`] is the baseline every density should beat.

@@ -17,9 +17,9 @@ pub const MAX_CHAIN_VALUES: usize = 1 << 28;
 pub struct IterationReport {
     /// The iteration, from 0.
     pub iteration: usize,
-    /// Mean energy of the data batch, E_data[E].
+    /// Mean energy of the data batch, (1/B) Σ_b E(x_b).
     pub data_energy: f64,
-    /// Mean energy of the negatives after the Langevin steps, E_model[E].
+    /// Mean energy of the negatives after the Langevin steps, (1/B) Σ_b E(x′_b).
     pub negative_energy: f64,
     /// Norm of the loss gradient before clipping.
     pub gradient_norm: f64,
