@@ -5,6 +5,7 @@
 
 mod convert;
 mod dbm;
+mod density;
 mod exact;
 mod hopfield;
 mod ising;
@@ -49,6 +50,9 @@ enum Command {
     Lattice(lattice::LatticeArgs),
     /// Convert a pairwise model between JSON and the binary model-file format.
     Convert(convert::ConvertArgs),
+    /// General energy-based models on 2-D data: train, sample, evaluate by quadrature.
+    #[command(subcommand)]
+    Density(density::DensityCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Rbm(command) => rbm::run(&command),
         Command::Dbm(command) => dbm::run(&command),
         Command::Convert(args) => convert::run(&args),
+        Command::Density(command) => density::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,12 +14,20 @@
 //!   (projection), a symmetric perceptron with a margin, the note's storage
 //!   by optimisation ([`hopfield::contrastive`]) — and stabilities.
 //!
+//! - [`density`]: general continuous energies E(x; θ) by maximum likelihood
+//!   with Langevin negatives (from noise or a replay buffer), an
+//!   energy-magnitude regulariser and gradient clipping; held-out
+//!   log-likelihood by quadrature and the single-Gaussian baseline;
+//! - [`optim`]: SGD with momentum and Adam over a flat parameter vector.
+//!
 //! Models know what they are; algorithms that change them live here.
 
 pub mod boltzmann;
 pub mod dbm;
 pub mod dbn;
+pub mod density;
 pub mod hopfield;
+pub mod optim;
 pub mod rbm;
 pub mod schedule;
 

@@ -10,6 +10,7 @@ mod boltzmann;
 mod check;
 mod core;
 mod dbm;
+mod density;
 mod hopfield;
 mod machine;
 mod mcmc;
@@ -50,6 +51,7 @@ fn registry(quick: bool) -> Vec<Check> {
         boltzmann::checks(quick),
         machine::checks(),
         dbm::checks(),
+        density::checks(),
     ]
     .into_iter()
     .flatten()
