@@ -1,12 +1,27 @@
 //! `ebm-boltzmann`: Boltzmann machines.
 //!
+//! - [`machine`]: the general Boltzmann machine — a pairwise model whose
+//!   units are visible or hidden, its free energy F(v) and likelihood by
+//!   enumeration, and its clamped and free sampling phases;
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine — its
 //!   conditionals, free energy and block Gibbs sampling on batches, exact
-//!   log Z by enumerating the smaller layer, and annealed importance sampling.
+//!   log Z by enumerating the smaller layer, and annealed importance sampling;
+//! - [`dbm`]: deep Boltzmann machines — layered energy, block Gibbs, exact
+//!   log Z for small machines, mean-field inference and its lower bound,
+//!   AIS;
+//! - [`dbn`]: deep belief nets — a stack of RBMs read as a generative
+//!   model, top-down sampling, exact likelihood of tiny nets and the
+//!   variational lower bound.
 //!
-//! General Boltzmann machines with hidden and label units, Gaussian units and
-//! deep machines come with later issues.
+//! Label units and Gaussian units come with a later issue.
 
+mod ais;
+pub mod dbm;
+pub mod dbn;
+pub mod machine;
 pub mod rbm;
 
+pub use dbm::DeepBoltzmannMachine;
+pub use dbn::DeepBeliefNet;
+pub use machine::BoltzmannMachine;
 pub use rbm::BernoulliRbm;

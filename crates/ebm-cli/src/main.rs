@@ -4,10 +4,14 @@
 //! (sampling, Hopfield recall, training) beside these.
 
 mod convert;
+mod dbm;
+mod density;
 mod exact;
 mod hopfield;
 mod ising;
+mod labels;
 mod lattice;
+mod likelihood;
 mod model_io;
 mod progress;
 mod rbm;
@@ -39,10 +43,16 @@ enum Command {
     /// Restricted Boltzmann machines: train, evaluate (exact or AIS), sample, export.
     #[command(subcommand)]
     Rbm(rbm::RbmCommand),
+    /// Deep Boltzmann machines: pretrain and train, evaluate (exact or AIS bound), sample, export.
+    #[command(subcommand)]
+    Dbm(dbm::DbmCommand),
     /// Write the periodic Ising model on a square lattice as a model file or JSON.
     Lattice(lattice::LatticeArgs),
     /// Convert a pairwise model between JSON and the binary model-file format.
     Convert(convert::ConvertArgs),
+    /// General energy-based models on 2-D data: train, sample, evaluate by quadrature.
+    #[command(subcommand)]
+    Density(density::DensityCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,7 +63,9 @@ fn main() -> ExitCode {
         Command::Ising(args) => ising::run_ising(&args),
         Command::Lattice(args) => lattice::run(&args),
         Command::Rbm(command) => rbm::run(&command),
+        Command::Dbm(command) => dbm::run(&command),
         Command::Convert(args) => convert::run(&args),
+        Command::Density(command) => density::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

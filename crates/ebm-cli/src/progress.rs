@@ -36,11 +36,12 @@ impl Progress {
         }
     }
 
-    /// Prints a line above the bar (or plainly, without one).
+    /// Prints a line above the bar, or plainly without a visible one (a
+    /// hidden bar would drop the line, for instance when output is piped).
     pub fn println(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.println(line),
-            None => println!("{line}"),
+            Some(bar) if !bar.is_hidden() => bar.println(line),
+            _ => println!("{line}"),
         }
     }
 

@@ -1,5 +1,6 @@
 //! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
 
+use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::render;
 use ebm_boltzmann::BernoulliRbm;
@@ -14,7 +15,6 @@ use ebm_train::rbm::{
     pseudo_log_likelihood,
 };
 use nalgebra::DMatrix;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The largest layer for which training reports the exact log-likelihood.
@@ -25,12 +25,16 @@ const EXACT_LAYER: usize = 20;
 pub enum RbmCommand {
     /// Train an RBM; writes the model and PNGs of filters, samples and metrics.
     Train(TrainArgs),
+    /// Train with CD-k, PCD and PT from the same starts; plot their exact log-likelihoods per epoch.
+    Compare(CompareArgs),
     /// Average log-likelihood of data under a model (exact or AIS).
     Eval(EvalArgs),
     /// Draw samples by block Gibbs and write them as a PNG grid.
     Sample(SampleArgs),
     /// Print a model as JSON.
     Export(ExportArgs),
+    /// Classify data with a model trained with --labels: accuracy and confusion matrix.
+    Classify(crate::labels::ClassifyArgs),
 }
 
 /// The training algorithm.
@@ -56,8 +60,9 @@ pub enum Binarize {
 /// Where the data come from.
 #[derive(clap::Args)]
 pub struct DataArgs {
-    /// `bars:N` (all bars-and-stripes patterns on N×N) or `mnist:DIR` (the
-    /// standard IDX training images in DIR, gzip or not).
+    /// `bars:N` (all bars-and-stripes patterns on N×N), `mnist:DIR` (the
+    /// standard IDX training images in DIR, gzip or not) or `mnist-test:DIR`
+    /// (the test images).
     #[arg(long)]
     data: String,
     /// Binarisation of grey images.
@@ -68,43 +73,148 @@ pub struct DataArgs {
     limit: Option<usize>,
 }
 
+/// The model size and the training settings shared by `train` and `compare`.
+#[derive(clap::Args)]
+pub struct Settings {
+    /// Hidden units.
+    #[arg(long, default_value_t = 16)]
+    pub(crate) hidden: usize,
+    /// Gibbs steps per update.
+    #[arg(short, long, default_value_t = 1)]
+    pub(crate) k: usize,
+    /// Persistent chains (PCD, PT: per temperature).
+    #[arg(long, default_value_t = 100)]
+    pub(crate) chains: usize,
+    /// Temperatures of PT, spaced geometrically from 1 to --max-temperature.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) rungs: usize,
+    /// The hottest PT temperature.
+    #[arg(long, default_value_t = 2.9)]
+    pub(crate) max_temperature: f64,
+    /// Epochs.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) epochs: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    pub(crate) lr: f64,
+    /// If given, the learning rate falls linearly from --lr in the first epoch to this in the last.
+    #[arg(long)]
+    pub(crate) lr_end: Option<f64>,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) batch: usize,
+    /// Momentum.
+    #[arg(long, default_value_t = 0.5)]
+    pub(crate) momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) weight_decay: f64,
+}
+
+impl Settings {
+    /// The PT temperatures T_k = T_max^{k/(K−1)}, k = 0 … K−1: equal ratios
+    /// between neighbours, so β is geometric too.
+    fn ladder(&self) -> Result<Vec<f64>, String> {
+        if self.rungs < 2 || !(self.max_temperature.is_finite() && self.max_temperature > 1.0) {
+            return Err(format!(
+                "PT needs --rungs ≥ 2 and --max-temperature > 1, got {} and {}",
+                self.rungs, self.max_temperature
+            ));
+        }
+        let last = (self.rungs - 1) as f64;
+        Ok((0..self.rungs).map(|k| self.max_temperature.powf(k as f64 / last)).collect())
+    }
+
+    fn negatives(&self, algo: Algorithm) -> Result<Negatives, String> {
+        Ok(match algo {
+            Algorithm::Cd => Negatives::ContrastiveDivergence { steps: self.k },
+            Algorithm::Pcd => Negatives::Persistent { steps: self.k, chains: self.chains },
+            Algorithm::Pt => {
+                Negatives::Tempering { steps: self.k, chains: self.chains, temperatures: self.ladder()? }
+            }
+        })
+    }
+
+    fn trainer(&self, algo: Algorithm, seed: u64) -> Result<RbmTrainer, String> {
+        Ok(RbmTrainer::new(self.negatives(algo)?)
+            .learning_rate(match self.lr_end {
+                Some(end) => LearningRate::Linear { start: self.lr, end },
+                None => LearningRate::Constant(self.lr),
+            })
+            .momentum(self.momentum)
+            .weight_decay(self.weight_decay)
+            .batch_size(self.batch)
+            .epochs(self.epochs)
+            .seed(seed))
+    }
+
+    /// The starting model of a run: N(0, 0.01²) weights drawn from `seed`,
+    /// visible biases at the data's log-odds.
+    fn start(&self, data: &DMatrix<f32>, seed: u64) -> Result<BernoulliRbm, String> {
+        let mut rbm = BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed))
+            .map_err(|e| e.to_string())?;
+        RbmTrainer::initialise_visible_bias(&mut rbm, data).map_err(|e| e.to_string())?;
+        Ok(rbm)
+    }
+}
+
 /// Options of `ebm rbm train`.
 #[derive(clap::Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Hidden units.
-    #[arg(long, default_value_t = 16)]
-    hidden: usize,
+    #[command(flatten)]
+    settings: Settings,
     /// Algorithm.
     #[arg(long, value_enum, default_value_t = Algorithm::Cd)]
     algo: Algorithm,
-    /// Gibbs steps per update.
-    #[arg(short, long, default_value_t = 1)]
-    k: usize,
-    /// Persistent chains (PCD, PT: per temperature).
-    #[arg(long, default_value_t = 100)]
-    chains: usize,
-    /// Epochs.
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.05)]
-    lr: f64,
-    /// Minibatch size.
-    #[arg(long, default_value_t = 20)]
-    batch: usize,
-    /// Momentum.
-    #[arg(long, default_value_t = 0.5)]
-    momentum: f64,
-    /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Every N epochs (and after the last) estimate the average
+    /// log-likelihood of the training data by AIS, with its error bar; 0: never.
+    #[arg(long, default_value_t = 0)]
+    ais_every: usize,
+    /// AIS intermediate distributions during training.
+    #[arg(long, default_value_t = 1_000)]
+    ais_betas: usize,
+    /// AIS runs during training.
+    #[arg(long, default_value_t = 100)]
+    ais_runs: usize,
+    /// Train with label units (one-hot classes: bars/stripes/blank-or-full for
+    /// bars:N, digits for mnist:DIR); writes an `rbm-labelled` model.
+    #[arg(long)]
+    labels: bool,
+    /// What a labelled RBM maximises.
+    #[arg(long, value_enum, default_value_t = crate::labels::ObjectiveArg::Hybrid)]
+    objective: crate::labels::ObjectiveArg,
+    /// Weight α of log P(v, y) in the hybrid objective log P(y | v) + α log P(v, y).
+    #[arg(long, default_value_t = 0.1)]
+    alpha: f64,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
+    out: PathBuf,
+}
+
+/// Options of `ebm rbm compare`.
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    settings: Settings,
+    /// Runs of each algorithm, from seeds --seed, --seed + 1, …
+    #[arg(long, default_value_t = 4)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Record the exact log-likelihood every this many epochs.
+    #[arg(long, default_value_t = 1)]
+    every: usize,
+    /// The PNG plot to write: mean log-likelihood over the seeds per epoch,
+    /// CD-k blue, PCD red, PT green.
+    #[arg(short, long, default_value = "rbm-compare.png")]
     out: PathBuf,
 }
 
@@ -146,6 +256,9 @@ pub struct SampleArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Clamp the label to this class (a model trained with --labels): samples of P(v | class).
+    #[arg(long)]
+    class: Option<usize>,
     /// The PNG to write.
     #[arg(short, long, default_value = "rbm-samples.png")]
     out: PathBuf,
@@ -162,13 +275,25 @@ pub struct ExportArgs {
 pub fn run(command: &RbmCommand) -> Result<(), String> {
     match command {
         RbmCommand::Train(args) => train(args),
+        RbmCommand::Compare(args) => compare(args),
         RbmCommand::Eval(args) => eval(args),
         RbmCommand::Sample(args) => {
+            if let Some(class) = args.class {
+                return crate::labels::sample(
+                    &args.model,
+                    class,
+                    args.chains,
+                    args.steps,
+                    args.seed,
+                    &args.out,
+                );
+            }
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             write_samples(&rbm, args.chains, args.steps, args.seed, &args.out)?;
             println!("wrote {}", args.out.display());
             Ok(())
         }
+        RbmCommand::Classify(args) => crate::labels::classify(args),
         RbmCommand::Export(args) => {
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             println!("{}", file::to_json(&rbm).map_err(|e| e.to_string())?);
@@ -178,40 +303,102 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
 }
 
 /// Loads the data as 0/1 rows, with the image shape when known.
-fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
+pub(crate) fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
     let text = |e: ebm_core::Error| e.to_string();
-    let data = if let Some(side) = args.data.strip_prefix("bars:") {
-        let side: usize = side.parse().map_err(|_| format!("`{}`: bars:N needs a number", args.data))?;
-        ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?
-    } else if let Some(dir) = args.data.strip_prefix("mnist:") {
-        let dir = Path::new(dir);
-        let name = "train-images-idx3-ubyte";
-        let path = [dir.join(name), dir.join(format!("{name}.gz"))]
-            .into_iter()
-            .find(|p| p.exists())
-            .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))?;
-        let grey = ebm_data::idx::load_images(path).map_err(text)?;
-        match args.binarize {
-            Binarize::Threshold => ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?,
-            Binarize::Stochastic => {
-                ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+    let data = match parse_source(&args.data)? {
+        Source::Bars(side) => ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?,
+        Source::Mnist { dir, test } => {
+            let grey =
+                ebm_data::idx::load_images(mnist_file(&dir, test, "images-idx3-ubyte")?).map_err(text)?;
+            match args.binarize {
+                Binarize::Threshold => {
+                    ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?
+                }
+                Binarize::Stochastic => {
+                    ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+                }
             }
         }
-    } else {
-        return Err(format!("unknown data `{}`: use bars:N or mnist:DIR", args.data));
     };
     let rows = args.limit.unwrap_or(data.len()).min(data.len());
     let indices: Vec<usize> = (0..rows).collect();
     data.rows_matrix(&indices).map_err(text)
 }
 
+/// The class of each example [`load_data`] loads: bars / stripes / blank or
+/// full for bars:N, the digit for MNIST.
+pub(crate) fn load_labels(args: &DataArgs) -> Result<Vec<usize>, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let labels: Vec<usize> = match parse_source(&args.data)? {
+        Source::Bars(side) => ebm_data::bars_stripes::labels(side).map_err(text)?,
+        Source::Mnist { dir, test } => {
+            ebm_data::idx::load_labels(mnist_file(&dir, test, "labels-idx1-ubyte")?)
+                .map_err(text)?
+                .into_iter()
+                .map(usize::from)
+                .collect()
+        }
+    };
+    Ok(labels.into_iter().take(args.limit.unwrap_or(usize::MAX)).collect())
+}
+
+/// Where `--data` points.
+enum Source {
+    Bars(usize),
+    Mnist { dir: PathBuf, test: bool },
+}
+
+fn parse_source(data: &str) -> Result<Source, String> {
+    if let Some(side) = data.strip_prefix("bars:") {
+        return side.parse().map(Source::Bars).map_err(|_| format!("`{data}`: bars:N needs a number"));
+    }
+    if let Some(dir) = data.strip_prefix("mnist-test:") {
+        return Ok(Source::Mnist { dir: dir.into(), test: true });
+    }
+    if let Some(dir) = data.strip_prefix("mnist:") {
+        return Ok(Source::Mnist { dir: dir.into(), test: false });
+    }
+    Err(format!("unknown data `{data}`: use bars:N, mnist:DIR or mnist-test:DIR"))
+}
+
+/// The MNIST file `{train|t10k}-{what}` in `dir`, gzipped or not.
+fn mnist_file(dir: &Path, test: bool, what: &str) -> Result<PathBuf, String> {
+    let name = format!("{}-{what}", if test { "t10k" } else { "train" });
+    [dir.join(&name), dir.join(format!("{name}.gz"))]
+        .into_iter()
+        .find(|p| p.exists())
+        .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))
+}
+
 /// The side of a square image of `units` pixels, if there is one.
-fn square_side(units: usize) -> Option<usize> {
+pub(crate) fn square_side(units: usize) -> Option<usize> {
     let side = (units as f64).sqrt().round() as usize;
     (side * side == units).then_some(side)
 }
 
-/// Prints each epoch's metrics and keeps them for the plot.
+/// The average log-likelihood of `data` with log Z by AIS from the base-rate RBM of `data`.
+fn ais_likelihood(
+    rbm: &BernoulliRbm,
+    data: &DMatrix<f32>,
+    betas: usize,
+    runs: usize,
+    seed: u64,
+) -> Result<Likelihood, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let base = base_rate_bias(data, 1.0).map_err(text)?;
+    let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
+    Ok(Likelihood::ais(average_log_likelihood(rbm, data, 0.0).map_err(text)?, &estimate))
+}
+
+/// AIS settings for estimates during training.
+struct AisSchedule {
+    every: usize,
+    betas: usize,
+    runs: usize,
+    seed: u64,
+}
+
+/// Prints each epoch's metrics and keeps them for the plot and the log.
 struct EpochLog<'a> {
     data: &'a DMatrix<f32>,
     progress: Progress,
@@ -221,6 +408,11 @@ struct EpochLog<'a> {
     errors: Vec<f64>,
     exact: bool,
     rng: ebm_mcmc::rng::SamplerRng,
+    ais: AisSchedule,
+    /// AIS estimates (NaN in the epochs without one) and their bounds.
+    ais_likelihoods: Vec<f64>,
+    ais_bounds: Vec<(f64, f64)>,
+    csv: String,
 }
 
 impl TrainingObserver for EpochLog<'_> {
@@ -243,76 +435,195 @@ impl TrainingObserver for EpochLog<'_> {
         } else {
             format!("  swap rates {:.2?}", report.swap_rates)
         };
+        let done = report.epoch + 1;
+        let ais_due = self.ais.every > 0 && (done.is_multiple_of(self.ais.every) || done == self.epochs);
+        let ais = if ais_due {
+            let seed = self.ais.seed.wrapping_add(done as u64);
+            ais_likelihood(rbm, self.data, self.ais.betas, self.ais.runs, seed).ok()
+        } else {
+            None
+        };
+        let (ais_value, ais_low, ais_high) =
+            ais.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |l| (l.value, l.low, l.high));
+        self.ais_likelihoods.push(ais_value);
+        self.ais_bounds.push((ais_low, ais_high));
+        let ais_text = match &ais {
+            Some(l) => format!("  AIS log-likelihood {:.4} [{:.4}, {:.4}]", l.value, l.low, l.high),
+            None if ais_due => "  AIS failed".into(),
+            None => String::new(),
+        };
         self.progress.println(&format!(
-            "epoch {:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{swaps}",
-            report.epoch + 1,
-            self.epochs,
-            report.reconstruction_error
+            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{ais_text}{swaps}",
+            self.epochs, report.reconstruction_error
+        ));
+        let swap_rates: Vec<String> = report.swap_rates.iter().map(|r| format!("{r:.4}")).collect();
+        self.csv.push_str(&format!(
+            "{done},{:.6},{},{},{likelihood},{ais_value},{ais_low},{ais_high},{}\n",
+            report.seconds,
+            report.learning_rate,
+            report.reconstruction_error,
+            swap_rates.join(";")
         ));
     }
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
+    if args.labels {
+        let objective = crate::labels::objective(args.objective, args.alpha);
+        return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
+    }
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
-    let mut rbm = BernoulliRbm::random(visible, args.hidden, 0.01, &mut seeded(args.seed))
-        .map_err(|e| e.to_string())?;
-    RbmTrainer::initialise_visible_bias(&mut rbm, &data).map_err(|e| e.to_string())?;
-    let negatives = match args.algo {
-        Algorithm::Cd => Negatives::ContrastiveDivergence { steps: args.k },
-        Algorithm::Pcd => Negatives::Persistent { steps: args.k, chains: args.chains },
-        Algorithm::Pt => Negatives::Tempering {
-            steps: args.k,
-            chains: args.chains,
-            temperatures: vec![1.0, 1.3, 1.7, 2.2, 2.9],
-        },
-    };
-    let trainer = RbmTrainer::new(negatives)
-        .learning_rate(LearningRate::Constant(args.lr))
-        .momentum(args.momentum)
-        .weight_decay(args.weight_decay)
-        .batch_size(args.batch)
-        .epochs(args.epochs)
-        .seed(args.seed);
-    let batches = examples.div_ceil(args.batch.max(1));
-    let work = (visible * args.hidden) as u64;
+    let settings = &args.settings;
+    let mut rbm = settings.start(&data, args.seed)?;
+    let trainer = settings.trainer(args.algo, args.seed)?;
+    let batches = examples.div_ceil(settings.batch.max(1));
+    let work = (visible * settings.hidden) as u64;
     let mut log = EpochLog {
         data: &data,
-        progress: Progress::new((batches * args.epochs) as u64, work * args.batch as u64, "batches"),
+        progress: Progress::new((batches * settings.epochs) as u64, work * settings.batch as u64, "batches"),
         batches,
-        epochs: args.epochs,
+        epochs: settings.epochs,
         likelihoods: Vec::new(),
         errors: Vec::new(),
-        exact: visible.min(args.hidden) <= EXACT_LAYER,
+        exact: visible.min(settings.hidden) <= EXACT_LAYER,
         rng: seeded(args.seed ^ 1),
+        ais: AisSchedule {
+            every: args.ais_every,
+            betas: args.ais_betas,
+            runs: args.ais_runs,
+            seed: args.seed,
+        },
+        ais_likelihoods: Vec::new(),
+        ais_bounds: Vec::new(),
+        csv: String::new(),
     };
-    println!("{examples} examples of {visible} units, {} hidden, {:?}", args.hidden, args.algo);
+    let likelihood_column = if log.exact { "log_likelihood" } else { "pseudo_log_likelihood" };
+    log.csv = format!(
+        "epoch,seconds,learning_rate,reconstruction_error,{likelihood_column},ais_log_likelihood,ais_low,ais_high,swap_rates\n"
+    );
+    println!("{examples} examples of {visible} units, {} hidden, {:?}", settings.hidden, args.algo);
+    if args.algo == Algorithm::Pt {
+        println!("temperatures {:.3?}", settings.ladder()?);
+    }
     let outcome = trainer.train(&mut rbm, &data, &mut log);
     log.progress.finish();
     // The model is written even when training diverged: it holds the last finite parameters.
     file::save(&args.out, &rbm).map_err(|e| e.to_string())?;
     println!("wrote {}", args.out.display());
-    outcome.map_err(|e| e.to_string())?;
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
-    if let Some(side) = square_side(visible) {
+    let metrics_log = dir.join(format!("{stem}-metrics.csv"));
+    file::write_atomic(&metrics_log, log.csv.as_bytes()).map_err(|e| e.to_string())?;
+    println!("wrote {} (one row per epoch)", metrics_log.display());
+    outcome.map_err(|e| e.to_string())?;
+    if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
-        let w = rbm.weights();
-        let (low, high) =
-            w.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-        let span = (high - low).max(f32::MIN_POSITIVE);
-        let images: Vec<Vec<f32>> =
-            (0..w.ncols()).map(|j| w.column(j).iter().map(|&x| (x - low) / span).collect()).collect();
-        render::write_grey_grid(&filters, &images, (side, side), 16, if side < 10 { 8 } else { 2 })?;
+        write_filters(rbm.weights(), &filters)?;
         println!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
         write_samples(&rbm, 64, 1000, args.seed, &samples)?;
         println!("wrote {}", samples.display());
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
-    render::write_line_plot(&plot, &[&log.likelihoods], None)?;
-    let what = if log.exact { "exact" } else { "pseudo-" };
-    println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+    let what = if log.exact { "exact " } else { "pseudo-" };
+    let epochs = Some((1.0, log.likelihoods.len() as f64));
+    if log.ais_likelihoods.iter().any(|v| v.is_finite()) {
+        let (low, high): (Vec<f64>, Vec<f64>) = log.ais_bounds.iter().copied().unzip();
+        render::write_line_plot(&plot, &[&log.likelihoods, &log.ais_likelihoods, &low, &high], epochs)?;
+        println!(
+            "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",
+            plot.display()
+        );
+    } else {
+        render::write_line_plot(&plot, &[&log.likelihoods], epochs)?;
+        println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+    }
+    Ok(())
+}
+
+/// Records the exact log-likelihood every few epochs, and the last swap rates.
+struct Curve<'a> {
+    data: &'a DMatrix<f32>,
+    every: usize,
+    likelihoods: Vec<f64>,
+    swap_rates: Vec<f64>,
+}
+
+impl TrainingObserver for Curve<'_> {
+    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
+        self.swap_rates.clone_from(&report.swap_rates);
+        if (report.epoch + 1).is_multiple_of(self.every) {
+            self.likelihoods.push(exact_average_log_likelihood(rbm, self.data).unwrap_or(f64::NAN));
+        }
+    }
+}
+
+fn compare(args: &CompareArgs) -> Result<(), String> {
+    let data = load_data(&args.data, args.seed)?;
+    let (examples, visible) = data.shape();
+    let settings = &args.settings;
+    if visible.min(settings.hidden) > EXACT_LAYER {
+        return Err(format!(
+            "compare needs exact log-likelihoods: the smaller layer has {} units, more than {EXACT_LAYER}",
+            visible.min(settings.hidden)
+        ));
+    }
+    if args.seeds == 0 || args.every == 0 || args.every > settings.epochs {
+        return Err("compare needs --seeds ≥ 1 and 1 ≤ --every ≤ --epochs".into());
+    }
+    let ladder = settings.ladder()?;
+    println!(
+        "{examples} examples of {visible} units, {} hidden; {} epochs, learning rate {}{}, batches of {}; \
+         {} chains; PT temperatures {ladder:.3?}; optimum −log {examples} = {:.4}",
+        settings.hidden,
+        settings.epochs,
+        settings.lr,
+        settings.lr_end.map_or(String::new(), |end| format!(" → {end}")),
+        settings.batch,
+        settings.chains,
+        -(examples as f64).ln()
+    );
+    let algorithms = [(Algorithm::Cd, "CD"), (Algorithm::Pcd, "PCD"), (Algorithm::Pt, "PT")];
+    let mut means: Vec<Vec<f64>> = Vec::new();
+    for (algo, name) in algorithms {
+        let mut sum = vec![0.0; settings.epochs / args.every];
+        let (mut finals, mut peaks) = (Vec::new(), Vec::new());
+        for seed in args.seed..args.seed + args.seeds {
+            let mut rbm = settings.start(&data, seed)?;
+            let before = exact_average_log_likelihood(&rbm, &data).map_err(|e| e.to_string())?;
+            let mut curve =
+                Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
+            settings.trainer(algo, seed)?.train(&mut rbm, &data, &mut curve).map_err(|e| e.to_string())?;
+            let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
+            let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let swaps = if curve.swap_rates.is_empty() {
+                String::new()
+            } else {
+                format!("  swap rates {:.2?}", curve.swap_rates)
+            };
+            println!(
+                "{name:<4} seed {seed:>3}: log-likelihood {before:.4} → {last:.4} (peak {peak:.4}){swaps}"
+            );
+            sum.iter_mut().zip(&curve.likelihoods).for_each(|(s, l)| *s += l);
+            finals.push(last);
+            peaks.push(peak);
+        }
+        let n = args.seeds as f64;
+        println!(
+            "{name:<4} mean final {:.4}, mean peak {:.4}",
+            finals.iter().sum::<f64>() / n,
+            peaks.iter().sum::<f64>() / n
+        );
+        means.push(sum.iter().map(|s| s / n).collect());
+    }
+    let series: Vec<&[f64]> = means.iter().map(Vec::as_slice).collect();
+    let x_range = (args.every as f64, (args.every * means[0].len()) as f64);
+    render::write_line_plot(&args.out, &series, Some(x_range))?;
+    println!(
+        "wrote {} (mean exact log-likelihood against epoch: CD blue, PCD red, PT green)",
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -334,41 +645,39 @@ fn write_samples(
         blocks.step(rbm, 1.0, &mut rng).map_err(|e| e.to_string())?;
     }
     let means = rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())?;
-    // Ink is dark: show 1 − P(v = 1).
-    let images: Vec<Vec<f32>> =
-        (0..chains).map(|c| means.row(c).iter().map(|&p| 1.0 - p).collect()).collect();
-    let (h, w) = square_side(rbm.visible()).map_or((1, rbm.visible()), |s| (s, s));
+    write_visible_grid(&means, out)
+}
+
+/// Writes each row of `means` (P(v = 1), one image per row) as a grid of
+/// grey images, ink dark: 1 − P(v = 1). Square images when the width is a square.
+pub(crate) fn write_visible_grid(means: &DMatrix<f32>, out: &Path) -> Result<(), String> {
+    let images: Vec<Vec<f32>> = means.row_iter().map(|row| row.iter().map(|&p| 1.0 - p).collect()).collect();
+    let (h, w) = square_side(means.ncols()).map_or((1, means.ncols()), |s| (s, s));
     render::write_grey_grid(out, &images, (h, w), 8, if h < 10 { 8 } else { 2 })
+}
+
+/// Writes each column of `weights` (one hidden unit's weights to a square
+/// image of visible units) as a grey image, black the most negative weight
+/// of the whole matrix and white the most positive.
+pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> Result<(), String> {
+    let side = square_side(weights.nrows()).ok_or("filters need a square visible layer")?;
+    let (low, high) =
+        weights.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let span = (high - low).max(f32::MIN_POSITIVE);
+    let images: Vec<Vec<f32>> =
+        weights.column_iter().map(|column| column.iter().map(|&x| (x - low) / span).collect()).collect();
+    render::write_grey_grid(out, &images, (side, side), 16, if side < 10 { 8 } else { 2 })
 }
 
 fn eval(args: &EvalArgs) -> Result<(), String> {
     let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
     let data = load_data(&args.data, args.seed)?;
-    let text = |e: ebm_core::Error| e.to_string();
-    let (log_z, low, high, method) = if args.ais {
-        let base = base_rate_bias(&data, 1.0).map_err(text)?;
-        let estimate = ais_log_partition(&rbm, &base, &AisOptions::staged(args.betas, args.runs, args.seed))
-            .map_err(text)?;
-        (estimate.log_z, estimate.log_z_low, estimate.log_z_high, "ais")
+    let (likelihood, method) = if args.ais {
+        (ais_likelihood(&rbm, &data, args.betas, args.runs, args.seed)?, "ais")
     } else {
+        let text = |e: ebm_core::Error| e.to_string();
         let log_z = log_partition(&rbm).map_err(text)?;
-        (log_z, log_z, log_z, "exact")
+        (Likelihood::exact(average_log_likelihood(&rbm, &data, 0.0).map_err(text)?, log_z), "exact")
     };
-    let likelihood = average_log_likelihood(&rbm, &data, log_z).map_err(text)?;
-    // log Z enters with a minus sign: its upper bound gives the lower likelihood bound.
-    let (ll_low, ll_high) = (likelihood - (high - log_z), likelihood + (log_z - low));
-    if args.json {
-        let value = json!({
-            "method": method, "examples": data.nrows(), "log_z": log_z, "log_z_low": low, "log_z_high": high,
-            "average_log_likelihood": likelihood, "average_log_likelihood_low": ll_low, "average_log_likelihood_high": ll_high,
-        });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
-    } else {
-        println!("log Z ({method})              {log_z:.6}  [{low:.6}, {high:.6}]");
-        println!(
-            "average log-likelihood      {likelihood:.6}  [{ll_low:.6}, {ll_high:.6}] nats over {} examples",
-            data.nrows()
-        );
-    }
-    Ok(())
+    likelihood.print(method, "average log-likelihood", data.nrows(), args.json)
 }

@@ -1,4 +1,5 @@
-//! Pictures for the command line: sheets of ±1 images and line plots, as PNG.
+//! Pictures for the command line: sheets of ±1 images, line plots, heat
+//! maps of 2-D densities and scatter plots, as PNG.
 
 use std::path::Path;
 
@@ -16,15 +17,20 @@ struct Grid {
     background: u8,
 }
 
-/// Writes `images` (grey bytes, row by row; `None` leaves a cell empty) in
-/// reading order on `grid` as a PNG.
-fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> Result<(), String> {
+/// Lays `images` (pixels row by row; `None` leaves a cell empty) out in
+/// reading order on `grid`, with `background` in the gutters and empty
+/// cells; returns (width, height, pixels).
+fn layout<P: Copy>(
+    images: &[Option<Vec<P>>],
+    grid: &Grid,
+    background: P,
+) -> Result<(usize, usize, Vec<P>), String> {
     let ((height, width), zoom, gutter) = (grid.shape, grid.zoom.max(1), grid.gutter);
     let columns = grid.columns.max(1);
     let (cell_w, cell_h) = (width * zoom, height * zoom);
     let total_w = columns * (cell_w + gutter) + gutter;
     let total_h = images.len().div_ceil(columns) * (cell_h + gutter) + gutter;
-    let mut pixels = vec![grid.background; total_w * total_h];
+    let mut pixels = vec![background; total_w * total_h];
     for (k, image) in images.iter().enumerate() {
         let Some(image) = image else { continue };
         if image.len() != height * width {
@@ -38,7 +44,66 @@ fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> Result<()
             }
         }
     }
-    ebm_data::png_io::write(path, total_w, total_h, &pixels).map_err(|e| e.to_string())
+    Ok((total_w, total_h, pixels))
+}
+
+/// Writes grey `images` laid out on `grid` as a grey PNG.
+fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> Result<(), String> {
+    let (width, height, pixels) = layout(images, grid, grid.background)?;
+    ebm_data::png_io::write(path, width, height, &pixels).map_err(|e| e.to_string())
+}
+
+/// Writes colour `panels` (each `shape` = (height, width) RGB pixels, row by
+/// row from the top) side by side as one RGB PNG, with a grey gutter.
+pub fn write_panels(path: &Path, panels: &[Vec<[u8; 3]>], shape: (usize, usize)) -> Result<(), String> {
+    let cells: Vec<Option<Vec<[u8; 3]>>> = panels.iter().cloned().map(Some).collect();
+    let grid = Grid { shape, columns: panels.len(), zoom: 1, gutter: 6, background: 160 };
+    let (width, height, pixels) = layout(&cells, &grid, [160; 3])?;
+    ebm_data::png_io::write_rgb(path, width, height, &pixels.concat()).map_err(|e| e.to_string())
+}
+
+/// The colour of t ∈ [0, 1] on a dark-blue → teal → yellow scale (close to
+/// viridis), by linear interpolation between five stops.
+fn colour_scale(t: f64) -> [u8; 3] {
+    const STOPS: [[f64; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 } * (STOPS.len() - 1) as f64;
+    let (k, f) = ((t.floor() as usize).min(STOPS.len() - 2), t - t.floor().min((STOPS.len() - 2) as f64));
+    std::array::from_fn(|c| (STOPS[k][c] + f * (STOPS[k + 1][c] - STOPS[k][c])).round() as u8)
+}
+
+/// A heat map of a density given by its log on an `nx × ny` grid whose
+/// cells are numbered row by row from the bottom (as in
+/// `ebm_core::quadrature::Grid`): colour ∝ p / max p, the top row of the
+/// image being the highest y.
+pub fn heat_map(log_density: &[f64], (nx, ny): (usize, usize)) -> Vec<[u8; 3]> {
+    let peak = log_density.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    (0..ny)
+        .rev()
+        .flat_map(|j| (0..nx).map(move |i| colour_scale((log_density[j * nx + i] - peak).exp())))
+        .collect()
+}
+
+/// A scatter plot of 2-D `points` (row by row) over the box
+/// [x₀, x₁] × [y₀, y₁] as a `size × size` RGB image: white paper, each point
+/// a small dark-blue dot, points outside the box left out.
+pub fn scatter(points: &[f64], (x0, x1): (f64, f64), (y0, y1): (f64, f64), size: usize) -> Vec<[u8; 3]> {
+    let mut canvas = Canvas::new(size, size);
+    for p in points.chunks_exact(2) {
+        let x = ((p[0] - x0) / (x1 - x0) * size as f64).floor();
+        let y = ((y1 - p[1]) / (y1 - y0) * size as f64).floor();
+        if x.is_finite() && y.is_finite() {
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                canvas.dot(x as i64 + dx, y as i64 + dy, [31, 70, 150]);
+            }
+        }
+    }
+    canvas.pixels.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
 }
 
 /// A grid of ±1 images (each `side × side`, row by row): one row of the
@@ -156,7 +221,8 @@ pub const COLOURS: [(&str, [u8; 3]); 4] =
 /// A line plot of up to four series against their index, as an RGB PNG with
 /// numeric labels on both axes (series k is drawn in `COLOURS[k]`). The x
 /// labels show the index, or the values of `x_range` (first, last) spread
-/// evenly over the indices.
+/// evenly over the indices (rounded to whole numbers when both ends are whole
+/// and at least 4 apart).
 pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64)>) -> Result<(), String> {
     let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 40i64, 20i64, 40i64);
     let finite = series.iter().flat_map(|s| s.iter().copied()).filter(|v| v.is_finite());
@@ -185,6 +251,10 @@ pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64
         canvas.line((left - 4, y(value)), (left, y(value)), [0, 0, 0]);
         let step = longest * k as usize / 4;
         let x_label = match x_range {
+            // Whole-number ranges (epochs) get whole-number labels.
+            Some((first, last)) if first.fract() == 0.0 && last.fract() == 0.0 && last - first >= 4.0 => {
+                format!("{}", (first + (last - first) * step as f64 / longest as f64).round())
+            }
             Some((first, last)) => format!("{:.3}", first + (last - first) * step as f64 / longest as f64),
             None => step.to_string(),
         };

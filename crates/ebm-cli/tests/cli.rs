@@ -213,6 +213,12 @@ fn rbm_train_eval_sample_and_export() {
         "0.1",
         "--batch",
         "2",
+        "--ais-every",
+        "100",
+        "--ais-betas",
+        "500",
+        "--ais-runs",
+        "16",
         "--out",
         path_str(&model),
     ]);
@@ -230,6 +236,17 @@ fn rbm_train_eval_sample_and_export() {
     let exact = json_of(&ebm(&["rbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
     let value = exact["average_log_likelihood"].as_f64().unwrap();
     assert!((value - last).abs() < 1e-3, "eval {value} vs training {last} (printed to 4 decimals)");
+    // The metrics log: a header and one row per epoch; AIS estimates in epochs 100, 200 and 300.
+    let log = std::fs::read_to_string(dir.path().join("bars-metrics.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = log.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 300);
+    let with_ais: Vec<usize> = (0..300).filter(|&r| rows[r][5] != "NaN").map(|r| r + 1).collect();
+    assert_eq!(with_ais, [100, 200, 300]);
+    // With 500 βs and 16 runs the error bar is about ±0.2 nats: the exact
+    // value must lie within the reported bounds, and the estimate near it.
+    let ais_last: Vec<f64> = rows[299][5..8].iter().map(|x| x.parse().unwrap()).collect();
+    assert!((ais_last[0] - value).abs() < 0.4, "AIS during training {ais_last:?} vs exact {value}");
+    assert!(ais_last[1] <= value && value <= ais_last[2], "AIS bounds {ais_last:?} vs exact {value}");
     let ais = json_of(&ebm(&[
         "rbm",
         "eval",
@@ -259,4 +276,116 @@ fn rbm_train_eval_sample_and_export() {
         ebm(&["rbm", "eval", path_str(&dir.path().join("none.ebm")), "--data", "bars:3"]).status.code(),
         Some(1)
     );
+}
+
+#[test]
+fn dbm_train_eval_sample_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("deep.ebm");
+    let args = [
+        "dbm", "train", "--data", "bars:3", "--layers", "8,4", "--epochs", "300", "--lr", "0.1", "--batch",
+        "2",
+    ];
+    let trained = ebm(&[&args[..], &["--out", path_str(&model)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let stdout = String::from_utf8_lossy(&trained.stdout);
+    let likelihood = |line: &str| -> f64 {
+        line.split("log-likelihood").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch")).collect();
+    assert_eq!(epochs.len(), 300);
+    let last = likelihood(epochs[299]);
+    // Nine pixels: a uniform model has ℓ = −9 log 2 ≈ −6.24; the 14 patterns −log 14 ≈ −2.64.
+    assert!(last > -5.0, "final log-likelihood {last}");
+    for picture in ["deep-filters.png", "deep-samples.png", "deep-metrics.png", "deep-metrics.csv"] {
+        assert!(dir.path().join(picture).exists(), "{picture}");
+    }
+    let exact = json_of(&ebm(&["dbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
+    let value = exact["average_log_likelihood"].as_f64().unwrap();
+    assert!((value - last).abs() < 1e-3, "eval {value} vs training {last}");
+    let ais = json_of(&ebm(&[
+        "dbm",
+        "eval",
+        path_str(&model),
+        "--data",
+        "bars:3",
+        "--ais",
+        "--betas",
+        "2000",
+        "--runs",
+        "32",
+        "--json",
+    ]));
+    assert!((ais["log_z"].as_f64().unwrap() - exact["log_z"].as_f64().unwrap()).abs() < 0.1);
+    let bound = ais["average_log_likelihood_lower_bound"].as_f64().unwrap();
+    assert!(bound < value + 0.1, "mean-field bound {bound} vs exact {value}");
+    let samples = dir.path().join("samples.png");
+    let sampled =
+        ebm(&["dbm", "sample", path_str(&model), "--chains", "4", "--steps", "10", "-o", path_str(&samples)]);
+    assert!(sampled.status.success() && samples.exists());
+    let exported: serde_json::Value =
+        serde_json::from_slice(&ebm(&["dbm", "export", path_str(&model)]).stdout).unwrap();
+    assert_eq!(exported["biases"].as_array().map(Vec::len), Some(3));
+    let pretrained = dir.path().join("pretrained.ebm");
+    let quick =
+        ["dbm", "train", "--data", "bars:3", "--layers", "4,2", "--epochs", "2", "--pretrain-epochs", "5"];
+    assert!(ebm(&[&quick[..], &["--out", path_str(&pretrained)]].concat()).status.success());
+    let rbm_model = dir.path().join("not-a-dbm.ebm");
+    std::fs::write(&rbm_model, b"garbage").unwrap();
+    assert_eq!(ebm(&["dbm", "eval", path_str(&rbm_model), "--data", "bars:3"]).status.code(), Some(1));
+    assert_eq!(
+        ebm(&["dbm", "train", "--data", "bars:3", "--layers", "0", "--out", path_str(&model)]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn rbm_compare_plots_three_algorithms_and_checks_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("compare.png");
+    let common = ["rbm", "compare", "--data", "bars:2", "--hidden", "3", "--chains", "6", "--batch", "2"];
+    let run = |extra: &[&str]| ebm(&[&common[..], extra].concat());
+    let out = run(&["--epochs", "40", "--seeds", "2", "--every", "4", "-o", path_str(&plot)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Two runs and a mean per algorithm; PT reports its swap rates.
+    for name in ["CD ", "PCD", "PT "] {
+        assert_eq!(
+            stdout.lines().filter(|l| l.starts_with(name) && l.contains("seed")).count(),
+            2,
+            "{stdout}"
+        );
+        assert!(stdout.lines().any(|l| l.starts_with(name) && l.contains("mean final")), "{stdout}");
+    }
+    assert_eq!(stdout.lines().filter(|l| l.contains("swap rates")).count(), 2, "{stdout}");
+    assert!(stdout.contains("PT temperatures [1.000, 1.305, 1.703, 2.222, 2.900]"), "{stdout}");
+    assert!(plot.exists());
+    // A ladder needs two temperatures and a hottest one above 1; the record interval must fit.
+    assert_eq!(run(&["--rungs", "1"]).status.code(), Some(1));
+    assert_eq!(run(&["--max-temperature", "0.5"]).status.code(), Some(1));
+    assert_eq!(run(&["--epochs", "3", "--every", "4"]).status.code(), Some(1));
+}
+
+#[test]
+fn rbm_with_labels_trains_classifies_and_samples_a_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("labelled.ebm");
+    let args =
+        ["rbm", "train", "--data", "bars:4", "--labels", "--hidden", "20", "--epochs", "200", "--batch", "5"];
+    let trained = ebm(&[&args[..], &["--out", path_str(&model)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    assert!(dir.path().join("labelled-classes.png").exists());
+    let report = json_of(&ebm(&["rbm", "classify", path_str(&model), "--data", "bars:4", "--json"]));
+    // Chance is 14/30 (always "bars"); the two blank/full patterns are the rare third class.
+    assert!(report["accuracy"].as_f64().unwrap() > 0.8, "{report}");
+    assert_eq!(report["confusion"].as_array().map(Vec::len), Some(3));
+    let samples = dir.path().join("stripes.png");
+    let sampled =
+        ebm(&["rbm", "sample", path_str(&model), "--class", "1", "--chains", "4", "-o", path_str(&samples)]);
+    assert!(sampled.status.success() && samples.exists());
+    assert_eq!(
+        ebm(&["rbm", "sample", path_str(&model), "--class", "7", "-o", path_str(&samples)]).status.code(),
+        Some(1)
+    );
+    assert_eq!(ebm(&["rbm", "classify", path_str(&model), "--data", "bars:3"]).status.code(), Some(1));
 }

@@ -12,7 +12,14 @@
 //!   h_i = Σ_j W_ij s_j + b_i and the couplings of each unit, so that samplers
 //!   can keep fields up to date incrementally.
 //! - [`ContinuousEnergy`] and [`DifferentiableEnergy`]: energies over x ∈ ℝᵈ,
-//!   the latter with ∇E for Langevin dynamics and HMC.
+//!   the latter with ∇E for Langevin dynamics and HMC. Both have batched
+//!   forms ([`ContinuousEnergy::energy_batch`],
+//!   [`DifferentiableEnergy::energy_and_gradient_batch`]) over n points
+//!   stored row by row, which default to a loop and which models with
+//!   matrix-shaped parameters override with matrix products.
+//! - [`ParametricEnergy`]: a continuous energy E(x; θ) with a flat parameter
+//!   vector θ and the batched parameter gradient Σ_i c_i ∂E(x_i; θ)/∂θ that
+//!   maximum-likelihood training needs.
 
 use crate::error::Result;
 use crate::state::Domain;
@@ -81,10 +88,95 @@ pub trait ContinuousEnergy: Send + Sync {
 
     /// The energy E(x).
     fn energy(&self, x: &[f64]) -> f64;
+
+    /// The energies E(x₁), …, E(xₙ) of n points stored row by row in `points`
+    /// (n·d values), written into `energies` (n values).
+    ///
+    /// The default evaluates the points one at a time; models whose energy
+    /// is a chain of matrix products override it to evaluate all rows at
+    /// once. `points.len()` must be `energies.len() · d`; implementations may
+    /// panic otherwise (check with [`check_batch`]).
+    fn energy_batch(&self, points: &[f64], energies: &mut [f64]) {
+        let d = self.dim().max(1);
+        for (x, e) in points.chunks_exact(d).zip(energies.iter_mut()) {
+            *e = self.energy(x);
+        }
+    }
 }
 
 /// A continuous energy with a gradient ∇ₓE, as Langevin dynamics and HMC need.
 pub trait DifferentiableEnergy: ContinuousEnergy {
     /// Writes ∇ₓE(x) into `gradient` (length d) and returns E(x).
     fn energy_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64;
+
+    /// The energies of n points stored row by row in `points` (n·d values)
+    /// into `energies` (n values), and their gradients ∇ₓE(xᵢ), row by row,
+    /// into `gradients` (n·d values).
+    ///
+    /// The default loops over [`energy_and_gradient`](Self::energy_and_gradient);
+    /// batched models override it. Lengths must agree as stated
+    /// (see [`check_batch`]); implementations may panic otherwise.
+    fn energy_and_gradient_batch(&self, points: &[f64], energies: &mut [f64], gradients: &mut [f64]) {
+        let d = self.dim().max(1);
+        for ((x, g), e) in points.chunks_exact(d).zip(gradients.chunks_exact_mut(d)).zip(energies.iter_mut())
+        {
+            *e = self.energy_and_gradient(x, g);
+        }
+    }
+}
+
+/// A continuous energy E(x; θ) whose parameters θ ∈ ℝᵖ can be read, replaced
+/// and differentiated, as maximum-likelihood training needs.
+///
+/// The log-likelihood of data under p_θ(x) = exp(−E(x; θ)) / Z(θ) has the
+/// gradient
+///
+/// ```text
+/// ∇_θ log p_θ(x) = −∂E(x; θ)/∂θ + E_{x'~p_θ}[∂E(x'; θ)/∂θ],
+/// ```
+///
+/// so a trainer needs weighted sums of ∂E/∂θ over a batch of data points
+/// and a batch of model samples. [`parameter_gradient`](Self::parameter_gradient)
+/// computes Σ_i c_i ∂E(x_i; θ)/∂θ in one batched forward and backward pass,
+/// where the weight c_i may depend on E(x_i) itself (which is what a
+/// regulariser α E(x)² needs: its derivative is 2α E(x) ∂E/∂θ).
+pub trait ParametricEnergy: ContinuousEnergy {
+    /// The number of parameters p.
+    fn num_parameters(&self) -> usize;
+
+    /// Writes θ into `parameters` (length p).
+    fn parameters(&self, parameters: &mut [f64]);
+
+    /// Replaces θ by `parameters` (length p). Refuses (and leaves the model
+    /// unchanged) a wrong length or a non-finite entry.
+    fn set_parameters(&mut self, parameters: &[f64]) -> Result<()>;
+
+    /// For n points stored row by row in `points` (n·d values): evaluates
+    /// the energies eᵢ = E(xᵢ; θ) into `energies` (n values), then adds
+    /// Σᵢ cᵢ ∂E(xᵢ; θ)/∂θ to `gradient` (length p), where cᵢ = `weight(i, eᵢ)`.
+    /// Lengths must agree as stated; implementations may panic otherwise.
+    fn parameter_gradient(
+        &self,
+        points: &[f64],
+        energies: &mut [f64],
+        weight: &mut dyn FnMut(usize, f64) -> f64,
+        gradient: &mut [f64],
+    );
+}
+
+/// Checks that `points` holds a whole number of `dim`-dimensional rows, all
+/// finite, and returns their number n: the validation a caller runs before
+/// passing untrusted points to the batched methods.
+pub fn check_batch(dim: usize, points: &[f64]) -> Result<usize> {
+    if dim == 0 {
+        return Err(crate::Error::invalid("energy", "its dimension is 0"));
+    }
+    if !points.len().is_multiple_of(dim) {
+        return Err(crate::Error::invalid(
+            "batch of points",
+            format!("{} values are not a whole number of {dim}-dimensional points", points.len()),
+        ));
+    }
+    crate::error::check_finite("batch of points", points)?;
+    Ok(points.len() / dim)
 }

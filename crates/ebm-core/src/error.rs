@@ -140,13 +140,13 @@ pub enum FileError {
 }
 
 impl Error {
-    /// Shape mismatch helper.
-    pub(crate) fn shape(what: impl Into<String>, expected: usize, found: usize) -> Self {
+    /// A [`Error::ShapeMismatch`]: `what` should have had `expected` entries and has `found`.
+    pub fn shape(what: impl Into<String>, expected: usize, found: usize) -> Self {
         Error::ShapeMismatch { what: what.into(), expected, found }
     }
 
-    /// Invalid-value helper.
-    pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An [`Error::Invalid`]: `what` is invalid because of `reason`.
+    pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Invalid { what: what.into(), reason: reason.into() }
     }
 

@@ -207,6 +207,34 @@ pub fn boltzmann_weights(energies: &[f64], temperature: f64) -> Vec<f64> {
     weights
 }
 
+/// `count` independent exact draws from P(s) = exp(−E(s)/T)/Z, by inverting
+/// the cumulative distribution of the table of all 2ᴺ states (N ≤
+/// [`MAX_TABLE_UNITS`]): ground truth for testing samplers and data for
+/// learning experiments whose optimum is known.
+pub fn draw<M: DiscreteEnergy + ?Sized>(
+    model: &M,
+    temperature: f64,
+    count: usize,
+    rng: &mut (impl rand::Rng + ?Sized),
+) -> Result<Vec<Vec<i8>>> {
+    use rand::RngExt;
+    let probabilities = probabilities(model, temperature)?;
+    let mut cumulative = Vec::with_capacity(probabilities.len());
+    let mut total = 0.0;
+    for p in probabilities {
+        total += p;
+        cumulative.push(total);
+    }
+    let last = cumulative.len() - 1;
+    Ok((0..count)
+        .map(|_| {
+            let u = rng.random::<f64>() * total;
+            let index = cumulative.partition_point(|&c| c <= u).min(last);
+            state_of(model.domain(), model.num_units(), index as u64)
+        })
+        .collect())
+}
+
 /// The lowest-energy states, each with its energy; at most `max_states` listed.
 pub fn ground_states<M: DiscreteEnergy + ?Sized>(
     model: &M,
@@ -552,6 +580,25 @@ mod tests {
             assert!(summarize(&small, &ExactOptions::new().temperature(t)).is_err());
             assert!(probabilities(&small, t).is_err());
         }
+    }
+
+    #[test]
+    fn exact_draws_follow_the_boltzmann_distribution() {
+        use rand::SeedableRng;
+        let model = SquareLattice::new(2, 2).coupling(0.7).field(0.3).build().unwrap();
+        let p = probabilities(&model, 1.5).unwrap();
+        let n = 40_000;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(3);
+        let mut counts = vec![0usize; p.len()];
+        for s in draw(&model, 1.5, n, &mut rng).unwrap() {
+            let index: usize = s.iter().enumerate().map(|(i, &v)| usize::from(v == 1) << i).sum();
+            counts[index] += 1;
+        }
+        for (k, (&c, &pk)) in counts.iter().zip(&p).enumerate() {
+            let sd = (pk * (1.0 - pk) / n as f64).sqrt();
+            assert!((c as f64 / n as f64 - pk).abs() < 5.0 * sd + 1e-9, "state {k}: {c} draws, p = {pk}");
+        }
+        assert!(draw(&model, 0.0, 1, &mut rng).is_err());
     }
 
     #[test]

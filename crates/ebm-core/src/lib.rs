@@ -12,7 +12,12 @@
 //! - [`SquareLattice`]: the periodic 2-D Ising model, and [`kaufman`]: its exact
 //!   log Z at zero field for lattices far beyond enumeration;
 //! - [`spin_glass`]: random fully connected models (Sherrington–Kirkpatrick);
-//! - [`Quadratic`]: the Gaussian energy over ℝᵈ;
+//! - [`Quadratic`]: the Gaussian energy over ℝᵈ, also trainable through
+//!   [`ParametricEnergy`];
+//! - [`GaussianMixture`]: the mixture of diagonal Gaussians, a normalised
+//!   energy with exact draws and moments, also trainable;
+//! - [`quadrature`]: log Z, normalised densities and KL divergences of
+//!   energies over the plane by the midpoint rule on a grid;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
 //! - [`math`]: log-sum-exp, sigmoid, softplus, log-sigmoid without overflow;
@@ -52,16 +57,19 @@ pub mod file;
 pub mod kaufman;
 pub mod lattice;
 pub mod math;
+pub mod mixture;
 pub mod pairwise;
 pub mod panels;
 pub mod quadratic;
+pub mod quadrature;
 pub mod spin_glass;
 pub mod state;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};
-pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy};
+pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy, ParametricEnergy};
 pub use error::{Error, FileError, Result};
 pub use lattice::SquareLattice;
+pub use mixture::GaussianMixture;
 pub use pairwise::{DensePairwise, PairwiseModel, SparsePairwise};
 pub use quadratic::Quadratic;
 pub use state::{BitUnits, Bits, Domain, SpinUnits, Spins, State, UnitDomain};

@@ -1,6 +1,6 @@
 //! The quadratic (Gaussian) energy over ℝᵈ.
 
-use crate::energy::{ContinuousEnergy, DifferentiableEnergy};
+use crate::energy::{ContinuousEnergy, DifferentiableEnergy, ParametricEnergy};
 use crate::error::{Error, Result, check_finite, check_positive};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -120,6 +120,94 @@ impl DifferentiableEnergy for Quadratic {
     }
 }
 
+/// Trainable through its mean and the Cholesky factor of its precision:
+/// θ = (μ, L) with A = L Lᵀ, L lower triangular, stored row by row
+/// (L₀₀; L₁₀, L₁₁; …) with each diagonal entry as s_k = log L_kk, so every θ
+/// gives a positive-definite A. With r = x − μ and u = Lᵀ r, E = ½ |u|² and
+///
+/// ```text
+/// ∂E/∂μ = −A r = −L u,     ∂E/∂L_ik = r_i u_k  (i > k),     ∂E/∂s_k = r_k u_k L_kk.
+/// ```
+///
+/// p = d + d(d+1)/2 parameters.
+impl ParametricEnergy for Quadratic {
+    fn num_parameters(&self) -> usize {
+        let d = self.mean.len();
+        d + d * (d + 1) / 2
+    }
+
+    fn parameters(&self, parameters: &mut [f64]) {
+        let d = self.mean.len();
+        let factor = self.precision.clone().cholesky().expect("validated positive definite").unpack();
+        parameters[..d].copy_from_slice(self.mean.as_slice());
+        let mut k = d;
+        for i in 0..d {
+            for j in 0..=i {
+                parameters[k] = if i == j { factor[(i, i)].ln() } else { factor[(i, j)] };
+                k += 1;
+            }
+        }
+    }
+
+    fn set_parameters(&mut self, parameters: &[f64]) -> Result<()> {
+        let d = self.mean.len();
+        if parameters.len() != self.num_parameters() {
+            return Err(Error::shape("Gaussian energy parameters", self.num_parameters(), parameters.len()));
+        }
+        check_finite("Gaussian energy parameters", parameters)?;
+        let factor = cholesky_factor(d, &parameters[d..]);
+        let product = &factor * factor.transpose();
+        // Mirror the lower triangle so that A is exactly symmetric.
+        let precision = DMatrix::from_fn(d, d, |i, j| product[(i.max(j), i.min(j))]);
+        *self = Self::new(parameters[..d].to_vec(), precision)?;
+        Ok(())
+    }
+
+    fn parameter_gradient(
+        &self,
+        points: &[f64],
+        energies: &mut [f64],
+        weight: &mut dyn FnMut(usize, f64) -> f64,
+        gradient: &mut [f64],
+    ) {
+        let d = self.mean.len();
+        let mut theta = vec![0.0; self.num_parameters()];
+        self.parameters(&mut theta);
+        let factor = cholesky_factor(d, &theta[d..]);
+        for (n, (x, e)) in points.chunks_exact(d.max(1)).zip(energies.iter_mut()).enumerate() {
+            let r = self.displacement(x);
+            let u = factor.tr_mul(&r);
+            *e = 0.5 * u.norm_squared();
+            let c = weight(n, *e);
+            let lu = &factor * &u;
+            for i in 0..d {
+                gradient[i] -= c * lu[i];
+            }
+            let mut k = d;
+            for i in 0..d {
+                for j in 0..=i {
+                    let scale = if i == j { factor[(i, i)] } else { 1.0 };
+                    gradient[k] += c * r[i] * u[j] * scale;
+                    k += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The lower-triangular L from its row-by-row entries with log-diagonal.
+fn cholesky_factor(d: usize, entries: &[f64]) -> DMatrix<f64> {
+    let mut factor = DMatrix::zeros(d, d);
+    let mut k = 0;
+    for i in 0..d {
+        for j in 0..=i {
+            factor[(i, j)] = if i == j { entries[k].exp() } else { entries[k] };
+            k += 1;
+        }
+    }
+    factor
+}
+
 impl TryFrom<RawQuadratic> for Quadratic {
     type Error = Error;
     fn try_from(raw: RawQuadratic) -> Result<Self> {
@@ -206,6 +294,36 @@ mod tests {
                 minus[i] -= h;
                 let fd = (q.energy(&plus) - q.energy(&minus)) / (2.0 * h);
                 prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "dim {}: {} vs {}", i, fd, g[i]);
+            }
+        }
+
+        #[test]
+        fn parameter_gradient_matches_finite_differences(q in (1usize..4).prop_flat_map(spd), x in prop::collection::vec(-2.0f64..2.0, 6), c in prop::collection::vec(-1.5f64..1.5, 2)) {
+            let d = q.dim();
+            let points = &x[..2 * d];
+            let p = q.num_parameters();
+            let mut theta = vec![0.0; p];
+            q.parameters(&mut theta);
+            // Reading and writing θ reproduces the model.
+            let mut same = q.clone();
+            same.set_parameters(&theta).unwrap();
+            prop_assert!((same.precision() - q.precision()).abs().max() < 1e-9);
+            let mut gradient = vec![0.0; p];
+            let mut energies = vec![0.0; 2];
+            q.parameter_gradient(points, &mut energies, &mut |i, _| c[i], &mut gradient);
+            prop_assert!((energies[1] - q.energy(&points[d..])).abs() < 1e-9);
+            let objective = |theta: &[f64]| {
+                let mut m = q.clone();
+                m.set_parameters(theta).unwrap();
+                c[0] * m.energy(&points[..d]) + c[1] * m.energy(&points[d..])
+            };
+            let h = 1e-6;
+            for k in 0..p {
+                let (mut plus, mut minus) = (theta.clone(), theta.clone());
+                plus[k] += h;
+                minus[k] -= h;
+                let fd = (objective(&plus) - objective(&minus)) / (2.0 * h);
+                prop_assert!((fd - gradient[k]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
             }
         }
 

@@ -74,6 +74,26 @@ pub fn all(side: usize, domain: Domain) -> Result<Dataset> {
     to_dataset(side, (0..n).map(|k| pattern(side, k)), domain)
 }
 
+/// Class names of [`labels`]: index 0, 1, 2.
+pub const CLASS_NAMES: [&str; 3] = ["bars", "stripes", "blank or full"];
+
+/// A class for each pattern of [`all`] (same order): 0 for bars, 1 for
+/// stripes, 2 for the all-off and all-on grids, which are both.
+pub fn labels(side: usize) -> Result<Vec<usize>> {
+    let bars = 1usize << side;
+    Ok((0..count(side)?)
+        .map(|k| {
+            if k == 0 || k == bars - 1 {
+                2
+            } else if k < bars {
+                0
+            } else {
+                1
+            }
+        })
+        .collect())
+}
+
 /// `samples` patterns drawn independently from the uniform distribution over
 /// the distinct patterns.
 pub fn sample(side: usize, samples: usize, domain: Domain, rng: &mut impl Rng) -> Result<Dataset> {
@@ -93,6 +113,27 @@ pub fn sample(side: usize, samples: usize, domain: Domain, rng: &mut impl Rng) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_name_bars_stripes_and_the_two_shared_patterns() {
+        for side in 2..6 {
+            let data = all(side, Domain::Bit).unwrap();
+            let classes = labels(side).unwrap();
+            assert_eq!(classes.len(), data.len());
+            for (row, &class) in data.rows().zip(&classes) {
+                let cell = |r: usize, c: usize| row[r * side + c];
+                let rows_constant = (0..side).all(|r| (0..side).all(|c| cell(r, c) == cell(r, 0)));
+                let columns_constant = (0..side).all(|c| (0..side).all(|r| cell(r, c) == cell(0, c)));
+                let expected = match (columns_constant, rows_constant) {
+                    (true, true) => 2,
+                    (true, false) => 0,
+                    (false, true) => 1,
+                    (false, false) => unreachable!("every pattern is bars or stripes"),
+                };
+                assert_eq!(class, expected, "side {side}: {row:?}");
+            }
+        }
+    }
     use proptest::prelude::*;
     use rand::SeedableRng;
     use std::collections::HashSet;

@@ -10,7 +10,9 @@
 //! - [`binarize`]: threshold and stochastic binarisation;
 //! - [`batches`]: seeded, shuffled minibatches;
 //! - [`glyphs`]: built-in letter bitmaps, the stock memories of Hopfield demos;
-//! - [`png_io`]: grey-level PNG reading and atomic writing.
+//! - [`png_io`]: grey-level PNG reading and atomic writing;
+//! - [`plane`]: 2-D data sets (ring of 8 Gaussians, two moons, spiral,
+//!   checkerboard) with their exact true densities, and points from CSV.
 //!
 //! Every generator takes the caller's random generator, so the same seed
 //! gives the same data.
@@ -37,6 +39,7 @@ mod dataset;
 pub mod glyphs;
 pub mod idx;
 pub mod patterns;
+pub mod plane;
 pub mod png_io;
 
 pub use dataset::Dataset;

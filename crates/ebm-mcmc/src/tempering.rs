@@ -113,6 +113,31 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
     pub fn new(model: &'m M, ladder: Ladder, seed: u64) -> Self {
         let mut rngs: Vec<SamplerRng> = (0..ladder.len() as u64).map(|k| stream(seed, k)).collect();
         let replicas = rngs.iter_mut().map(|rng| PairwiseChain::random(model, rng)).collect();
+        Self::with_replicas(ladder, replicas, rngs, seed)
+    }
+
+    /// Replicas of `model` on `ladder` at the given states, one per rung
+    /// (coldest first) — to continue a run whose states were kept, such as
+    /// the persistent chains of learning, where the model changes between runs.
+    pub fn from_states(model: &'m M, ladder: Ladder, states: Vec<Vec<i8>>, seed: u64) -> Result<Self> {
+        if states.len() != ladder.len() {
+            return Err(Error::ShapeMismatch {
+                what: "replica states (one per rung)".into(),
+                expected: ladder.len(),
+                found: states.len(),
+            });
+        }
+        let replicas = states.into_iter().map(|s| PairwiseChain::new(model, s)).collect::<Result<_>>()?;
+        let rngs = (0..ladder.len() as u64).map(|k| stream(seed, k)).collect();
+        Ok(Self::with_replicas(ladder, replicas, rngs, seed))
+    }
+
+    fn with_replicas(
+        ladder: Ladder,
+        replicas: Vec<PairwiseChain<'m, M>>,
+        rngs: Vec<SamplerRng>,
+        seed: u64,
+    ) -> Self {
         Self {
             swaps: vec![SwapStats::default(); ladder.len() - 1],
             swap_rng: stream(seed, u64::MAX),
@@ -145,6 +170,11 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
     /// The replica currently at rung `k` (0 is the coldest).
     pub fn replica(&self, k: usize) -> &PairwiseChain<'m, M> {
         &self.replicas[k]
+    }
+
+    /// The replicas' states, coldest first.
+    pub fn states(&self) -> Vec<Vec<i8>> {
+        self.replicas.iter().map(|r| r.state().to_vec()).collect()
     }
 
     /// Exchange statistics for each neighbouring pair (k, k+1).
@@ -225,6 +255,22 @@ mod tests {
             assert!(tv < bound, "rung {k} (T = {t}): TV {tv} ≥ {bound}");
         }
         assert!(pt.swap_stats().iter().all(|s| s.rate() > 0.05 && s.attempted > 0), "{:?}", pt.swap_stats());
+    }
+
+    #[test]
+    fn runs_continue_from_kept_states_and_bad_states_are_refused() {
+        let model = SpinGlass::new(6).sample(&mut seeded(5)).unwrap();
+        let ladder = Ladder::geometric(1.0, 3.0, 3).unwrap();
+        let mut pt = ParallelTempering::new(&model, ladder.clone(), 6);
+        pt.run(10, |_| {}).unwrap();
+        let kept = pt.states();
+        let resumed = ParallelTempering::from_states(&model, ladder.clone(), kept.clone(), 7).unwrap();
+        assert_eq!(resumed.states(), kept);
+        assert!((resumed.replica(1).energy() - model.energy(&kept[1])).abs() < 1e-12);
+        assert!(ParallelTempering::from_states(&model, ladder.clone(), kept[..2].to_vec(), 7).is_err());
+        let mut bad = kept;
+        bad[0][0] = 0;
+        assert!(ParallelTempering::from_states(&model, ladder, bad, 7).is_err());
     }
 
     #[test]

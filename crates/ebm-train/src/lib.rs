@@ -1,5 +1,11 @@
 //! `ebm-train`: the algorithms that change a model's parameters.
 //!
+//! - [`boltzmann`]: general Boltzmann machines by maximum likelihood — the
+//!   exact gradient from enumeration or the note's sampled clamped and free
+//!   phases, with chains started at the data or kept persistent;
+//! - [`dbm`]: deep Boltzmann machines by mean-field data statistics and
+//!   persistent block-Gibbs chains;
+//! - [`dbn`]: deep belief nets, greedily, one RBM at a time;
 //! - [`rbm`]: restricted Boltzmann machines by CD-k, persistent CD or
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
@@ -8,7 +14,21 @@
 //!   (projection), a symmetric perceptron with a margin, the note's storage
 //!   by optimisation ([`hopfield::contrastive`]) — and stabilities.
 //!
+//! - [`density`]: general continuous energies E(x; θ) by maximum likelihood
+//!   with Langevin negatives (from noise or a replay buffer), an
+//!   energy-magnitude regulariser and gradient clipping; held-out
+//!   log-likelihood by quadrature and the single-Gaussian baseline;
+//! - [`optim`]: SGD with momentum and Adam over a flat parameter vector.
+//!
 //! Models know what they are; algorithms that change them live here.
 
+pub mod boltzmann;
+pub mod dbm;
+pub mod dbn;
+pub mod density;
 pub mod hopfield;
+pub mod optim;
 pub mod rbm;
+pub mod schedule;
+
+pub use schedule::LearningRate;

@@ -8,6 +8,7 @@
 //! - [`mcmc`]: samplers and chain diagnostics;
 //! - [`hopfield`]: Hopfield networks and associative memories;
 //! - [`boltzmann`]: Boltzmann machines;
+//! - [`density`]: general continuous energies (the neural energy);
 //! - [`train`]: learning algorithms.
 //!
 //! Depend on a single `ebm-*` crate instead when you need only that layer.
@@ -26,6 +27,7 @@ pub use ebm_core::*;
 
 pub use ebm_boltzmann as boltzmann;
 pub use ebm_data as data;
+pub use ebm_density as density;
 pub use ebm_hopfield as hopfield;
 pub use ebm_mcmc as mcmc;
 pub use ebm_train as train;

@@ -6,9 +6,13 @@
 //! The exit status is non-zero if any check fails. `--quick` is the CI mode;
 //! `--only PREFIX` runs the checks whose name starts with a prefix.
 
+mod boltzmann;
 mod check;
 mod core;
+mod dbm;
+mod density;
 mod hopfield;
+mod machine;
 mod mcmc;
 
 pub use check::{Bound, Check, Context, Measurement, fail};
@@ -27,7 +31,7 @@ pub struct VerifyArgs {
     /// Run only the checks whose name starts with one of these prefixes.
     #[arg(long, value_name = "PREFIX")]
     only: Vec<String>,
-    /// List the registered checks and exit.
+    /// List the registered checks (of the quick mode with `--quick`) and exit.
     #[arg(long)]
     list: bool,
     /// Seed of every random draw.
@@ -38,9 +42,20 @@ pub struct VerifyArgs {
     report: PathBuf,
 }
 
-/// Every check, in the order they run: one list per layer.
-fn registry() -> Vec<Check> {
-    [core::checks(), mcmc::checks(), hopfield::checks()].into_iter().flatten().collect()
+/// Every check of the mode, in the order they run: one list per layer.
+fn registry(quick: bool) -> Vec<Check> {
+    [
+        core::checks(),
+        mcmc::checks(),
+        hopfield::checks(),
+        boltzmann::checks(quick),
+        machine::checks(),
+        dbm::checks(),
+        density::checks(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The JSON form of one check's outcome.
@@ -67,7 +82,7 @@ struct Report {
 
 /// Runs the selected checks, prints a table and writes the report.
 pub fn run(args: &VerifyArgs) -> Result<ExitCode, String> {
-    let selected: Vec<Check> = registry()
+    let selected: Vec<Check> = registry(args.quick)
         .into_iter()
         .filter(|c| args.only.is_empty() || args.only.iter().any(|p| c.name.starts_with(p.as_str())))
         .collect();

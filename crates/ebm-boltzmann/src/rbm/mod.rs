@@ -12,10 +12,15 @@
 //! Summing out h gives the free energy F(v) = −aᵀv − Σ_j softplus(b_j + (vᵀW)_j)
 //! with P(v) = e^{−F(v)}/Z. Parameters are f32; sums over many terms (free
 //! energies, log Z) are taken in f64.
+//!
+//! [`LabelledRbm`] adds a softmax group of label units: P(y | v) exactly,
+//! and P(v | y) by Gibbs sampling with the label clamped.
 
 mod draw;
+mod labelled;
 mod model;
 pub mod partition;
 
 pub use draw::{draw_columns, draw_units};
+pub use labelled::{LabelledParameters, LabelledRbm};
 pub use model::BernoulliRbm;

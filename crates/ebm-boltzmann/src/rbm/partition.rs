@@ -10,20 +10,22 @@
 //!
 //! **AIS** (Neal, 2001; Salakhutdinov and Murray, 2008). Between a base RBM
 //! A (W = 0, b = 0, visible biases a_A, so Z_A = 2^{nh} Π_i (1 + e^{a_A,i})) and
-//! the model B, the intermediate distributions over v are
+//! the model B, the intermediate distributions over v are the visible
+//! marginals of p_β(v, h) ∝ exp((1−β) a_Aᵀv + β (vᵀWh + aᵀv + bᵀh)):
 //!
-//! p*_β(v) = exp((1−β) a_Aᵀv + β aᵀv) · 2^{(1−β) nh} · Π_j (1 + e^{β (b_j + (vᵀW)_j)}),
+//! p*_β(v) = exp((1−β) a_Aᵀv + β aᵀv) · Π_j (1 + e^{β (b_j + (vᵀW)_j)}),
 //!
-//! for 0 = β₀ < β₁ < … < β_K = 1. A run draws v₀ from A, then for k = 1…K
+//! for 0 = β₀ < β₁ < … < β_K = 1 (at β = 0 the product is 2^{nh}, so Z₀ = Z_A). A run draws v₀ from A, then for k = 1…K
 //! adds log p*_{β_k}(v_{k−1}) − log p*_{β_{k−1}}(v_{k−1}) to its log weight and
 //! moves v by one Gibbs step that leaves p_{β_k} invariant. The mean weight
 //! estimates Z_B / Z_A without bias; log Z_B is estimated by log Z_A plus the
 //! log-mean-exp of the log weights (biased low by Jensen's inequality, by
-//! about Var(w)/(2M·E[w]²)).
+//! about Var(w)/(2M·E(w)²)).
 
 use super::{BernoulliRbm, draw_columns, draw_units};
+use crate::ais::RUNS_PER_CHUNK;
 use ebm_core::binary::BinaryRows;
-use ebm_core::math::{LogSumExp, log_mean_exp, sigmoid_f32, softplus};
+use ebm_core::math::{LogSumExp, sigmoid_f32, softplus};
 use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
 use ebm_mcmc::rng::{SamplerRng, stream};
@@ -32,9 +34,6 @@ use rayon::prelude::*;
 
 /// The largest layer [`log_partition`] enumerates.
 pub const MAX_ENUMERATED_UNITS: usize = 30;
-
-/// AIS runs advanced together as the rows of one matrix.
-const RUNS_PER_CHUNK: usize = 16;
 
 /// States per enumeration block (2¹²).
 const BLOCK_BITS: usize = 12;
@@ -162,7 +161,8 @@ impl AisOptions {
         Self { betas, runs, seed }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks that the betas rise strictly from 0 to 1 and that there is a run.
+    pub(crate) fn check(&self) -> Result<()> {
         let ends = self.betas.first() == Some(&0.0) && self.betas.last() == Some(&1.0);
         if !ends
             || self.betas.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
@@ -284,23 +284,7 @@ pub fn ais_log_partition(
     let log_weights: Vec<f64> = per_chunk.into_iter().flatten().collect();
     let log_z_base =
         base.iter().map(|&a| softplus(f64::from(a))).sum::<f64>() + nh as f64 * std::f64::consts::LN_2;
-    let log_mean = log_mean_exp(&log_weights);
-    // The spread of the weights, scaled by e^{−log_mean} to stay finite.
-    let scaled: Vec<f64> = log_weights.iter().map(|&l| (l - log_mean).exp()).collect();
-    let m = scaled.len() as f64;
-    let variance = scaled.iter().map(|w| (w - 1.0).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
-    let three_se = 3.0 * (variance / m).sqrt();
-    Ok(AisEstimate {
-        log_z: log_z_base + log_mean,
-        log_z_low: if three_se < 1.0 {
-            log_z_base + log_mean + (1.0 - three_se).ln()
-        } else {
-            f64::NEG_INFINITY
-        },
-        log_z_high: log_z_base + log_mean + (1.0 + three_se).ln(),
-        log_z_base,
-        log_weights,
-    })
+    Ok(crate::ais::estimate(log_z_base, log_weights))
 }
 
 #[cfg(test)]

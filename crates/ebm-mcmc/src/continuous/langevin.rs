@@ -127,11 +127,23 @@ fn evaluate<E: DifferentiableEnergy + ?Sized>(energy: &E, point: &mut Point) {
 /// log q(to∣from) up to its constant −(d/2) log(4πh), which cancels in the ratio:
 /// −|to − from + (h/T)∇E(from)|² / (4h).
 pub(super) fn log_proposal_density(from: &Point, to: &[f64], h: f64, temperature: f64) -> f64 {
+    log_langevin_density(&from.x, &from.gradient, to, h, temperature)
+}
+
+/// [`log_proposal_density`] for a point given as its coordinates `from` and
+/// its gradient ∇E(from): −|to − from + (h/T)∇E(from)|² / (4h).
+pub(super) fn log_langevin_density(
+    from: &[f64],
+    gradient: &[f64],
+    to: &[f64],
+    h: f64,
+    temperature: f64,
+) -> f64 {
     let drift = h / temperature;
     let squared: f64 = to
         .iter()
-        .zip(&from.x)
-        .zip(&from.gradient)
+        .zip(from)
+        .zip(gradient)
         .map(|((&t, &f), &g)| {
             let r = t - f + drift * g;
             r * r

@@ -18,6 +18,10 @@
 //! | [`Hmc`] | L leapfrog steps of size ε | min(1, exp(H(x, p) − H(x', p'))) | E, ∇E |
 //!
 //! with ξ ~ N(0, I). Each sampler's documentation gives its mathematics.
+//! [`BatchLangevin`] runs ULA or MALA on many chains at once with one
+//! batched energy-and-gradient evaluation per step, as training needs, and
+//! [`run_chains`] runs many independent chains of any sampler in parallel,
+//! with the same result on any number of threads.
 //!
 //! All of them implement [`ContinuousSampler`]: [`step`](ContinuousSampler::step)
 //! and [`steps`](ContinuousSampler::steps) advance a chain at a fixed step
@@ -52,10 +56,12 @@
 //! ```
 
 mod adapt;
+mod batch;
 mod draws;
 mod driver;
 mod hmc;
 mod langevin;
+mod parallel;
 mod random_walk;
 mod settings;
 mod stats;
@@ -63,9 +69,11 @@ mod stats;
 mod testing;
 
 pub use adapt::{Adaptation, HMC_TARGET, MALA_TARGET, RANDOM_WALK_TARGET, RANDOM_WALK_TARGET_1D};
+pub use batch::BatchLangevin;
 pub use draws::Draws;
 pub use hmc::Hmc;
 pub use langevin::{Mala, Ula};
+pub use parallel::run_chains;
 pub use random_walk::RandomWalk;
 pub use stats::AcceptanceStats;
 
@@ -251,6 +259,37 @@ mod tests {
             Err(Error::NonFinite { .. })
         ));
         assert!(RandomWalk::new(0.1).unwrap().step(&NanGradient, &mut [0.0], &mut rng).is_ok());
+    }
+
+    /// Random-walk Metropolis (the note's sampler, with the acceptance
+    /// min(1, exp(−(E' − E)/T))), MALA and HMC recover the mean and the
+    /// covariance of a two-component Gaussian mixture, known in closed form.
+    #[test]
+    fn samplers_recover_the_moments_of_a_gaussian_mixture() {
+        let mixture = ebm_core::GaussianMixture::new(
+            2,
+            vec![0.4, 0.6],
+            vec![-1.0, 0.0, 1.0, 0.5],
+            vec![0.6, 0.5, 0.7, 0.6],
+        )
+        .unwrap();
+        let mean = mixture.mean();
+        let cov = nalgebra::DMatrix::from_row_slice(2, 2, &mixture.covariance());
+        let mut rw = RandomWalk::new(1.0).unwrap().with_adaptation(Adaptation::new());
+        let mut mala = Mala::new(0.3).unwrap().with_adaptation(Adaptation::new());
+        let mut hmc = Hmc::new(0.3, 6).unwrap().with_jitter(0.2).unwrap().with_adaptation(Adaptation::new());
+        let samples = 60_000;
+        let runs: [(&str, Draws); 3] = [
+            (
+                "random walk",
+                rw.sample(&mixture, &mut [3.0, 3.0], 2000, samples, 1, &mut stream(61, 0)).unwrap(),
+            ),
+            ("MALA", mala.sample(&mixture, &mut [3.0, 3.0], 2000, samples, 1, &mut stream(61, 1)).unwrap()),
+            ("HMC", hmc.sample(&mixture, &mut [3.0, 3.0], 2000, samples / 4, 1, &mut stream(61, 2)).unwrap()),
+        ];
+        for (label, draws) in &runs {
+            testing::assert_moments(draws, &mean, &cov, label);
+        }
     }
 
     #[test]

@@ -11,13 +11,18 @@
 //! algorithms differ only in where those come from ([`Negatives`]):
 //! contrastive divergence (k Gibbs steps from the data), persistent CD
 //! (chains carried across updates) or parallel tempering.
+//!
+//! [`labelled`] trains RBMs with label units generatively, discriminatively
+//! or both.
 
 mod exact;
+pub mod labelled;
 mod metrics;
 mod negatives;
 mod trainer;
 
+pub use crate::schedule::LearningRate;
 pub use exact::{Gradient, exact_average_log_likelihood, exact_gradient};
 pub use metrics::{pseudo_log_likelihood, reconstruction_error};
 pub use negatives::Negatives;
-pub use trainer::{EpochReport, LearningRate, RbmTrainer, TrainingObserver};
+pub use trainer::{EpochReport, RbmTrainer, TrainingObserver};

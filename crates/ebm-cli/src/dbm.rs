@@ -1,0 +1,285 @@
+//! `ebm dbm`: train, evaluate, sample and export deep Boltzmann machines.
+
+use crate::likelihood::Likelihood;
+use crate::progress::Progress;
+use crate::rbm::{DataArgs, load_data, square_side, write_filters, write_visible_grid};
+use crate::render;
+use ebm_boltzmann::DeepBoltzmannMachine;
+use ebm_boltzmann::dbm::DbmChains;
+use ebm_boltzmann::dbm::ais::ais_log_partition;
+use ebm_boltzmann::dbm::exact::{free_energy, log_partition};
+use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field, variational_bound};
+use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
+use ebm_core::file;
+use ebm_mcmc::rng::seeded;
+use ebm_train::LearningRate;
+use ebm_train::dbm::{DbmTrainer, Pretraining, pretrain};
+use nalgebra::DMatrix;
+use std::path::{Path, PathBuf};
+
+/// Subcommands of `ebm dbm`.
+#[derive(clap::Subcommand)]
+pub enum DbmCommand {
+    /// Train a DBM (optionally pretrained layer by layer); writes the model
+    /// and PNGs of first-layer filters, samples and metrics.
+    Train(TrainArgs),
+    /// Average log-likelihood of data: exact for small machines, or the
+    /// mean-field lower bound with log Z by AIS.
+    Eval(EvalArgs),
+    /// Draw samples by block Gibbs and write them as a PNG grid.
+    Sample(SampleArgs),
+    /// Print a model as JSON.
+    Export(ExportArgs),
+}
+
+/// Options of `ebm dbm train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Hidden layer sizes, bottom first (e.g. `--layers 12,6`).
+    #[arg(long, value_delimiter = ',', default_values_t = [16, 8])]
+    layers: Vec<usize>,
+    /// Epochs of greedy layer-wise pretraining per layer (0: start from small random weights).
+    #[arg(long, default_value_t = 0)]
+    pretrain_epochs: usize,
+    /// Epochs of joint training.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Learning rate (falls linearly to a tenth of it by the last epoch).
+    #[arg(long, default_value_t = 0.05)]
+    lr: f64,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 20)]
+    batch: usize,
+    /// Momentum.
+    #[arg(long, default_value_t = 0.5)]
+    momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Persistent chains.
+    #[arg(long, default_value_t = 100)]
+    chains: usize,
+    /// Block-Gibbs steps per update.
+    #[arg(short, long, default_value_t = 5)]
+    k: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// AIS intermediate distributions for the final estimate (large machines).
+    #[arg(long, default_value_t = 2_000)]
+    ais_betas: usize,
+    /// AIS runs for the final estimate (large machines).
+    #[arg(long, default_value_t = 100)]
+    ais_runs: usize,
+    /// The model file to write.
+    #[arg(short, long, default_value = "dbm.ebm")]
+    out: PathBuf,
+}
+
+/// Options of `ebm dbm eval`.
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// The model file.
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Estimate log Z by AIS and report the mean-field lower bound, instead of enumerating.
+    #[arg(long)]
+    ais: bool,
+    /// AIS intermediate distributions.
+    #[arg(long, default_value_t = 10_000)]
+    betas: usize,
+    /// AIS runs.
+    #[arg(long, default_value_t = 100)]
+    runs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options of `ebm dbm sample`.
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    /// The model file.
+    model: PathBuf,
+    /// Chains (one image each).
+    #[arg(long, default_value_t = 64)]
+    chains: usize,
+    /// Block-Gibbs steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The PNG to write.
+    #[arg(short, long, default_value = "dbm-samples.png")]
+    out: PathBuf,
+}
+
+/// Options of `ebm dbm export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The model file.
+    model: PathBuf,
+}
+
+/// Runs `ebm dbm`.
+pub fn run(command: &DbmCommand) -> Result<(), String> {
+    let load = |path: &Path| file::load::<DeepBoltzmannMachine>(path).map_err(|e| e.to_string());
+    match command {
+        DbmCommand::Train(args) => train(args),
+        DbmCommand::Eval(args) => eval(args),
+        DbmCommand::Sample(args) => {
+            write_samples(&load(&args.model)?, args.chains, args.steps, args.seed, &args.out)?;
+            println!("wrote {}", args.out.display());
+            Ok(())
+        }
+        DbmCommand::Export(args) => {
+            println!("{}", file::to_json(&load(&args.model)?).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+    }
+}
+
+/// The exact average log-likelihood, or `None` when the machine is too large to enumerate.
+fn exact_likelihood(dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Option<Likelihood> {
+    let log_z = log_partition(dbm).ok()?;
+    let free = free_energy(dbm, data).ok()?;
+    Some(Likelihood::exact(-free.iter().sum::<f64>() / data.nrows() as f64, log_z))
+}
+
+/// The mean-field lower bound on the average log-likelihood, with log Z by
+/// AIS from the base-rate model of `data`.
+fn bound_with_ais(
+    dbm: &DeepBoltzmannMachine,
+    data: &DMatrix<f32>,
+    betas: usize,
+    runs: usize,
+    seed: u64,
+) -> Result<Likelihood, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let base = base_rate_bias(data, 1.0).map_err(text)?;
+    let estimate = ais_log_partition(dbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
+    let field = mean_field(dbm, data, MeanFieldOptions::default()).map_err(text)?;
+    let bounds = variational_bound(dbm, &field).map_err(text)?;
+    Ok(Likelihood::ais(bounds.iter().sum::<f64>() / data.nrows() as f64, &estimate))
+}
+
+fn train(args: &TrainArgs) -> Result<(), String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let data = load_data(&args.data, args.seed)?;
+    let (examples, visible) = data.shape();
+    let sizes: Vec<usize> = std::iter::once(visible).chain(args.layers.iter().copied()).collect();
+    let rate = LearningRate::Linear { start: args.lr, end: args.lr / 10.0 };
+    let mut dbm = if args.pretrain_epochs > 0 {
+        println!("pretraining {} layers for {} epochs each", args.layers.len(), args.pretrain_epochs);
+        let settings = Pretraining {
+            epochs: args.pretrain_epochs,
+            learning_rate: LearningRate::Constant(args.lr),
+            momentum: args.momentum,
+            batch_size: args.batch,
+            seed: args.seed,
+            ..Pretraining::default()
+        };
+        pretrain(&sizes, &data, &settings).map_err(text)?
+    } else {
+        DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(args.seed)).map_err(text)?
+    };
+    let trainer = DbmTrainer::new()
+        .learning_rate(rate)
+        .momentum(args.momentum)
+        .weight_decay(args.weight_decay)
+        .batch_size(args.batch)
+        .epochs(args.epochs)
+        .chains(args.chains)
+        .gibbs_steps(args.k)
+        .seed(args.seed);
+    println!("{examples} examples of {visible} units, DBM layers {sizes:?}");
+    let progress = Progress::new(args.epochs as u64, 0, "epochs");
+    let exact = exact_likelihood(&dbm, &data).is_some();
+    let mut likelihoods = Vec::new();
+    let mut csv = String::from("epoch,seconds,learning_rate,mean_field_rounds,log_likelihood\n");
+    let outcome = trainer.train(&mut dbm, &data, |report, dbm| {
+        let likelihood =
+            if exact { exact_likelihood(dbm, &data).map_or(f64::NAN, |l| l.value) } else { f64::NAN };
+        likelihoods.push(likelihood);
+        let done = report.epoch + 1;
+        progress.set(done as u64);
+        let shown = if exact { format!("  log-likelihood {likelihood:>10.4}") } else { String::new() };
+        progress.println(&format!(
+            "epoch {done:>4}/{}{shown}  mean-field rounds {:.1}",
+            args.epochs, report.mean_field_rounds
+        ));
+        csv.push_str(&format!(
+            "{done},{:.6},{},{},{likelihood}\n",
+            report.seconds, report.learning_rate, report.mean_field_rounds
+        ));
+    });
+    progress.finish();
+    // The model is written even when training diverged: it holds the last finite parameters.
+    file::save(&args.out, &dbm).map_err(text)?;
+    println!("wrote {}", args.out.display());
+    let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = args.out.file_stem().map_or("dbm".into(), |s| s.to_string_lossy().into_owned());
+    let metrics_log = dir.join(format!("{stem}-metrics.csv"));
+    file::write_atomic(&metrics_log, csv.as_bytes()).map_err(text)?;
+    println!("wrote {} (one row per epoch)", metrics_log.display());
+    outcome.map_err(text)?;
+    if !exact {
+        let bound = bound_with_ais(&dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
+        println!(
+            "mean-field lower bound on the average log-likelihood (log Z by AIS): {:.4} [{:.4}, {:.4}]",
+            bound.value, bound.low, bound.high
+        );
+    }
+    if square_side(visible).is_some() {
+        let filters = dir.join(format!("{stem}-filters.png"));
+        write_filters(dbm.weights(1), &filters)?;
+        println!("wrote {} (first-layer weights of each unit, black = most negative)", filters.display());
+        let samples = dir.join(format!("{stem}-samples.png"));
+        write_samples(&dbm, 64, 1000, args.seed, &samples)?;
+        println!("wrote {}", samples.display());
+    }
+    if exact {
+        let plot = dir.join(format!("{stem}-metrics.png"));
+        render::write_line_plot(&plot, &[&likelihoods], None)?;
+        println!("wrote {} (exact log-likelihood per epoch)", plot.display());
+    }
+    Ok(())
+}
+
+/// Runs `chains` block-Gibbs chains `steps` steps from random states and
+/// writes P(v = 1 | x₁) of their final states as a grid of grey images.
+fn write_samples(
+    dbm: &DeepBoltzmannMachine,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let mut rng = seeded(seed);
+    let mut state = DbmChains::random(dbm, chains, &mut rng);
+    for _ in 0..steps {
+        state.step(dbm, &mut rng).map_err(|e| e.to_string())?;
+    }
+    let means = dbm.layer_probabilities(&state.layers, 0).map_err(|e| e.to_string())?;
+    write_visible_grid(&means, out)
+}
+
+fn eval(args: &EvalArgs) -> Result<(), String> {
+    let dbm: DeepBoltzmannMachine = file::load(&args.model).map_err(|e| e.to_string())?;
+    let data = load_data(&args.data, args.seed)?;
+    if args.ais {
+        let bound = bound_with_ais(&dbm, &data, args.betas, args.runs, args.seed)?;
+        bound.print("ais", "average log-likelihood lower bound", data.nrows(), args.json)
+    } else {
+        let exact = exact_likelihood(&dbm, &data)
+            .ok_or("the machine is too large to enumerate; use --ais for the mean-field bound with AIS")?;
+        exact.print("exact", "average log-likelihood", data.nrows(), args.json)
+    }
+}

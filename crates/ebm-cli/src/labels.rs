@@ -1,0 +1,169 @@
+//! `ebm rbm train --labels`, `ebm rbm classify` and `ebm rbm sample --class`:
+//! RBMs with label units.
+
+use crate::progress::Progress;
+use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
+use ebm_boltzmann::rbm::LabelledRbm;
+use ebm_core::file;
+use ebm_mcmc::rng::seeded;
+use ebm_train::LearningRate;
+use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};
+use nalgebra::DMatrix;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// The objective, as a command-line choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectiveArg {
+    /// log P(v, y), by persistent chains.
+    Generative,
+    /// log P(y | v), exactly.
+    Discriminative,
+    /// log P(y | v) + α log P(v, y).
+    Hybrid,
+}
+
+/// The training objective for `choice` with hybrid weight `alpha`.
+pub fn objective(choice: ObjectiveArg, alpha: f64) -> Objective {
+    match choice {
+        ObjectiveArg::Generative => Objective::Generative,
+        ObjectiveArg::Discriminative => Objective::Discriminative,
+        ObjectiveArg::Hybrid => Objective::Hybrid { generative_weight: alpha },
+    }
+}
+
+/// Options of `ebm rbm classify`.
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// A model trained with `ebm rbm train --labels`.
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Trains a labelled RBM on `data` with its classes and writes it, with a
+/// PNG of class-conditional samples when the inputs are square images.
+pub fn train(
+    data: &DataArgs,
+    settings: &Settings,
+    objective: Objective,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let examples = load_data(data, seed)?;
+    let labels = load_labels(data)?;
+    let classes = labels.iter().max().map_or(0, |&c| c + 1).max(2);
+    // N(0, 0.3²): the discriminative gradient needs weights away from zero to start.
+    let mut rbm = LabelledRbm::random(examples.ncols(), classes, settings.hidden, 0.3, &mut seeded(seed))
+        .map_err(text)?;
+    let rate = match settings.lr_end {
+        Some(end) => LearningRate::Linear { start: settings.lr, end },
+        None => LearningRate::Constant(settings.lr),
+    };
+    let trainer = LabelledTrainer::new(objective)
+        .negatives(LabelledNegatives::Persistent { steps: settings.k, chains: settings.chains })
+        .learning_rate(rate)
+        .momentum(settings.momentum)
+        .weight_decay(settings.weight_decay)
+        .batch_size(settings.batch)
+        .epochs(settings.epochs)
+        .seed(seed);
+    println!(
+        "{} examples of {} units in {classes} classes, {} hidden, {objective:?}",
+        examples.nrows(),
+        examples.ncols(),
+        settings.hidden
+    );
+    let progress = Progress::new(settings.epochs as u64, 0, "epochs");
+    let outcome = trainer.train(&mut rbm, &examples, &labels, |report, _| {
+        progress.set(report.epoch as u64 + 1);
+        progress.println(&format!(
+            "epoch {:>4}/{}  training accuracy {:.4}  mean log P(y | v) {:.4}",
+            report.epoch + 1,
+            settings.epochs,
+            report.training_accuracy,
+            report.conditional_log_likelihood
+        ));
+    });
+    progress.finish();
+    // Written even when training diverged: the model holds the last finite parameters.
+    file::save(out, &rbm).map_err(text)?;
+    println!("wrote {}", out.display());
+    outcome.map_err(text)?;
+    if square_side(examples.ncols()).is_some() {
+        let path = out.with_file_name(format!(
+            "{}-classes.png",
+            out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned())
+        ));
+        write_class_samples(&rbm, 8, 1000, seed, &path)?;
+        println!("wrote {} (one row of samples of P(v | y) per class)", path.display());
+    }
+    Ok(())
+}
+
+/// Writes `per_class` samples of P(v | y) for every class, one class after another.
+fn write_class_samples(
+    rbm: &LabelledRbm,
+    per_class: usize,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let mut rng = seeded(seed);
+    let mut rows = Vec::new();
+    for class in 0..rbm.classes() {
+        let samples = rbm.class_samples(class, per_class, steps, &mut rng).map_err(|e| e.to_string())?;
+        rows.extend(samples.row_iter().map(|r| r.into_owned()));
+    }
+    write_visible_grid(&DMatrix::from_rows(&rows), out)
+}
+
+/// `ebm rbm sample --class C`: samples of P(v | C) from a labelled model.
+pub fn sample(
+    model: &Path,
+    class: usize,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let rbm: LabelledRbm = file::load(model).map_err(|e| e.to_string())?;
+    let samples = rbm.class_samples(class, chains, steps, &mut seeded(seed)).map_err(|e| e.to_string())?;
+    write_visible_grid(&samples, out)?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// `ebm rbm classify`: accuracy and confusion matrix (rows: true class, columns: predicted).
+pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
+    let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+    let examples = load_data(&args.data, 1)?;
+    let labels = load_labels(&args.data)?;
+    let predicted = rbm.classify(&examples).map_err(|e| e.to_string())?;
+    let classes = rbm.classes();
+    if let Some(&bad) = labels.iter().find(|&&y| y >= classes) {
+        return Err(format!("the data have class {bad}, the model only {classes} classes"));
+    }
+    let mut confusion = vec![vec![0usize; classes]; classes];
+    for (&truth, &guess) in labels.iter().zip(&predicted) {
+        confusion[truth][guess] += 1;
+    }
+    let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
+    let accuracy = correct as f64 / labels.len().max(1) as f64;
+    if args.json {
+        let value = json!({ "examples": labels.len(), "accuracy": accuracy, "confusion": confusion });
+        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+    } else {
+        println!("accuracy {accuracy:.4} ({correct} of {} examples)", labels.len());
+        println!("confusion (rows: true class, columns: predicted)");
+        for (c, row) in confusion.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
+            println!("{c:>3} {}", cells.join(""));
+        }
+    }
+    Ok(())
+}

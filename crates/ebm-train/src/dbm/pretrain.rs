@@ -1,0 +1,186 @@
+//! Greedy layer-wise pretraining of a DBM (Salakhutdinov and Hinton, 2009).
+//!
+//! Each pair of neighbouring layers (x_{l−1}, x_l) is trained as an RBM on
+//! the layer below's bottom-up probabilities, and the RBMs' weights become
+//! the DBM's. In the DBM a middle layer hears from both neighbours, while in
+//! its RBM it heard from one; the weight-doubling correction trains each RBM
+//! so that the one input it sees stands in for two:
+//!
+//! - the bottom RBM (l = 1) doubles its bottom-up input:
+//!   P(x₁ | v) = σ(2 vW₁ + c), P(v | x₁) = σ(W₁x₁ + b);
+//! - the top RBM (l = L) doubles its top-down input:
+//!   P(x_L | x_{L−1}) = σ(x_{L−1}W_L + c), P(x_{L−1} | x_L) = σ(2 W_L x_L + b);
+//! - RBMs in between double both directions;
+//!
+//! with a single hidden layer (L = 1) nothing is doubled. The DBM takes W_l
+//! as trained; a middle layer's bias is the mean of the biases its two RBMs
+//! learned for it. Each RBM is trained by CD-1 with momentum on the
+//! probabilities of the layer below, themselves computed with the doubled
+//! bottom-up input — the same pass that starts mean-field inference.
+
+use crate::schedule::LearningRate;
+use ebm_boltzmann::DeepBoltzmannMachine;
+use ebm_boltzmann::rbm::draw_units;
+use ebm_core::math::sigmoid_f32;
+use ebm_core::{Error, Result};
+use ebm_data::batches::Minibatches;
+use ebm_mcmc::rng::seeded;
+use nalgebra::{DMatrix, DVector};
+use rand::Rng;
+
+/// Settings of [`pretrain`], shared by every layer's RBM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pretraining {
+    /// Epochs per RBM.
+    pub epochs: usize,
+    /// The learning-rate schedule of each RBM.
+    pub learning_rate: LearningRate,
+    /// Momentum μ ∈ [0, 1).
+    pub momentum: f64,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Standard deviation of the initial weights.
+    pub initial_std: f32,
+    /// Seed of every random draw.
+    pub seed: u64,
+}
+
+impl Default for Pretraining {
+    /// 100 epochs, η = 0.05, momentum 0.5, batches of 10, initial weights N(0, 0.01²), seed 0.
+    fn default() -> Self {
+        Self {
+            epochs: 100,
+            learning_rate: LearningRate::Constant(0.05),
+            momentum: 0.5,
+            batch_size: 10,
+            initial_std: 0.01,
+            seed: 0,
+        }
+    }
+}
+
+/// One layer pair's RBM: weights, the biases of its lower and upper layer,
+/// and how much it scales its upward and downward input.
+struct ScaledRbm {
+    weights: DMatrix<f32>,
+    lower_bias: DVector<f32>,
+    upper_bias: DVector<f32>,
+    up: f32,
+    down: f32,
+}
+
+impl ScaledRbm {
+    /// σ(up·XW + c) for each row of X.
+    fn upper_probabilities(&self, lower: &DMatrix<f32>) -> DMatrix<f32> {
+        affine_sigmoid(lower * &self.weights, self.up, &self.upper_bias)
+    }
+
+    /// σ(down·HWᵀ + b) for each row of H.
+    fn lower_probabilities(&self, upper: &DMatrix<f32>) -> DMatrix<f32> {
+        affine_sigmoid(upper * self.weights.transpose(), self.down, &self.lower_bias)
+    }
+
+    /// One CD-1 step with momentum on a batch of lower-layer rows (probabilities allowed).
+    fn cd_update(
+        &mut self,
+        batch: &DMatrix<f32>,
+        eta: f32,
+        mu: f32,
+        velocity: &mut ScaledRbm,
+        rng: &mut impl Rng,
+    ) {
+        let positive = self.upper_probabilities(batch);
+        let reconstruction = draw_units(&self.lower_probabilities(&draw_units(&positive, rng)), rng);
+        let negative = self.upper_probabilities(&reconstruction);
+        let n = batch.nrows() as f32;
+        let gradient = (batch.tr_mul(&positive) - reconstruction.tr_mul(&negative)) / n;
+        let means =
+            |m: &DMatrix<f32>| DVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum() / n));
+        velocity.weights.zip_apply(&gradient, |v, g| *v = mu * *v + eta * g);
+        velocity.lower_bias.axpy(eta, &(means(batch) - means(&reconstruction)), mu);
+        velocity.upper_bias.axpy(eta, &(means(&positive) - means(&negative)), mu);
+        self.weights += &velocity.weights;
+        self.lower_bias += &velocity.lower_bias;
+        self.upper_bias += &velocity.upper_bias;
+    }
+}
+
+/// σ(scale·X + 1cᵀ), entrywise.
+fn affine_sigmoid(mut x: DMatrix<f32>, scale: f32, bias: &DVector<f32>) -> DMatrix<f32> {
+    for mut row in x.row_iter_mut() {
+        row.iter_mut().zip(bias.iter()).for_each(|(v, &c)| *v = sigmoid_f32(scale * *v + c));
+    }
+    x
+}
+
+/// A DBM with layer sizes `sizes` (visible first, at least one hidden layer)
+/// pretrained greedily on the rows of `data` (0/1 values).
+pub fn pretrain(
+    sizes: &[usize],
+    data: &DMatrix<f32>,
+    settings: &Pretraining,
+) -> Result<DeepBoltzmannMachine> {
+    settings.learning_rate.check()?;
+    if !(0.0..1.0).contains(&settings.momentum) || settings.batch_size == 0 {
+        return Err(Error::invalid(
+            "pretraining settings",
+            format!(
+                "momentum {} must be in [0, 1) and batch size {} ≥ 1",
+                settings.momentum, settings.batch_size
+            ),
+        ));
+    }
+    if sizes.first() != Some(&data.ncols()) {
+        return Err(Error::shape(
+            "data columns (visible units)",
+            sizes.first().copied().unwrap_or(0),
+            data.ncols(),
+        ));
+    }
+    if data.nrows() == 0 || data.iter().any(|&v| v != 0.0 && v != 1.0) {
+        return Err(Error::invalid("training data", "needs rows of 0/1 values"));
+    }
+    // Validates the sizes and gives the random initial weights.
+    let mut rng = seeded(settings.seed);
+    let mut dbm = DeepBoltzmannMachine::random(sizes, settings.initial_std, &mut rng)?;
+    let top = sizes.len() - 1;
+    let mut input = data.clone();
+    let mut rbms = Vec::with_capacity(top);
+    for l in 1..=top {
+        let mut rbm = ScaledRbm {
+            weights: dbm.weights(l).clone(),
+            lower_bias: DVector::zeros(sizes[l - 1]),
+            upper_bias: DVector::zeros(sizes[l]),
+            up: if l < top { 2.0 } else { 1.0 },
+            down: if l > 1 { 2.0 } else { 1.0 },
+        };
+        let mut velocity = ScaledRbm {
+            weights: DMatrix::zeros(sizes[l - 1], sizes[l]),
+            lower_bias: DVector::zeros(sizes[l - 1]),
+            upper_bias: DVector::zeros(sizes[l]),
+            up: 0.0,
+            down: 0.0,
+        };
+        for epoch in 0..settings.epochs {
+            let eta = settings.learning_rate.at(epoch, settings.epochs) as f32;
+            for indices in Minibatches::new(input.nrows(), settings.batch_size, &mut rng)? {
+                let batch = input.select_rows(&indices);
+                rbm.cd_update(&batch, eta, settings.momentum as f32, &mut velocity, &mut rng);
+            }
+        }
+        ebm_core::error::check_finite(&format!("pretrained W_{l}"), rbm.weights.as_slice())?;
+        input = rbm.upper_probabilities(&input);
+        rbms.push(rbm);
+    }
+    let weights = rbms.iter().map(|r| r.weights.clone()).collect();
+    let biases = (0..=top)
+        .map(|l| match (l.checked_sub(1).map(|k| &rbms[k]), rbms.get(l)) {
+            (None, Some(above)) => above.lower_bias.clone(),
+            (Some(below), None) => below.upper_bias.clone(),
+            (Some(below), Some(above)) => (&below.upper_bias + &above.lower_bias) * 0.5,
+            (None, None) => unreachable!("a DBM has at least two layers"),
+        })
+        .collect();
+    dbm = DeepBoltzmannMachine::new(weights, biases)?;
+    Ok(dbm)
+}
