@@ -21,6 +21,11 @@ pub struct BenchArgs {
     /// Criterion's quick mode: fewer samples, for a first look.
     #[arg(long)]
     quick: bool,
+    /// Also time scikit-learn's BernoulliRBM at the RBM benchmark's shape
+    /// (`benches/python/sklearn_rbm.py`; needs `pip install scikit-learn`)
+    /// and print the RBM updates' throughput as a ratio to it.
+    #[arg(long)]
+    sklearn: bool,
     /// Only benchmarks whose id contains this filter.
     filter: Option<String>,
 }
@@ -66,7 +71,47 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
     let mut results = Vec::new();
     collect(Path::new("target/criterion"), started, &mut results)?;
     print_table(&results);
+    if args.sklearn {
+        compare_with_sklearn(&results)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The RBM benchmark group whose updates are compared with scikit-learn.
+const RBM_GROUP: &str = "rbm/cd_784x500_batch100";
+
+/// Runs the scikit-learn timing script and prints, for each of its cases
+/// (precision × threads), the samples per second of each ebm RBM update of
+/// this run divided by scikit-learn's.
+fn compare_with_sklearn(results: &[Measured]) -> Result<(), String> {
+    let output = Command::new("python3")
+        .arg("benches/python/sklearn_rbm.py")
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "benches/python/sklearn_rbm.py failed (is scikit-learn installed?): {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let sklearn: BTreeMap<String, f64> = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("sklearn_rbm.py printed no JSON object of rates: {e}"))?;
+    let updates: Vec<(&str, f64)> = results
+        .iter()
+        .filter(|m| m.group == RBM_GROUP && m.function.starts_with("ebm-"))
+        .filter_map(|m| Some((m.function.as_str(), m.elements? as f64 / m.mean_ns * 1e9)))
+        .collect();
+    if updates.is_empty() {
+        return Err(format!("no `{RBM_GROUP}` measurements in this run to compare (run with --bench rbm)"));
+    }
+    println!("\n{:<20} {:>14} {:<18} {:>14} {:>9}", "ebm", "samples/s", "scikit-learn", "samples/s", "ratio");
+    for (function, rate) in &updates {
+        for (case, theirs) in &sklearn {
+            println!("{function:<20} {rate:>14.0} {case:<18} {theirs:>14.0} {:>8.2}×", rate / theirs);
+        }
+    }
+    println!("ratio = ebm samples per second / scikit-learn's, both from this run");
+    Ok(())
 }
 
 /// One measurement of this run.

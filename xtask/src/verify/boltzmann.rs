@@ -246,7 +246,9 @@ fn gradient(ctx: &Context) -> Result<Measurement, String> {
         };
         for i in 0..nv {
             for j in 0..nh {
-                let n = numeric(&|m| m.weights()[(i, j)], &|m, x| m.update_weights(|w| w[(i, j)] = x))?;
+                let n = numeric(&|m| m.weights()[(i, j)], &|m, x| {
+                    m.update_weights(|w| w[(i, j)] = x).expect("finite weight")
+                })?;
                 worst = worst.max((n - analytic.weights[(i, j)]).abs());
             }
             let n = numeric(&|m| m.visible_bias()[i], &|m, x| m.biases_mut().0[i] = x)?;

@@ -184,14 +184,22 @@ impl BernoulliRbm {
         (&mut self.visible_bias, &mut self.hidden_bias)
     }
 
-    /// Changes W by `change` (which must keep it finite and its shape), then
-    /// rebuilds the panel layouts. To add a step to every weight,
+    /// Changes W by `change`, then rebuilds the panel layouts. If the changed
+    /// W has another shape or a non-finite entry, the RBM keeps its old W and
+    /// the error says why. To add a step to every weight,
     /// [`BernoulliRbm::add_to_weights`] is faster.
-    pub fn update_weights(&mut self, change: impl FnOnce(&mut DMatrix<f32>)) {
+    pub fn update_weights(&mut self, change: impl FnOnce(&mut DMatrix<f32>)) -> Result<()> {
         let mut weights = self.weights().clone();
         change(&mut weights);
-        assert_eq!(weights.shape(), (self.visible(), self.hidden()), "W changed shape");
+        if weights.shape() != (self.visible(), self.hidden()) {
+            return Err(Error::invalid(
+                "changed RBM weights",
+                format!("{}×{}, not {}×{}", weights.nrows(), weights.ncols(), self.visible(), self.hidden()),
+            ));
+        }
+        check_finite("changed RBM weights", weights.as_slice())?;
         self.set_weights(weights);
+        Ok(())
     }
 
     /// Wᵀ (hidden × visible) in panels, the layout in which training computes
@@ -204,12 +212,19 @@ impl BernoulliRbm {
     /// [`BernoulliRbm::transposed_weights`] (its padding rows must be 0).
     /// Both panel layouts are updated in one parallel pass; W as a matrix is
     /// rebuilt when next asked for. Callers keep W finite.
-    pub fn add_to_weights(&mut self, delta: &Panels) {
-        assert_eq!(
-            (delta.rows(), delta.cols()),
-            (self.hidden(), self.visible()),
-            "Δᵀ must be hidden × visible"
-        );
+    pub fn add_to_weights(&mut self, delta: &Panels) -> Result<()> {
+        if (delta.rows(), delta.cols()) != (self.hidden(), self.visible()) {
+            return Err(Error::invalid(
+                "weight change Δᵀ",
+                format!(
+                    "{}×{}, not hidden × visible = {}×{}",
+                    delta.rows(),
+                    delta.cols(),
+                    self.hidden(),
+                    self.visible()
+                ),
+            ));
+        }
         // The W panel of visible block q holds, for hidden block p, the
         // PANEL × PANEL piece of columns PANEL·p…; hand each hidden block its pieces.
         let mut pieces: Vec<Vec<&mut [f32]>> = (0..delta.panel_count()).map(|_| Vec::new()).collect();
@@ -233,6 +248,7 @@ impl BernoulliRbm {
             },
         );
         self.weights = OnceLock::new();
+        Ok(())
     }
 
     /// Checks a batch of visible or hidden rows: `width` columns, finite values.
@@ -597,7 +613,7 @@ mod tests {
         let expected = rbm.weights() + &delta;
         let mut transposed = Panels::default();
         transposed.copy_from_transpose(&delta);
-        rbm.add_to_weights(&transposed);
+        rbm.add_to_weights(&transposed).unwrap();
         assert_eq!(rbm.weights(), &expected);
         let rebuilt =
             BernoulliRbm::new(expected, rbm.visible_bias().clone(), rbm.hidden_bias().clone()).unwrap();
@@ -642,5 +658,14 @@ mod tests {
         assert_eq!(serde_json::from_str::<BernoulliRbm>(&json).unwrap(), rbm);
         let broken = json.replacen("[0.0,0.0]", "[0.0]", 1);
         assert!(serde_json::from_str::<BernoulliRbm>(&broken).is_err());
+        // Weight changes that break the shape or finiteness leave W as it was.
+        let mut changed = rbm.clone();
+        assert!(changed.update_weights(|w| *w = DMatrix::zeros(3, 2)).is_err());
+        assert!(changed.update_weights(|w| w[(1, 2)] = f32::NAN).is_err());
+        assert!(changed.add_to_weights(&Panels::zeros(2, 3)).is_err());
+        assert_eq!(changed, rbm);
+        changed.update_weights(|w| w[(1, 2)] = 0.5).unwrap();
+        assert_eq!(changed.weights()[(1, 2)], 0.5);
+        assert_eq!(changed.transposed_weights().get(2, 1), 0.5);
     }
 }

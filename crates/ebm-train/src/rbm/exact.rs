@@ -119,7 +119,7 @@ mod tests {
         };
         for i in 0..5 {
             for j in 0..3 {
-                check(gradient.weights[(i, j)], &|m, d| m.update_weights(|w| w[(i, j)] += d));
+                check(gradient.weights[(i, j)], &|m, d| m.update_weights(|w| w[(i, j)] += d).unwrap());
             }
             check(gradient.visible_bias[i], &|m, d| m.biases_mut().0[i] += d);
         }

@@ -331,7 +331,7 @@ impl RbmTrainer {
         let squared = squared_error(batch, &workspace.reconstruction);
         let negative_visible = negatives.sample(rbm, &workspace.reconstruction, rng)?;
         rbm.map_hidden_inputs(&negative_visible, probability, &mut workspace.negative);
-        let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step);
+        let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step)?;
         Ok(accepted.then_some(squared))
     }
 
@@ -348,7 +348,7 @@ impl RbmTrainer {
         workspace: &Workspace,
         velocity: &mut Velocity,
         step: Step,
-    ) -> bool {
+    ) -> Result<bool> {
         let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
         // Row i of each transpose: the samples whose visible unit i is on.
         let (by_unit, negative_by_unit) = (positive.transpose(), negative.transpose());
@@ -389,12 +389,12 @@ impl RbmTrainer {
             .all(|finite| finite);
         let accepted = visible_finite && hidden_finite && weights_finite;
         if accepted {
-            rbm.add_to_weights(&velocity.weights);
+            rbm.add_to_weights(&velocity.weights)?;
             let (a, b) = rbm.biases_mut();
             *a += &velocity.visible_bias;
             *b += &velocity.hidden_bias;
         }
-        accepted
+        Ok(accepted)
     }
 }
 
