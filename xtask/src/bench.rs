@@ -171,13 +171,13 @@ fn print_table(results: &[Measured]) {
     }
     println!(
         "{:<28} {:>9} {:<16} {:>12} {:>16} {:>9}",
-        "group", "parameter", "function", "mean", "elements/ns", "speed-up"
+        "group", "parameter", "function", "mean", "elements/s", "speed-up"
     );
     for ((group, parameter), functions) in &groups {
         let baseline = functions.iter().find(|m| m.function == "baseline").map(|m| m.mean_ns);
         for m in functions {
             let ratio = baseline.map_or("—".to_string(), |b| format!("{:.2}×", b / m.mean_ns));
-            let rate = m.elements.map_or("—".to_string(), |n| format!("{:.4}", n as f64 / m.mean_ns));
+            let rate = m.elements.map_or("—".to_string(), |n| format!("{:.0}", n as f64 / m.mean_ns * 1e9));
             println!(
                 "{group:<28} {parameter:>9} {:<16} {:>12} {rate:>16} {ratio:>9}",
                 m.function,

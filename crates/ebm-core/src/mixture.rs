@@ -341,6 +341,7 @@ impl crate::file::ModelFile for GaussianMixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::central_differences;
     use crate::quadrature::Grid;
     use proptest::prelude::*;
 
@@ -433,12 +434,8 @@ mod tests {
             let mut g = vec![0.0; d];
             let e = m.energy_and_gradient(x, &mut g);
             prop_assert!((e - m.energy(x)).abs() < 1e-12);
-            let h = 1e-6;
-            for i in 0..d {
-                let (mut plus, mut minus) = (x.to_vec(), x.to_vec());
-                plus[i] += h;
-                minus[i] -= h;
-                let fd = (m.energy(&plus) - m.energy(&minus)) / (2.0 * h);
+            let numeric = central_differences(x, 1e-6, |p| m.energy(p));
+            for (i, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()), "x[{}]: {} vs {}", i, fd, g[i]);
             }
         }
@@ -460,12 +457,8 @@ mod tests {
                 q.set_parameters(theta).unwrap();
                 c[0] * q.energy(&points[..d]) + c[1] * q.energy(&points[d..])
             };
-            let h = 1e-6;
-            for k in 0..theta.len() {
-                let (mut plus, mut minus) = (theta.clone(), theta.clone());
-                plus[k] += h;
-                minus[k] -= h;
-                let fd = (objective(&plus) - objective(&minus)) / (2.0 * h);
+            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
+            for (k, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - gradient[k]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
             }
         }

@@ -239,6 +239,7 @@ impl crate::file::ModelFile for Quadratic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::central_differences;
     use proptest::prelude::*;
 
     fn spd(d: usize) -> impl Strategy<Value = Quadratic> {
@@ -286,13 +287,8 @@ mod tests {
             let mut g = vec![0.0; d];
             let e = q.energy_and_gradient(x, &mut g);
             prop_assert!((e - q.energy(x)).abs() < 1e-12);
-            let h = 1e-5;
-            for i in 0..d {
-                let mut plus = x.to_vec();
-                let mut minus = x.to_vec();
-                plus[i] += h;
-                minus[i] -= h;
-                let fd = (q.energy(&plus) - q.energy(&minus)) / (2.0 * h);
+            let numeric = central_differences(x, 1e-5, |p| q.energy(p));
+            for (i, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "dim {}: {} vs {}", i, fd, g[i]);
             }
         }
@@ -317,12 +313,8 @@ mod tests {
                 m.set_parameters(theta).unwrap();
                 c[0] * m.energy(&points[..d]) + c[1] * m.energy(&points[d..])
             };
-            let h = 1e-6;
-            for k in 0..p {
-                let (mut plus, mut minus) = (theta.clone(), theta.clone());
-                plus[k] += h;
-                minus[k] -= h;
-                let fd = (objective(&plus) - objective(&minus)) / (2.0 * h);
+            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
+            for (k, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - gradient[k]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
             }
         }

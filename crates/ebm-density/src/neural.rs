@@ -456,6 +456,7 @@ impl ebm_core::file::ModelFile for NeuralEnergy {
 mod tests {
     use super::*;
     use ebm_core::file;
+    use ebm_core::math::central_differences;
     use proptest::prelude::*;
     use rand::SeedableRng;
 
@@ -554,12 +555,8 @@ mod tests {
             let mut g = vec![0.0; dim];
             let value = e.energy_and_gradient(x, &mut g);
             prop_assert!((value - e.energy(x)).abs() < 1e-12);
-            let h = 1e-6;
-            for i in 0..dim {
-                let (mut plus, mut minus) = (x.to_vec(), x.to_vec());
-                plus[i] += h;
-                minus[i] -= h;
-                let fd = (e.energy(&plus) - e.energy(&minus)) / (2.0 * h);
+            let numeric = central_differences(x, 1e-6, |p| e.energy(p));
+            for (i, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()), "x[{}]: {} vs {}", i, fd, g[i]);
             }
         }
@@ -579,12 +576,8 @@ mod tests {
                 (0..3).map(|i| c[i] * q.energy(&points[i * dim..(i + 1) * dim])).sum::<f64>()
             };
             prop_assert!((energies[2] - e.energy(&points[2 * dim..])).abs() < 1e-12);
-            let h = 1e-6;
-            for k in 0..theta.len() {
-                let (mut plus, mut minus) = (theta.clone(), theta.clone());
-                plus[k] += h;
-                minus[k] -= h;
-                let fd = (objective(&plus) - objective(&minus)) / (2.0 * h);
+            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
+            for (k, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - gradient[k]).abs() < 1e-6 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
             }
         }
@@ -602,12 +595,8 @@ mod tests {
                 q.set_parameters(theta).unwrap();
                 0.7 * (q.energy(&x[..2]).powi(2) + q.energy(&x[2..]).powi(2))
             };
-            let h = 1e-6;
-            for k in 0..theta.len() {
-                let (mut plus, mut minus) = (theta.clone(), theta.clone());
-                plus[k] += h;
-                minus[k] -= h;
-                let fd = (objective(&plus) - objective(&minus)) / (2.0 * h);
+            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
+            for (k, fd) in numeric.into_iter().enumerate() {
                 prop_assert!((fd - gradient[k]).abs() < 1e-6 * (1.0 + fd.abs()));
             }
         }

@@ -141,6 +141,7 @@ impl DifferentiableEnergy for ModernHopfield {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebm_core::math::central_differences;
     use ebm_mcmc::rng::seeded;
     use proptest::prelude::*;
     use rand::RngExt;
@@ -159,12 +160,7 @@ mod tests {
             let mut gradient = vec![0.0; 5];
             let e = net.energy_and_gradient(&xi, &mut gradient);
             prop_assert!(e >= -1e-12, "E = {e} < 0");
-            for k in 0..5 {
-                let h = 1e-6;
-                let (mut plus, mut minus) = (xi.clone(), xi.clone());
-                plus[k] += h;
-                minus[k] -= h;
-                let numeric = (net.energy(&plus) - net.energy(&minus)) / (2.0 * h);
+            for (k, numeric) in central_differences(&xi, 1e-6, |x| net.energy(x)).into_iter().enumerate() {
                 prop_assert!((numeric - gradient[k]).abs() < 1e-5 * (1.0 + numeric.abs()), "∂{k}: {numeric} vs {}", gradient[k]);
             }
             let next = net.update(&xi).unwrap();

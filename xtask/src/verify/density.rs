@@ -5,6 +5,7 @@
 //! the true density's and far above a single Gaussian's.
 
 use super::{Check, Context, Measurement, fail};
+use ebm_core::math::central_differences;
 use ebm_core::quadrature::Grid;
 use ebm_core::{ContinuousEnergy, DifferentiableEnergy, ParametricEnergy, Quadratic};
 use ebm_data::plane::{HALF_WIDTH, Plane};
@@ -69,26 +70,18 @@ fn gradients(ctx: &Context) -> Result<Measurement, String> {
         let h = 1e-6;
         let mut g = [0.0; 2];
         energy.energy_and_gradient(&x, &mut g);
-        for i in 0..2 {
-            let (mut plus, mut minus) = (x, x);
-            plus[i] += h;
-            minus[i] -= h;
-            let fd = (energy.energy(&plus) - energy.energy(&minus)) / (2.0 * h);
+        for (i, fd) in central_differences(&x, h, |y| energy.energy(y)).into_iter().enumerate() {
             worst = worst.max((fd - g[i]).abs() / (1.0 + fd.abs()));
         }
         let mut theta = vec![0.0; energy.num_parameters()];
         energy.parameters(&mut theta);
         let mut gradient = vec![0.0; theta.len()];
         energy.parameter_gradient(&x, &mut [0.0], &mut |_, _| 1.0, &mut gradient);
-        let mut probe = energy.clone();
-        for k in 0..theta.len() {
-            let mut at = |delta: f64| -> Result<f64, String> {
-                let mut shifted = theta.clone();
-                shifted[k] += delta;
-                probe.set_parameters(&shifted).map_err(fail)?;
-                Ok(probe.energy(&x))
-            };
-            let fd = (at(h)? - at(-h)?) / (2.0 * h);
+        let at = |shifted: &[f64]| {
+            let mut probe = energy.clone();
+            probe.set_parameters(shifted).map_or(f64::NAN, |()| probe.energy(&x))
+        };
+        for (k, fd) in central_differences(&theta, h, at).into_iter().enumerate() {
             worst = worst.max((fd - gradient[k]).abs() / (1.0 + fd.abs()));
         }
     }
