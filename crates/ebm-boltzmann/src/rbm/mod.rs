@@ -15,10 +15,15 @@
 //!
 //! [`LabelledRbm`] adds a softmax group of label units: P(y | v) exactly,
 //! and P(v | y) by Gibbs sampling with the label clamped.
+//!
+//! [`GaussianRbm`] ([`gaussian`]) has real visible units with a variance
+//! each: exact log Z over the hidden layer, and AIS.
 
+pub mod gaussian;
 mod labelled;
 mod model;
 pub mod partition;
 
+pub use gaussian::GaussianRbm;
 pub use labelled::{LabelledParameters, LabelledRbm};
 pub use model::{BernoulliRbm, draw_units};
