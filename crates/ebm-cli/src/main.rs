@@ -7,6 +7,7 @@ mod convert;
 mod dbm;
 mod density;
 mod exact;
+mod gaussian;
 mod hopfield;
 mod ising;
 mod labels;
