@@ -251,7 +251,7 @@ fn gibbs(model: &GaussianRbm, chains: usize, steps: usize, seed: u64) -> Result<
 }
 
 /// The largest hidden layer whose marginal P(h) is tabulated for exact samples.
-const ANCESTRAL_HIDDEN: usize = 16;
+const ANCESTRAL_HIDDEN: usize = 20;
 
 /// `count` exact samples by ancestral sampling — h from its marginal
 /// P(h) ∝ ∫ e^{−E(v, h)} dv (tabulated over all 2ᵐ states), then v | h from
