@@ -24,7 +24,7 @@ use ebm_train::rbm::gaussian::{GaussianEpochReport, GaussianNegatives, GaussianO
 use nalgebra::DMatrix;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Training reports the exact log-likelihood every epoch up to this many hidden units.
 const EXACT_HIDDEN: usize = 20;
@@ -397,7 +397,7 @@ pub fn eval(options: &EvalOptions<'_>) -> Result<(), String> {
 /// `ebm rbm sample` on a Gaussian model: a scatter for 2-D models (exact
 /// samples when the hidden layer is small, `steps` Gibbs steps otherwise), a grid
 /// of sample means otherwise (as square images when the width is a square).
-pub fn sample(path: &Path, chains: usize, steps: usize, seed: u64, out: &PathBuf) -> Result<(), String> {
+pub fn sample(path: &Path, chains: usize, steps: usize, seed: u64, out: &Path) -> Result<(), String> {
     let model: GaussianRbm = file::load(path).map_err(text)?;
     if model.visible() == 2 {
         let (samples, how) = draw_2d(&model, chains, steps, seed)?;

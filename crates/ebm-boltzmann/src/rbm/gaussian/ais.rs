@@ -80,7 +80,7 @@ impl AisBase {
             (mean[i], std_dev[i]) = (mu, var.sqrt());
         }
         let floor = 1e-3 * std_dev.max();
-        if !(floor > 0.0) {
+        if floor.is_nan() || floor <= 0.0 {
             return Err(Error::invalid("AIS base", "the data have no spread"));
         }
         Self::new(mean, std_dev.map(|s: f64| s.max(floor)))

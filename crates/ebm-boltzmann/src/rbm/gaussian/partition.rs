@@ -106,9 +106,9 @@ pub fn log_partition(rbm: &GaussianRbm) -> Result<f64> {
         let mut state = vec![false; m];
         let mut c = vec![0.0; n];
         let mut linear = 0.0;
-        for bit in low_bits..m {
+        for (bit, on) in state.iter_mut().enumerate().skip(low_bits) {
             if block >> (bit - low_bits) & 1 == 1 {
-                state[bit] = true;
+                *on = true;
                 linear += params.hidden_bias[bit];
                 c.iter_mut().zip(&params.columns[bit]).for_each(|(c, &w)| *c += w);
             }
