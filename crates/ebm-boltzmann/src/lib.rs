@@ -13,7 +13,8 @@
 //!   model, top-down sampling, exact likelihood of tiny nets and the
 //!   variational lower bound.
 //!
-//! Label units and Gaussian units come with a later issue.
+//! - [`rbm::gaussian`]: the Gaussian–Bernoulli RBM over real visible units —
+//!   conditionals, free energy, exact log Z over the hidden layer, AIS.
 
 mod ais;
 pub mod dbm;
@@ -24,4 +25,4 @@ pub mod rbm;
 pub use dbm::DeepBoltzmannMachine;
 pub use dbn::DeepBeliefNet;
 pub use machine::BoltzmannMachine;
-pub use rbm::BernoulliRbm;
+pub use rbm::{BernoulliRbm, GaussianRbm};

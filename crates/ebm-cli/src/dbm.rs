@@ -140,7 +140,7 @@ pub fn run(command: &DbmCommand) -> Result<(), String> {
             Ok(())
         }
         DbmCommand::Export(args) => {
-            println!("{}", file::to_json(&load(&args.model)?).map_err(|e| e.to_string())?);
+            crate::output::print_result(&file::to_json(&load(&args.model)?).map_err(|e| e.to_string())?)?;
             Ok(())
         }
     }

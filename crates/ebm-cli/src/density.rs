@@ -449,7 +449,7 @@ fn eval(args: &EvalArgs) -> Result<(), String> {
             "kl_truth_model": e.kl,
             "grid": { "x": points.grid.x_range(), "y": points.grid.y_range(), "cells": points.grid.shape() },
         });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
     } else {
         print_evaluation(&e);
     }

@@ -142,6 +142,6 @@ fn print_json(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) 
         "ground_state_count": s.ground_state_count,
         "ground_states": s.ground_states,
     });
-    println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+    crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
     Ok(())
 }

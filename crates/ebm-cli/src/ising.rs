@@ -171,7 +171,7 @@ pub fn run_ising(args: &IsingArgs) -> Result<(), String> {
             "energy_per_spin": describe(&energy),
             "abs_magnetisation_per_spin": describe(&magnetisation),
         });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
     } else {
         println!(
             "Ising {side}×{side}, J = {}, h = {}, T = {t:.6}, {sampler}, {} sweeps after {burn_in}, seed {}",

@@ -156,7 +156,7 @@ pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
     let accuracy = correct as f64 / labels.len().max(1) as f64;
     if args.json {
         let value = json!({ "examples": labels.len(), "accuracy": accuracy, "confusion": confusion });
-        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
     } else {
         println!("accuracy {accuracy:.4} ({correct} of {} examples)", labels.len());
         println!("confusion (rows: true class, columns: predicted)");

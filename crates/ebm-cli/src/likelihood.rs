@@ -53,7 +53,7 @@ impl Likelihood {
                 "log_z": self.log_z, "log_z_low": self.log_z_low, "log_z_high": self.log_z_high,
                 key.clone(): self.value, format!("{key}_low"): self.low, format!("{key}_high"): self.high,
             });
-            println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+            crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
         } else {
             println!(
                 "log Z ({method})              {:.6}  [{:.6}, {:.6}]",

@@ -62,7 +62,8 @@ pub enum Binarize {
 pub struct DataArgs {
     /// `bars:N` (all bars-and-stripes patterns on N×N), `mnist:DIR` (the
     /// standard IDX training images in DIR, gzip or not) or `mnist-test:DIR`
-    /// (the test images).
+    /// (the test images); with `--visible gaussian` also ring8, moons,
+    /// spiral, checkerboard and csv:FILE (2-D points), and grey MNIST levels.
     #[arg(long)]
     data: String,
     /// Binarisation of grey images.
@@ -191,6 +192,8 @@ pub struct TrainArgs {
     /// Weight α of log P(v, y) in the hybrid objective log P(y | v) + α log P(v, y).
     #[arg(long, default_value_t = 0.1)]
     alpha: f64,
+    #[command(flatten)]
+    gaussian: crate::gaussian::GaussianArgs,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
     out: PathBuf,
@@ -288,15 +291,21 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
                     &args.out,
                 );
             }
+            if crate::gaussian::is_gaussian(&args.model)? {
+                return crate::gaussian::sample(&args.model, args.chains, args.steps, args.seed, &args.out);
+            }
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             write_samples(&rbm, args.chains, args.steps, args.seed, &args.out)?;
             println!("wrote {}", args.out.display());
             Ok(())
         }
         RbmCommand::Classify(args) => crate::labels::classify(args),
+        RbmCommand::Export(args) if crate::gaussian::is_gaussian(&args.model)? => {
+            crate::gaussian::export(&args.model)
+        }
         RbmCommand::Export(args) => {
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-            println!("{}", file::to_json(&rbm).map_err(|e| e.to_string())?);
+            crate::output::print_result(&file::to_json(&rbm).map_err(|e| e.to_string())?)?;
             Ok(())
         }
     }
@@ -471,6 +480,11 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     if args.labels {
         let objective = crate::labels::objective(args.objective, args.alpha);
         return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
+    }
+    if args.gaussian.visible == crate::gaussian::Visible::Gaussian {
+        let data = (&args.data.data, args.data.limit);
+        let (gaussian, settings) = (&args.gaussian, &args.settings);
+        return crate::gaussian::train(data.0, data.1, settings, gaussian, args.algo, args.seed, &args.out);
     }
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
@@ -670,6 +684,16 @@ pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> Result<(), St
 }
 
 fn eval(args: &EvalArgs) -> Result<(), String> {
+    if crate::gaussian::is_gaussian(&args.model)? {
+        return crate::gaussian::eval(&crate::gaussian::EvalOptions {
+            model: &args.model,
+            source: &args.data.data,
+            limit: args.data.limit,
+            ais: args.ais.then_some((args.betas, args.runs)),
+            seed: args.seed,
+            json: args.json,
+        });
+    }
     let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
     let data = load_data(&args.data, args.seed)?;
     let (likelihood, method) = if args.ais {

@@ -389,3 +389,65 @@ fn rbm_with_labels_trains_classifies_and_samples_a_class() {
     );
     assert_eq!(ebm(&["rbm", "classify", path_str(&model), "--data", "bars:3"]).status.code(), Some(1));
 }
+
+#[test]
+fn gaussian_rbm_trains_on_ring8_and_evaluates_exactly_and_by_ais() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("ring.ebm");
+    let trained = ebm(&[
+        "rbm",
+        "train",
+        "--visible",
+        "gaussian",
+        "--learn-variance",
+        "--data",
+        "ring8",
+        "--hidden",
+        "12",
+        "--epochs",
+        "15",
+        "--out",
+        path_str(&model),
+    ]);
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    for picture in ["ring-density.png", "ring-samples.png"] {
+        assert!(dir.path().join(picture).exists(), "{picture}");
+    }
+    // The learned density beats the single Gaussian that the text report prints beside it.
+    let text = String::from_utf8_lossy(&trained.stdout);
+    let value_after = |label: &str| -> f64 {
+        let line =
+            text.lines().rfind(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| panic!("{label}"));
+        line.trim_start()[label.len()..].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let (model_ll, gaussian_ll) = (value_after("Gaussian RBM"), value_after("single Gaussian"));
+    assert!(model_ll > gaussian_ll + 0.1, "RBM {model_ll} vs single Gaussian {gaussian_ll}");
+    let exact = json_of(&ebm(&["rbm", "eval", path_str(&model), "--data", "ring8", "--json"]));
+    assert_eq!(exact["method"], "exact");
+    let ll = exact["average_log_likelihood"].as_f64().unwrap();
+    let ais = json_of(&ebm(&[
+        "rbm",
+        "eval",
+        path_str(&model),
+        "--data",
+        "ring8",
+        "--ais",
+        "--betas",
+        "500",
+        "--runs",
+        "32",
+        "--json",
+    ]));
+    let (low, high) = (
+        ais["average_log_likelihood_low"].as_f64().unwrap(),
+        ais["average_log_likelihood_high"].as_f64().unwrap(),
+    );
+    assert!(low - 0.02 <= ll && ll <= high + 0.02, "exact {ll} outside AIS bounds [{low}, {high}]");
+    let samples = dir.path().join("samples.png");
+    assert!(ebm(&["rbm", "sample", path_str(&model), "--out", path_str(&samples)]).status.success());
+    assert!(samples.exists());
+    let exported = json_of(&ebm(&["rbm", "export", path_str(&model)]));
+    // nalgebra writes a matrix as [values, rows, columns]: W is 2 × 12.
+    assert_eq!(exported["weights"][0].as_array().unwrap().len(), 24);
+    assert_eq!((exported["weights"][1].as_u64(), exported["weights"][2].as_u64()), (Some(2), Some(12)));
+}

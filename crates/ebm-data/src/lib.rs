@@ -12,7 +12,8 @@
 //! - [`glyphs`]: built-in letter bitmaps, the stock memories of Hopfield demos;
 //! - [`png_io`]: grey-level PNG reading and atomic writing;
 //! - [`plane`]: 2-D data sets (ring of 8 Gaussians, two moons, spiral,
-//!   checkerboard) with their exact true densities, and points from CSV.
+//!   checkerboard) with their exact true densities, and points from CSV;
+//! - [`standardize`]: per-feature mean and deviation, u = (x − μ)/s, and back.
 //!
 //! Every generator takes the caller's random generator, so the same seed
 //! gives the same data.
@@ -41,6 +42,7 @@ pub mod idx;
 pub mod patterns;
 pub mod plane;
 pub mod png_io;
+pub mod standardize;
 
 pub use dataset::Dataset;
 

@@ -11,6 +11,7 @@ mod check;
 mod core;
 mod dbm;
 mod density;
+mod gaussian;
 mod hopfield;
 mod machine;
 mod mcmc;
@@ -51,6 +52,7 @@ fn registry(quick: bool) -> Vec<Check> {
         boltzmann::checks(quick),
         machine::checks(),
         dbm::checks(),
+        gaussian::checks(),
         density::checks(),
     ]
     .into_iter()

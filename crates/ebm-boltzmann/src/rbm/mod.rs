@@ -15,12 +15,17 @@
 //!
 //! [`LabelledRbm`] adds a softmax group of label units: P(y | v) exactly,
 //! and P(v | y) by Gibbs sampling with the label clamped.
+//!
+//! [`GaussianRbm`] ([`gaussian`]) has real visible units with a variance
+//! each: exact log Z over the hidden layer, and AIS.
 
 mod draw;
+pub mod gaussian;
 mod labelled;
 mod model;
 pub mod partition;
 
 pub use draw::{draw_columns, draw_units};
+pub use gaussian::GaussianRbm;
 pub use labelled::{LabelledParameters, LabelledRbm};
 pub use model::BernoulliRbm;

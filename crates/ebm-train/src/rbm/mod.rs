@@ -13,9 +13,10 @@
 //! (chains carried across updates) or parallel tempering.
 //!
 //! [`labelled`] trains RBMs with label units generatively, discriminatively
-//! or both.
+//! or both; [`gaussian`] trains Gaussian–Bernoulli RBMs on real-valued data.
 
 mod exact;
+pub mod gaussian;
 pub mod labelled;
 mod metrics;
 mod negatives;

@@ -1,0 +1,419 @@
+//! `ebm rbm … --visible gaussian`: Gaussian–Bernoulli RBMs on real-valued
+//! data — trained on standardised data, written in the data's own units,
+//! evaluated exactly (small hidden layers) or by AIS, sampled by block Gibbs.
+
+use crate::likelihood::Likelihood;
+use crate::progress::Progress;
+use crate::rbm::{Algorithm, Settings, square_side, write_visible_grid};
+use crate::render;
+use ebm_boltzmann::GaussianRbm;
+use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
+use ebm_boltzmann::rbm::gaussian::partition::{
+    MAX_ENUMERATED_HIDDEN, average_log_likelihood, log_marginal_hidden, log_partition,
+};
+use ebm_boltzmann::rbm::partition::AisOptions;
+use ebm_core::quadrature::Grid;
+use ebm_core::{Error, file};
+use ebm_data::plane::{HALF_WIDTH, Plane, TrueDensity};
+use ebm_data::standardize::Standardization;
+use ebm_mcmc::block::BlockChains;
+use ebm_mcmc::rng::{seeded, stream};
+use ebm_train::LearningRate;
+use ebm_train::density::{fit_gaussian, mean_log_density};
+use ebm_train::rbm::gaussian::{GaussianEpochReport, GaussianNegatives, GaussianObserver, GaussianTrainer};
+use nalgebra::DMatrix;
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
+use std::path::Path;
+
+/// Training reports the exact log-likelihood every epoch up to this many hidden units.
+const EXACT_HIDDEN: usize = 20;
+
+/// Pixels per side of each picture panel.
+const PANEL: usize = 400;
+
+/// Standard deviations below this (in the data's units) are raised to it
+/// before standardising, so constant features (image borders) stay finite.
+const MIN_STD: f32 = 1e-2;
+
+/// The visible units of `ebm rbm train`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Visible {
+    /// 0/1 units (a Bernoulli RBM).
+    Bernoulli,
+    /// Real units with a variance each (a Gaussian–Bernoulli RBM on standardised data).
+    Gaussian,
+}
+
+/// The options of `ebm rbm train` that concern Gaussian visible units.
+#[derive(clap::Args)]
+pub struct GaussianArgs {
+    /// Visible units: `gaussian` for real-valued data (ring8, moons, spiral,
+    /// checkerboard, csv:FILE, mnist:DIR grey levels).
+    #[arg(long, value_enum, default_value_t = Visible::Bernoulli)]
+    pub visible: Visible,
+    /// Learn each visible unit's variance (otherwise σ = 1 in standardised units).
+    #[arg(long)]
+    learn_variance: bool,
+    /// The log-variances' learning rate as a fraction of --lr.
+    #[arg(long, default_value_t = 0.3)]
+    variance_rate: f64,
+    /// The smallest variance learning may reach, in standardised units.
+    #[arg(long, default_value_t = 0.01)]
+    min_variance: f64,
+    /// Points generated from a 2-D data set for training (as many again, halved, are held out).
+    #[arg(long, default_value_t = 10_000)]
+    points: usize,
+}
+
+fn text(e: Error) -> String {
+    e.to_string()
+}
+
+/// Real-valued data: the training rows, held-out rows, and the true
+/// density of a generated 2-D set.
+struct RealData {
+    train: DMatrix<f32>,
+    held_out: DMatrix<f32>,
+    truth: Option<TrueDensity>,
+}
+
+/// Loads `source`: a built-in 2-D set (`points` training points and half as
+/// many held out, from streams 0 and 1 of `seed`), `csv:FILE` (2-D points;
+/// every tenth held out) or `mnist:DIR` / `mnist-test:DIR` (grey levels in
+/// [0, 1]; the first `limit` images, every tenth held out).
+fn load(source: &str, points: usize, limit: Option<usize>, seed: u64) -> Result<RealData, String> {
+    let split = |all: DMatrix<f32>| {
+        let rows = limit.unwrap_or(all.nrows()).min(all.nrows());
+        let (train, held): (Vec<usize>, Vec<usize>) = (0..rows).partition(|r| r % 10 != 9);
+        let pick = |rows: &[usize]| DMatrix::from_fn(rows.len(), all.ncols(), |r, c| all[(rows[r], c)]);
+        RealData { train: pick(&train), held_out: pick(&held), truth: None }
+    };
+    if let Some(path) = source.strip_prefix("csv:") {
+        return Ok(split(ebm_data::plane::read_csv(path).map_err(text)?.to_matrix()));
+    }
+    for (prefix, test) in [("mnist-test:", true), ("mnist:", false)] {
+        if let Some(dir) = source.strip_prefix(prefix) {
+            let name = if test { "t10k-images-idx3-ubyte" } else { "train-images-idx3-ubyte" };
+            let path = [Path::new(dir).join(name), Path::new(dir).join(format!("{name}.gz"))]
+                .into_iter()
+                .find(|p| p.exists())
+                .ok_or_else(|| format!("{dir}: no {name} or {name}.gz"))?;
+            return Ok(split(ebm_data::idx::load_images(path).map_err(text)?.to_matrix()));
+        }
+    }
+    let plane = Plane::from_name(source).map_err(|_| {
+        format!("unknown data `{source}` for Gaussian visible units: use ring8, moons, spiral, checkerboard, csv:FILE or mnist:DIR")
+    })?;
+    let held = (points / 2).max(1);
+    Ok(RealData {
+        train: plane.sample(points, &mut stream(seed, 0)).map_err(text)?.to_matrix(),
+        held_out: plane.sample(held, &mut stream(seed, 1)).map_err(text)?.to_matrix(),
+        truth: Some(plane.true_density()),
+    })
+}
+
+/// Rows as one flat f64 vector (what the 2-D helpers take).
+fn flat(m: &DMatrix<f32>) -> Vec<f64> {
+    m.row_iter().flat_map(|r| r.iter().map(|&x| f64::from(x)).collect::<Vec<_>>()).collect()
+}
+
+/// Prints each epoch's exact log-likelihood of the training data (in the data's units).
+struct EpochLog<'a> {
+    train: &'a DMatrix<f32>,
+    log_jacobian: f64,
+    exact: bool,
+    progress: Progress,
+    batches: usize,
+    done: usize,
+    epochs: usize,
+}
+
+impl GaussianObserver for EpochLog<'_> {
+    fn batch(&mut self, done: usize, _total: usize) {
+        self.progress.set((self.done * self.batches + done) as u64);
+    }
+
+    fn epoch(&mut self, report: &GaussianEpochReport, rbm: &GaussianRbm) {
+        self.done = report.epoch + 1;
+        let likelihood = if self.exact {
+            let ll = log_partition(rbm).and_then(|z| average_log_likelihood(rbm, self.train, z));
+            format!("  log-likelihood {:>9.4}", ll.map_or(f64::NAN, |l| l - self.log_jacobian))
+        } else {
+            String::new()
+        };
+        let sigma = rbm.std_dev();
+        let mean_sigma = sigma.iter().map(|&s| f64::from(s)).sum::<f64>() / sigma.len().max(1) as f64;
+        self.progress.println(&format!(
+            "epoch {:>4}/{}{likelihood}  reconstruction error {:.5}  mean σ {mean_sigma:.4} (standardised)",
+            self.done, self.epochs, report.reconstruction_error
+        ));
+    }
+}
+
+/// `ebm rbm train --visible gaussian`.
+pub fn train(
+    source: &str,
+    limit: Option<usize>,
+    settings: &Settings,
+    args: &GaussianArgs,
+    algo: Algorithm,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let data = load(source, args.points, limit, seed)?;
+    let standard = Standardization::fit(&data.train, MIN_STD).map_err(text)?;
+    let train = standard.apply(&data.train).map_err(text)?;
+    let (examples, visible) = train.shape();
+    let negatives = match algo {
+        Algorithm::Cd => GaussianNegatives::ContrastiveDivergence { steps: settings.k },
+        Algorithm::Pcd => GaussianNegatives::Persistent { steps: settings.k, chains: settings.chains },
+        Algorithm::Pt => return Err("Gaussian visible units train with --algo cd or pcd".into()),
+    };
+    let trainer = GaussianTrainer::new(negatives)
+        .learning_rate(match settings.lr_end {
+            Some(end) => LearningRate::Linear { start: settings.lr, end },
+            None => LearningRate::Constant(settings.lr),
+        })
+        .learn_variance(args.learn_variance)
+        .variance_rate(args.variance_rate)
+        .min_variance(args.min_variance)
+        .momentum(settings.momentum)
+        .weight_decay(settings.weight_decay)
+        .batch_size(settings.batch)
+        .epochs(settings.epochs)
+        .seed(seed);
+    // Weights from N(0, 1/n): on standardised data every hidden input then
+    // starts with unit variance, which breaks the data's symmetries at once.
+    let scale = 1.0 / (visible as f32).sqrt();
+    let mut rbm = GaussianRbm::random(visible, settings.hidden, scale, &mut stream(seed, 2)).map_err(text)?;
+    trainer.initialise_visible(&mut rbm, &train).map_err(text)?;
+    println!(
+        "{examples} examples of {visible} real units (standardised), {} hidden, {algo:?}, variances {}",
+        settings.hidden,
+        if args.learn_variance { "learned" } else { "fixed at 1" }
+    );
+    let batches = examples.div_ceil(settings.batch.max(1));
+    let work = (visible * settings.hidden * settings.batch) as u64;
+    let mut log = EpochLog {
+        train: &train,
+        log_jacobian: standard.log_jacobian(),
+        exact: settings.hidden <= EXACT_HIDDEN,
+        progress: Progress::new((batches * settings.epochs) as u64, work, "batches"),
+        batches,
+        done: 0,
+        epochs: settings.epochs,
+    };
+    let outcome = trainer.train(&mut rbm, &train, &mut log);
+    log.progress.finish();
+    // Written in the data's units, even after a divergence (the last good parameters).
+    let model = rbm.rescaled(standard.mean(), standard.std_dev()).map_err(text)?;
+    file::save(out, &model).map_err(text)?;
+    println!("wrote {} (in the data's units)", out.display());
+    outcome.map_err(text)?;
+    if model.hidden() <= MAX_ENUMERATED_HIDDEN {
+        let log_z = log_partition(&model).map_err(text)?;
+        print_comparison(&model, log_z, &data)?;
+    }
+    pictures(&model, &data, seed, out)
+}
+
+/// Held-out log-likelihoods of the model (given log Z), the true density and
+/// the Gaussian fitted to the training rows, all in nats per example in the data's units.
+fn print_comparison(model: &GaussianRbm, log_z: f64, data: &RealData) -> Result<(), String> {
+    let ll = average_log_likelihood(model, &data.held_out, log_z).map_err(text)?;
+    println!("held-out log-likelihood ({} examples, nats per example, a density):", data.held_out.nrows());
+    println!("  Gaussian RBM     {ll:>10.4}   (exact log Z = {log_z:.4})");
+    let held = flat(&data.held_out);
+    if let Some(truth) = &data.truth {
+        let t = mean_log_density(truth, 0.0, &held).map_err(text)?;
+        println!("  true density     {t:>10.4}   (gap {:.4})", t - ll);
+    }
+    if let Ok(fit) = fit_gaussian(&flat(&data.train), data.train.ncols()) {
+        let g = mean_log_density(&fit, fit.log_partition(1.0).map_err(text)?, &held).map_err(text)?;
+        println!("  single Gaussian  {g:>10.4}");
+    }
+    Ok(())
+}
+
+/// Runs `chains` block-Gibbs chains for `steps` steps from the visible means a.
+fn gibbs(model: &GaussianRbm, chains: usize, steps: usize, seed: u64) -> Result<BlockChains, String> {
+    if chains == 0 || chains > 1_000_000 {
+        return Err(format!("--chains must lie between 1 and 1000000, got {chains}"));
+    }
+    let start = DMatrix::from_fn(chains, model.visible(), |_, i| model.visible_bias()[i]);
+    let mut blocks = BlockChains::from_visible(model, start).map_err(text)?;
+    let mut rng = seeded(seed);
+    for _ in 0..steps {
+        blocks.step(model, 1.0, &mut rng).map_err(text)?;
+    }
+    Ok(blocks)
+}
+
+/// The largest hidden layer whose marginal P(h) is tabulated for exact samples.
+const ANCESTRAL_HIDDEN: usize = 20;
+
+/// `count` exact samples by ancestral sampling — h from its marginal
+/// P(h) ∝ ∫ e^{−E(v, h)} dv (tabulated over all 2ᵐ states), then v | h from
+/// its Gaussian — when the hidden layer is small; otherwise the states of
+/// as many block-Gibbs chains after `steps` steps. Returns the samples and
+/// how they were drawn.
+fn draw_2d(
+    model: &GaussianRbm,
+    count: usize,
+    steps: usize,
+    seed: u64,
+) -> Result<(DMatrix<f32>, &'static str), String> {
+    if model.hidden() > ANCESTRAL_HIDDEN {
+        return Ok((gibbs(model, count, steps, seed)?.visible, "block-Gibbs samples"));
+    }
+    let m = model.hidden();
+    let states = DMatrix::from_fn(1 << m, m, |s, j| (s >> j & 1) as f32);
+    let log_z = log_partition(model).map_err(text)?;
+    let weights: Vec<f64> =
+        log_marginal_hidden(model, &states).map_err(text)?.iter().map(|l| (l - log_z).exp()).collect();
+    let pick = WeightedIndex::new(&weights).map_err(|e| e.to_string())?;
+    let mut rng = seeded(seed);
+    let rows: Vec<usize> = (0..count).map(|_| pick.sample(&mut rng)).collect();
+    let hidden = DMatrix::from_fn(count, m, |r, j| states[(rows[r], j)]);
+    Ok((model.draw_visible(&hidden, &mut rng).map_err(text)?, "exact (ancestral) samples"))
+}
+
+/// 2-D models: the density heat map (beside the truth) and samples beside
+/// the data; square images: a grid of sample means. Nothing otherwise.
+fn pictures(model: &GaussianRbm, data: &RealData, seed: u64, out: &Path) -> Result<(), String> {
+    let beside = |suffix: &str| {
+        let stem = out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
+        out.with_file_name(format!("{stem}-{suffix}"))
+    };
+    if model.visible() == 2 {
+        let range = box_of(&data.train);
+        let grid = Grid::new(range, range, PANEL, PANEL).map_err(text)?;
+        let mut panels =
+            vec![render::heat_map(grid.density(model, 1.0).map_err(text)?.log_density(), grid.shape())];
+        if let Some(truth) = &data.truth {
+            panels
+                .push(render::heat_map(grid.density(truth, 1.0).map_err(text)?.log_density(), grid.shape()));
+        }
+        let density = beside("density.png");
+        render::write_panels(&density, &panels, (PANEL, PANEL))?;
+        println!(
+            "wrote {} (learned density{})",
+            density.display(),
+            if panels.len() > 1 { " | true density" } else { "" }
+        );
+        let (samples, how) = draw_2d(model, 4000, 200, seed)?;
+        let train = flat(&data.train);
+        let panels = [
+            render::scatter(&train[..train.len().min(8000)], range, range, PANEL),
+            render::scatter(&flat(&samples), range, range, PANEL),
+        ];
+        let path = beside("samples.png");
+        render::write_panels(&path, &panels, (PANEL, PANEL))?;
+        println!("wrote {} (training data | {how} of the model)", path.display());
+    } else if square_side(model.visible()).is_some() {
+        let path = beside("samples.png");
+        write_image_samples(model, 64, 1000, seed, &path)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// A square box around the points: [−4, 4] for the built-in sets, else the
+/// points' range with a quarter of it as margin.
+fn box_of(points: &DMatrix<f32>) -> (f64, f64) {
+    let (low, high) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(f64::from(x)), h.max(f64::from(x))));
+    if low >= -HALF_WIDTH && high <= HALF_WIDTH {
+        return (-HALF_WIDTH, HALF_WIDTH);
+    }
+    let margin = 0.25 * (high - low).max(1e-3);
+    (low - margin, high + margin)
+}
+
+/// Writes the means E[v | h] of the last hidden states of Gibbs chains as grey images.
+fn write_image_samples(
+    model: &GaussianRbm,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(), String> {
+    let blocks = gibbs(model, chains, steps, seed)?;
+    let means = model.visible_means(&blocks.hidden).map_err(text)?;
+    write_visible_grid(&means.map(|x| x.clamp(0.0, 1.0)), out)
+}
+
+/// Whether the model file at `path` holds a Gaussian–Bernoulli RBM.
+pub fn is_gaussian(path: &Path) -> Result<bool, String> {
+    let header = file::peek_header(path).map_err(text)?;
+    Ok(header.kind == <GaussianRbm as file::ModelFile>::KIND)
+}
+
+/// Options of `ebm rbm eval` that a Gaussian model uses.
+pub struct EvalOptions<'a> {
+    /// The model file.
+    pub model: &'a Path,
+    /// `--data`.
+    pub source: &'a str,
+    /// `--limit`.
+    pub limit: Option<usize>,
+    /// Estimate log Z by AIS (`--betas`, `--runs`) even when it could be enumerated.
+    pub ais: Option<(usize, usize)>,
+    /// Seed.
+    pub seed: u64,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// `ebm rbm eval` on a Gaussian model: the held-out average log-density,
+/// exact when the hidden layer can be enumerated (and AIS not asked for).
+pub fn eval(options: &EvalOptions<'_>) -> Result<(), String> {
+    let model: GaussianRbm = file::load(options.model).map_err(text)?;
+    let data = load(options.source, 10_000, options.limit, options.seed)?;
+    let mean = average_log_likelihood(&model, &data.held_out, 0.0).map_err(text)?;
+    let exact_log_z = (options.ais.is_none() && model.hidden() <= MAX_ENUMERATED_HIDDEN)
+        .then(|| log_partition(&model))
+        .transpose()
+        .map_err(text)?;
+    let (likelihood, method) = match exact_log_z {
+        Some(log_z) => (Likelihood::exact(mean, log_z), "exact"),
+        None => {
+            let (betas, runs) = options.ais.unwrap_or((10_000, 100));
+            let base = AisBase::from_data(&data.train).map_err(text)?;
+            let estimate = ais_log_partition(&model, &base, &AisOptions::staged(betas, runs, options.seed))
+                .map_err(text)?;
+            (Likelihood::ais(mean, &estimate), "ais")
+        }
+    };
+    likelihood.print(method, "average log-likelihood", data.held_out.nrows(), options.json)?;
+    if let (Some(log_z), false) = (exact_log_z, options.json) {
+        print_comparison(&model, log_z, &data)?;
+    }
+    Ok(())
+}
+
+/// `ebm rbm sample` on a Gaussian model: a scatter for 2-D models (exact
+/// samples when the hidden layer is small, `steps` Gibbs steps otherwise), a grid
+/// of sample means otherwise (as square images when the width is a square).
+pub fn sample(path: &Path, chains: usize, steps: usize, seed: u64, out: &Path) -> Result<(), String> {
+    let model: GaussianRbm = file::load(path).map_err(text)?;
+    if model.visible() == 2 {
+        let (samples, how) = draw_2d(&model, chains, steps, seed)?;
+        let range = box_of(&samples);
+        render::write_panels(out, &[render::scatter(&flat(&samples), range, range, PANEL)], (PANEL, PANEL))?;
+        println!("{chains} {how}");
+    } else {
+        write_image_samples(&model, chains, steps, seed, out)?;
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// `ebm rbm export` on a Gaussian model.
+pub fn export(path: &Path) -> Result<(), String> {
+    let model: GaussianRbm = file::load(path).map_err(text)?;
+    crate::output::print_result(&file::to_json(&model).map_err(text)?)?;
+    Ok(())
+}
