@@ -16,6 +16,7 @@ mod model_io;
 mod progress;
 mod rbm;
 mod render;
+mod shapes;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

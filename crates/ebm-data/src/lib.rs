@@ -12,7 +12,9 @@
 //! - [`glyphs`]: built-in letter bitmaps, the stock memories of Hopfield demos;
 //! - [`png_io`]: grey-level PNG reading and atomic writing;
 //! - [`plane`]: 2-D data sets (ring of 8 Gaussians, two moons, spiral,
-//!   checkerboard) with their exact true densities, and points from CSV.
+//!   checkerboard) with their exact true densities, and points from CSV;
+//! - [`shapes`]: small binary images of bars, boxes, crosses and diagonals
+//!   with pixel noise, labelled by kind — structure for deep models, no download.
 //!
 //! Every generator takes the caller's random generator, so the same seed
 //! gives the same data.
@@ -41,6 +43,7 @@ pub mod idx;
 pub mod patterns;
 pub mod plane;
 pub mod png_io;
+pub mod shapes;
 
 pub use dataset::Dataset;
 

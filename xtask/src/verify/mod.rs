@@ -12,6 +12,7 @@ mod core;
 mod dbm;
 mod density;
 mod hopfield;
+mod labels;
 mod machine;
 mod mcmc;
 
@@ -50,6 +51,7 @@ fn registry(quick: bool) -> Vec<Check> {
         hopfield::checks(),
         boltzmann::checks(quick),
         machine::checks(),
+        labels::checks(),
         dbm::checks(),
         density::checks(),
     ]
