@@ -4,12 +4,12 @@
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
 use ebm_boltzmann::rbm::LabelledRbm;
+use ebm_core::Domain;
 use ebm_core::file;
+use ebm_data::patterns::flip_noise;
 use ebm_mcmc::rng::seeded;
 use ebm_train::LearningRate;
 use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};
-use ebm_core::Domain;
-use ebm_data::patterns::flip_noise;
 use nalgebra::{DMatrix, RowDVector};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -185,8 +185,13 @@ fn noisy_copies(
 /// `ebm rbm classify`: accuracy and confusion matrix (rows: true class, columns: predicted).
 pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
     let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-    let (examples, labels) =
-        noisy_copies(&load_data(&args.data, 1)?, &load_labels(&args.data)?, args.noise, args.copies, args.seed)?;
+    let (examples, labels) = noisy_copies(
+        &load_data(&args.data, 1)?,
+        &load_labels(&args.data)?,
+        args.noise,
+        args.copies,
+        args.seed,
+    )?;
     let predicted = rbm.classify(&examples).map_err(|e| e.to_string())?;
     let classes = rbm.classes();
     if let Some(&bad) = labels.iter().find(|&&y| y >= classes) {
