@@ -50,3 +50,17 @@ pub use dataset::Dataset;
 /// The most values a generator produces in one call (2³⁰), so that a
 /// mistaken count fails cleanly instead of exhausting memory.
 pub const MAX_GENERATED_VALUES: u64 = 1 << 30;
+
+/// `examples × features` as a number of values, or an error naming `what`
+/// if it exceeds [`MAX_GENERATED_VALUES`].
+pub(crate) fn check_generated(what: &str, examples: usize, features: usize) -> ebm_core::Result<u64> {
+    let cells = (examples as u64).saturating_mul(features as u64);
+    if cells > MAX_GENERATED_VALUES {
+        return Err(ebm_core::Error::TooLarge {
+            what: what.into(),
+            limit: MAX_GENERATED_VALUES,
+            found: cells,
+        });
+    }
+    Ok(cells)
+}

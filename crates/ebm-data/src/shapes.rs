@@ -126,14 +126,7 @@ pub fn count_clean(side: usize) -> Result<Vec<usize>> {
 /// ```
 pub fn sample(count: usize, side: usize, noise: f64, rng: &mut impl Rng) -> Result<(Dataset, Vec<usize>)> {
     check_side(side)?;
-    let cells = (count as u64).saturating_mul((side * side) as u64);
-    if cells > crate::MAX_GENERATED_VALUES {
-        return Err(Error::TooLarge {
-            what: "shapes sample".into(),
-            limit: crate::MAX_GENERATED_VALUES,
-            found: cells,
-        });
-    }
+    let cells = crate::check_generated("shapes sample", count, side * side)?;
     let catalogue: Vec<Vec<Vec<bool>>> =
         (0..CLASS_NAMES.len()).map(|class| clean(class, side)).collect::<Result<_>>()?;
     let mut values = Vec::with_capacity(cells as usize);
