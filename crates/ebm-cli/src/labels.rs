@@ -4,11 +4,13 @@
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
 use ebm_boltzmann::rbm::LabelledRbm;
+use ebm_core::Domain;
 use ebm_core::file;
+use ebm_data::patterns::flip_noise;
 use ebm_mcmc::rng::seeded;
 use ebm_train::LearningRate;
 use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, RowDVector};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,16 @@ pub struct ClassifyArgs {
     model: PathBuf,
     #[command(flatten)]
     data: DataArgs,
+    /// Flip each pixel with this probability before classifying: a test on
+    /// noisy copies the model never saw.
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
+    /// Noisy copies of each example to classify (with --noise).
+    #[arg(long, default_value_t = 1)]
+    copies: usize,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -138,11 +150,48 @@ pub fn sample(
     Ok(())
 }
 
+/// `copies` copies of each row of `examples` (0/1) with each pixel flipped
+/// with probability `noise`, and their labels; the rows themselves when
+/// `noise` is 0 and `copies` 1.
+fn noisy_copies(
+    examples: &DMatrix<f32>,
+    labels: &[usize],
+    noise: f64,
+    copies: usize,
+    seed: u64,
+) -> Result<(DMatrix<f32>, Vec<usize>), String> {
+    if noise == 0.0 && copies == 1 {
+        return Ok((examples.clone(), labels.to_vec()));
+    }
+    if examples.nrows() == 0 {
+        return Err("no examples to classify".into());
+    }
+    if copies == 0 || copies.saturating_mul(examples.len()) > 1 << 28 {
+        return Err(format!("--copies {copies}: need between 1 and 2²⁸ pixels in all"));
+    }
+    let mut rng = seeded(seed);
+    let mut rows = Vec::with_capacity(examples.nrows() * copies);
+    for row in examples.row_iter() {
+        let cells: Vec<i8> = row.iter().map(|&x| x as i8).collect();
+        for _ in 0..copies {
+            let noisy = flip_noise(&cells, Domain::Bit, noise, &mut rng).map_err(|e| e.to_string())?;
+            rows.push(RowDVector::from_iterator(noisy.len(), noisy.into_iter().map(f32::from)));
+        }
+    }
+    let labels = labels.iter().flat_map(|&y| std::iter::repeat_n(y, copies)).collect();
+    Ok((DMatrix::from_rows(&rows), labels))
+}
+
 /// `ebm rbm classify`: accuracy and confusion matrix (rows: true class, columns: predicted).
 pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
     let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-    let examples = load_data(&args.data, 1)?;
-    let labels = load_labels(&args.data)?;
+    let (examples, labels) = noisy_copies(
+        &load_data(&args.data, 1)?,
+        &load_labels(&args.data)?,
+        args.noise,
+        args.copies,
+        args.seed,
+    )?;
     let predicted = rbm.classify(&examples).map_err(|e| e.to_string())?;
     let classes = rbm.classes();
     if let Some(&bad) = labels.iter().find(|&&y| y >= classes) {

@@ -18,6 +18,7 @@ mod output;
 mod progress;
 mod rbm;
 mod render;
+mod shapes;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

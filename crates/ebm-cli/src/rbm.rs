@@ -61,9 +61,11 @@ pub enum Binarize {
 #[derive(clap::Args)]
 pub struct DataArgs {
     /// `bars:N` (all bars-and-stripes patterns on N×N), `mnist:DIR` (the
-    /// standard IDX training images in DIR, gzip or not) or `mnist-test:DIR`
-    /// (the test images); with `--visible gaussian` also ring8, moons,
-    /// spiral, checkerboard and csv:FILE (2-D points), and grey MNIST levels.
+    /// standard IDX training images in DIR, gzip or not), `mnist-test:DIR`
+    /// (the test images), `shapes:N` or `shapes-test:N` (N generated 8×8
+    /// shape images, training or held-out set); with `--visible gaussian`
+    /// also ring8, moons, spiral, checkerboard and csv:FILE (2-D points), and
+    /// grey MNIST levels.
     #[arg(long)]
     data: String,
     /// Binarisation of grey images.
@@ -183,7 +185,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100)]
     ais_runs: usize,
     /// Train with label units (one-hot classes: bars/stripes/blank-or-full for
-    /// bars:N, digits for mnist:DIR); writes an `rbm-labelled` model.
+    /// bars:N, digits for mnist:DIR, shape kinds for shapes:N); writes an `rbm-labelled` model.
     #[arg(long)]
     labels: bool,
     /// What a labelled RBM maximises.
@@ -316,6 +318,7 @@ pub(crate) fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, Stri
     let text = |e: ebm_core::Error| e.to_string();
     let data = match parse_source(&args.data)? {
         Source::Bars(side) => ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?,
+        Source::Shapes { count, test } => crate::shapes::load(count, test)?.0,
         Source::Mnist { dir, test } => {
             let grey =
                 ebm_data::idx::load_images(mnist_file(&dir, test, "images-idx3-ubyte")?).map_err(text)?;
@@ -340,6 +343,7 @@ pub(crate) fn load_labels(args: &DataArgs) -> Result<Vec<usize>, String> {
     let text = |e: ebm_core::Error| e.to_string();
     let labels: Vec<usize> = match parse_source(&args.data)? {
         Source::Bars(side) => ebm_data::bars_stripes::labels(side).map_err(text)?,
+        Source::Shapes { count, test } => crate::shapes::load(count, test)?.1,
         Source::Mnist { dir, test } => {
             ebm_data::idx::load_labels(mnist_file(&dir, test, "labels-idx1-ubyte")?)
                 .map_err(text)?
@@ -355,11 +359,15 @@ pub(crate) fn load_labels(args: &DataArgs) -> Result<Vec<usize>, String> {
 enum Source {
     Bars(usize),
     Mnist { dir: PathBuf, test: bool },
+    Shapes { count: usize, test: bool },
 }
 
 fn parse_source(data: &str) -> Result<Source, String> {
     if let Some(side) = data.strip_prefix("bars:") {
         return side.parse().map(Source::Bars).map_err(|_| format!("`{data}`: bars:N needs a number"));
+    }
+    if let Some(shapes) = crate::shapes::parse(data) {
+        return shapes.map(|(count, test)| Source::Shapes { count, test });
     }
     if let Some(dir) = data.strip_prefix("mnist-test:") {
         return Ok(Source::Mnist { dir: dir.into(), test: true });
@@ -367,7 +375,7 @@ fn parse_source(data: &str) -> Result<Source, String> {
     if let Some(dir) = data.strip_prefix("mnist:") {
         return Ok(Source::Mnist { dir: dir.into(), test: false });
     }
-    Err(format!("unknown data `{data}`: use bars:N, mnist:DIR or mnist-test:DIR"))
+    Err(format!("unknown data `{data}`: use bars:N, mnist:DIR, mnist-test:DIR, shapes:N or shapes-test:N"))
 }
 
 /// The MNIST file `{train|t10k}-{what}` in `dir`, gzipped or not.

@@ -451,3 +451,47 @@ fn gaussian_rbm_trains_on_ring8_and_evaluates_exactly_and_by_ais() {
     assert_eq!(exported["weights"][0].as_array().unwrap().len(), 24);
     assert_eq!((exported["weights"][1].as_u64(), exported["weights"][2].as_u64()), (Some(2), Some(12)));
 }
+
+#[test]
+fn shapes_train_a_labelled_rbm_and_a_dbm_and_noisy_copies_are_classified() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("shapes.ebm");
+    let args = [
+        "rbm",
+        "train",
+        "--data",
+        "shapes:300",
+        "--labels",
+        "--hidden",
+        "30",
+        "--epochs",
+        "100",
+        "--batch",
+        "10",
+    ];
+    let trained = ebm(&[&args[..], &["--out", path_str(&model)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let classify = |extra: &[&str]| {
+        json_of(&ebm(
+            &[&["rbm", "classify", path_str(&model), "--data", "shapes-test:200", "--json"], extra].concat()
+        ))
+    };
+    let held_out = classify(&[]);
+    // Five kinds drawn uniformly: chance is about 0.2.
+    assert!(held_out["accuracy"].as_f64().unwrap() > 0.5, "{held_out}");
+    assert_eq!(held_out["confusion"].as_array().map(Vec::len), Some(5));
+    let noisy = classify(&["--noise", "0.05", "--copies", "3"]);
+    assert_eq!(noisy["examples"].as_u64(), Some(600));
+    assert_ne!(noisy["confusion"], held_out["confusion"]);
+    assert_eq!(
+        ebm(&["rbm", "classify", path_str(&model), "--data", "shapes:5", "--copies", "0"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(ebm(&["rbm", "classify", path_str(&model), "--data", "shapes:x"]).status.code(), Some(1));
+    let dbm = dir.path().join("dbm.ebm");
+    let args = ["dbm", "train", "--data", "shapes:50", "--layers", "6,3", "--epochs", "2", "--chains", "10"];
+    let trained = ebm(&[&args[..], &["--out", path_str(&dbm)]].concat());
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let eval = json_of(&ebm(&["dbm", "eval", path_str(&dbm), "--data", "shapes-test:20", "--json"]));
+    assert!(eval.to_string().contains("exact"), "{eval}");
+}

@@ -98,14 +98,7 @@ pub fn labels(side: usize) -> Result<Vec<usize>> {
 /// the distinct patterns.
 pub fn sample(side: usize, samples: usize, domain: Domain, rng: &mut impl Rng) -> Result<Dataset> {
     let n = count(side)?;
-    let cells = (samples as u64).saturating_mul((side * side) as u64);
-    if cells > crate::MAX_GENERATED_VALUES {
-        return Err(Error::TooLarge {
-            what: "bars-and-stripes sample".into(),
-            limit: crate::MAX_GENERATED_VALUES,
-            found: cells,
-        });
-    }
+    crate::check_generated("bars-and-stripes sample", samples, side * side)?;
     let picks: Vec<usize> = (0..samples).map(|_| rng.random_range(0..n)).collect();
     to_dataset(side, picks.into_iter().map(|k| pattern(side, k)), domain)
 }

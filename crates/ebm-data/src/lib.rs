@@ -13,6 +13,8 @@
 //! - [`png_io`]: grey-level PNG reading and atomic writing;
 //! - [`plane`]: 2-D data sets (ring of 8 Gaussians, two moons, spiral,
 //!   checkerboard) with their exact true densities, and points from CSV;
+//! - [`shapes`]: small binary images of bars, boxes, crosses and diagonals
+//!   with pixel noise, labelled by kind — structure for deep models, no download;
 //! - [`standardize`]: per-feature mean and deviation, u = (x − μ)/s, and back.
 //!
 //! Every generator takes the caller's random generator, so the same seed
@@ -42,6 +44,7 @@ pub mod idx;
 pub mod patterns;
 pub mod plane;
 pub mod png_io;
+pub mod shapes;
 pub mod standardize;
 
 pub use dataset::Dataset;
@@ -49,3 +52,17 @@ pub use dataset::Dataset;
 /// The most values a generator produces in one call (2³⁰), so that a
 /// mistaken count fails cleanly instead of exhausting memory.
 pub const MAX_GENERATED_VALUES: u64 = 1 << 30;
+
+/// `examples × features` as a number of values, or an error naming `what`
+/// if it exceeds [`MAX_GENERATED_VALUES`].
+pub(crate) fn check_generated(what: &str, examples: usize, features: usize) -> ebm_core::Result<u64> {
+    let cells = (examples as u64).saturating_mul(features as u64);
+    if cells > MAX_GENERATED_VALUES {
+        return Err(ebm_core::Error::TooLarge {
+            what: what.into(),
+            limit: MAX_GENERATED_VALUES,
+            found: cells,
+        });
+    }
+    Ok(cells)
+}

@@ -25,14 +25,7 @@ pub fn random(
     rng: &mut impl Rng,
 ) -> Result<Vec<Vec<i8>>> {
     check_probability("probability of an on unit", p_on)?;
-    let cells = (count as u64).saturating_mul(units as u64);
-    if cells > crate::MAX_GENERATED_VALUES {
-        return Err(Error::TooLarge {
-            what: "random patterns".into(),
-            limit: crate::MAX_GENERATED_VALUES,
-            found: cells,
-        });
-    }
+    crate::check_generated("random patterns", count, units)?;
     Ok((0..count).map(|_| (0..units).map(|_| domain.value(rng.random_bool(p_on))).collect()).collect())
 }
 

@@ -13,6 +13,7 @@ mod dbm;
 mod density;
 mod gaussian;
 mod hopfield;
+mod labels;
 mod machine;
 mod mcmc;
 
@@ -51,6 +52,7 @@ fn registry(quick: bool) -> Vec<Check> {
         hopfield::checks(),
         boltzmann::checks(quick),
         machine::checks(),
+        labels::checks(),
         dbm::checks(),
         gaussian::checks(),
         density::checks(),

@@ -70,6 +70,9 @@ pub struct LabelledParameters<'a> {
 }
 
 impl LabelledRbm {
+    /// The most visible plus hidden units [`enumerated_minus_energies`](Self::enumerated_minus_energies) enumerates.
+    pub const MAX_ENUMERATED_UNITS: usize = 20;
+
     /// A machine with W (V×H), U (C×H), a (V), d (C), b (H): shapes must
     /// agree, C ≥ 2, every value finite.
     pub fn new(
@@ -234,18 +237,39 @@ impl LabelledRbm {
         Ok(scores)
     }
 
+    /// The class-free part b + Wᵀv of the hidden input for each row; adding
+    /// row y of U gives o_y. One product serves every class.
+    pub fn shared_hidden_input(&self, visible: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        self.check_examples(visible, &vec![0; visible.nrows()])?;
+        let mut input = visible * &self.weights;
+        for mut row in input.row_iter_mut() {
+            row += self.hidden_bias.transpose();
+        }
+        Ok(input)
+    }
+
+    /// P(h = 1 | v, y = c) = σ(b + Wᵀv + U_cᵀ) for each row, given the
+    /// [`shared_hidden_input`](Self::shared_hidden_input) of the rows.
+    pub fn class_hidden_probabilities(&self, shared: &DMatrix<f32>, class: usize) -> Result<DMatrix<f32>> {
+        if shared.ncols() != self.hidden() {
+            return Err(Error::shape("shared hidden input columns", self.hidden(), shared.ncols()));
+        }
+        if class >= self.classes() {
+            return Err(Error::invalid("class", format!("{class} is not below {}", self.classes())));
+        }
+        let offset = self.label_weights.row(class);
+        Ok(DMatrix::from_fn(shared.nrows(), shared.ncols(), |r, j| sigmoid_f32(shared[(r, j)] + offset[j])))
+    }
+
     /// log P(y | v) for every row and class (rows × classes), exactly:
     /// log-softmax over y of d_y + Σ_j softplus(o_{y,j}).
     pub fn class_log_probabilities(&self, visible: &DMatrix<f32>) -> Result<DMatrix<f64>> {
-        self.check_examples(visible, &vec![0; visible.nrows()])?;
-        let base = visible * &self.weights;
+        let base = self.shared_hidden_input(visible)?;
         let mut scores = DMatrix::zeros(visible.nrows(), self.classes());
         for r in 0..visible.nrows() {
             for y in 0..self.classes() {
                 let hidden: f64 = (0..self.hidden())
-                    .map(|j| {
-                        softplus(f64::from(base[(r, j)] + self.hidden_bias[j] + self.label_weights[(y, j)]))
-                    })
+                    .map(|j| softplus(f64::from(base[(r, j)] + self.label_weights[(y, j)])))
                     .sum();
                 scores[(r, y)] = f64::from(self.label_bias[y]) + hidden;
             }
@@ -297,6 +321,51 @@ impl LabelledRbm {
         let coupling: f64 = o.iter().zip(hidden).map(|(&x, &h)| f64::from(x * h)).sum();
         let linear: f64 = visible.iter().zip(self.visible_bias.iter()).map(|(&v, &a)| f64::from(v * a)).sum();
         Ok(-coupling - linear - f64::from(self.label_bias[label]))
+    }
+
+    /// −E(v, y, h) of every configuration, indexed `[v][y][h]`, where unit i
+    /// of v (or of h) is bit i of the index: a brute-force reference for tiny
+    /// machines (V + H ≤ [`MAX_ENUMERATED_UNITS`](Self::MAX_ENUMERATED_UNITS)), against which the closed
+    /// forms above can be checked.
+    pub fn enumerated_minus_energies(&self) -> Result<Vec<Vec<Vec<f64>>>> {
+        let (nv, nc, nh) = (self.visible(), self.classes(), self.hidden());
+        if nv + nh > Self::MAX_ENUMERATED_UNITS {
+            return Err(Error::TooLarge {
+                what: "labelled RBM units to enumerate".into(),
+                limit: Self::MAX_ENUMERATED_UNITS as u64,
+                found: (nv + nh) as u64,
+            });
+        }
+        let bits = |index: usize, len: usize| -> Vec<f32> {
+            (0..len).map(|i| f32::from(u8::from(index >> i & 1 == 1))).collect()
+        };
+        (0..1usize << nv)
+            .map(|v| {
+                (0..nc)
+                    .map(|y| {
+                        (0..1usize << nh).map(|h| Ok(-self.energy(&bits(v, nv), y, &bits(h, nh))?)).collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// log P(y | v) for every v ∈ {0,1}^V (rows, indexed as in
+    /// [`enumerated_minus_energies`](Self::enumerated_minus_energies)) and
+    /// every y (columns), by summing e^{−E(v, y, h)} over every h:
+    /// log P(y | v) = log Σ_h e^{−E(v,y,h)} − log Σ_{y′,h} e^{−E(v,y′,h)}.
+    /// Exponentially slow; the reference for [`class_log_probabilities`](Self::class_log_probabilities).
+    pub fn enumerated_class_log_probabilities(&self) -> Result<DMatrix<f64>> {
+        let table = self.enumerated_minus_energies()?;
+        let mut result = DMatrix::zeros(table.len(), self.classes());
+        for (v, per_class) in table.iter().enumerate() {
+            let joint: Vec<f64> = per_class.iter().map(|terms| log_sum_exp(terms)).collect();
+            let evidence = log_sum_exp(&joint);
+            for (y, log_joint) in joint.iter().enumerate() {
+                result[(v, y)] = log_joint - evidence;
+            }
+        }
+        Ok(result)
     }
 
     /// One Gibbs step over (v, y, h) for each row: h ~ P(h | v, y), then
@@ -395,20 +464,6 @@ mod tests {
         (0..len).map(|i| f32::from(u8::from(index >> i & 1 == 1))).collect()
     }
 
-    /// −E(v, y, h) for every (v, y, h), indexed [v][y][h].
-    fn minus_energies(rbm: &LabelledRbm) -> Vec<Vec<Vec<f64>>> {
-        let (nv, nc, nh) = (rbm.visible(), rbm.classes(), rbm.hidden());
-        (0..1 << nv)
-            .map(|v| {
-                (0..nc)
-                    .map(|y| {
-                        (0..1 << nh).map(|h| -rbm.energy(&bits(v, nv), y, &bits(h, nh)).unwrap()).collect()
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         #[test]
@@ -417,19 +472,21 @@ mod tests {
             seed in any::<u64>(), nv in 1usize..5, nc in 2usize..4, nh in 1usize..4,
         ) {
             let rbm = random_machine(seed, nv, nc, nh);
-            let table = minus_energies(&rbm);
+            let table = rbm.enumerated_minus_energies().unwrap();
             let visible = DMatrix::from_fn(1 << nv, nv, |r, i| bits(r, nv)[i]);
             let log_posterior = rbm.class_log_probabilities(&visible).unwrap();
+            let enumerated = rbm.enumerated_class_log_probabilities().unwrap();
             for v in 0..1 << nv {
                 let per_class: Vec<f64> = table[v].iter().map(|terms| log_sum_exp(terms)).collect();
-                let evidence = log_sum_exp(&per_class);
                 for y in 0..nc {
                     // F(v, y) = −log Σ_h e^{−E} and log P(y | v).
                     let free = rbm.free_energy(&visible.rows(v, 1).into_owned(), &[y]).unwrap()[0];
                     prop_assert!((free + per_class[y]).abs() < 1e-4 * (1.0 + free.abs()));
-                    prop_assert!((log_posterior[(v, y)] - (per_class[y] - evidence)).abs() < 1e-4);
+                    prop_assert!((log_posterior[(v, y)] - enumerated[(v, y)]).abs() < 1e-4);
                     // P(h_j = 1 | v, y).
                     let p = rbm.hidden_probabilities(&visible.rows(v, 1).into_owned(), &[y]).unwrap();
+                    let shared = rbm.shared_hidden_input(&visible.rows(v, 1).into_owned()).unwrap();
+                    prop_assert!((rbm.class_hidden_probabilities(&shared, y).unwrap() - &p).amax() < 1e-6);
                     for j in 0..nh {
                         let on: Vec<f64> = (0..1 << nh).filter(|h| h >> j & 1 == 1).map(|h| table[v][y][h]).collect();
                         prop_assert!((f64::from(p[(0, j)]) - (log_sum_exp(&on) - per_class[y]).exp()).abs() < 1e-4);
@@ -456,7 +513,7 @@ mod tests {
     #[test]
     fn class_clamped_gibbs_samples_the_class_conditional() {
         let rbm = random_machine(3, 3, 3, 2);
-        let table = minus_energies(&rbm);
+        let table = rbm.enumerated_minus_energies().unwrap();
         let class = 1;
         let per_v: Vec<f64> = (0..8).map(|v| log_sum_exp(&table[v][class])).collect();
         let log_z = log_sum_exp(&per_v);
@@ -503,5 +560,6 @@ mod tests {
         assert!(rbm.class_log_probabilities(&DMatrix::zeros(1, 5)).is_err());
         assert!(rbm.class_samples(3, 1, 1, &mut seeded(1)).is_err());
         assert!(rbm.energy(&[0.0; 4], 5, &[0.0; 2]).is_err());
+        assert!(random_machine(6, 12, 2, 9).enumerated_minus_energies().is_err());
     }
 }

@@ -133,8 +133,9 @@ impl Step {
         let posterior = rbm.class_log_probabilities(visible)?.map(|l| l.exp() as f32);
         let scale = weight / visible.nrows() as f32;
         let mut hidden_error = DMatrix::zeros(visible.nrows(), rbm.hidden());
+        let shared = rbm.shared_hidden_input(visible)?;
         for c in 0..rbm.classes() {
-            let s = rbm.hidden_probabilities(visible, &vec![c; visible.nrows()])?;
+            let s = rbm.class_hidden_probabilities(&shared, c)?;
             for (r, &y) in labels.iter().enumerate() {
                 // (1[c = y] − p_c) for this example and class.
                 let error = f32::from(u8::from(c == y)) - posterior[(r, c)];
