@@ -27,7 +27,7 @@ use nalgebra::DMatrix;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
-/// Largest layer [`exact_log_likelihood`] enumerates.
+/// Largest layer [`DeepBeliefNet::exact_log_likelihood`] enumerates.
 pub const MAX_ENUMERATED_LAYER: usize = 16;
 
 /// A deep belief net: the RBMs of its greedy stack, bottom first.

@@ -24,7 +24,7 @@
 //! - [`binary`] and [`panels`]: 0/1 matrices kept as the positions of their
 //!   ones, matrices stored in cache-sized strips, and their product as sums of
 //!   selected columns — the fast path of every product with binary states;
-//! - [`file`]: the versioned, checksummed model-file format with atomic
+//! - [`file`](mod@file): the versioned, checksummed model-file format with atomic
 //!   writes, and JSON export;
 //! - [`Error`]: the error type, which says what was wrong and where.
 //!

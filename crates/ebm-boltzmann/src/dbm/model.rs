@@ -181,7 +181,8 @@ impl DeepBoltzmannMachine {
         input
     }
 
-    /// P(x_l = 1 | neighbours) for each row: σ of [`layer input`](Self::layer_input).
+    /// P(x_l = 1 | neighbours) for each row: σ(x_{l−1} W_l + x_{l+1} W_{l+1}ᵀ + b_l), the
+    /// terms for missing neighbours omitted.
     pub fn layer_probabilities(&self, layers: &[DMatrix<f32>], l: usize) -> Result<DMatrix<f32>> {
         self.check_layers(layers)?;
         if l >= self.layers() {

@@ -84,7 +84,7 @@ fn boltzmann_moments(model: &impl DiscreteEnergy) -> Result<Moments> {
 }
 
 /// The exact clamped-phase moments averaged over `data`:
-/// (1/|D|) Σ_{v∈D} E_{P(h|v)}[y] and E_{P(h|v)}[y yᵀ] with y = (v, h), by
+/// (1/|D|) Σ_{v∈D} E_{P(h|v)}\[y\] and E_{P(h|v)}\[y yᵀ\] with y = (v, h), by
 /// enumerating the hidden units for each distinct v.
 pub fn exact_clamped_moments(machine: &BoltzmannMachine, data: &[Vec<i8>]) -> Result<Moments> {
     check_data(machine, data)?;

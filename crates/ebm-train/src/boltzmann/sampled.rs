@@ -117,8 +117,8 @@ impl Sampling {
 ///
 /// - Clamped phase: for each data vector v a chain with the visible units
 ///   fixed at v runs Gibbs sweeps over the hidden units; after the burn-in
-///   its states estimate E_{P(h|v)}[y_i y_j] and E_{P(h|v)}[y_i].
-/// - Free phase: chains over all units estimate E_{P(y)}[y_i y_j] and E[y_i].
+///   its states estimate E_{P(h|v)}\[y_i y_j\] and E_{P(h|v)}\[y_i\].
+/// - Free phase: chains over all units estimate E_{P(y)}\[y_i y_j\] and E\[y_i\].
 ///
 /// Chain k draws from its own random stream (seeded from the estimate's
 /// seed and k) and the chains' averages are summed in chain order, so an

@@ -18,7 +18,9 @@
 mod gradient;
 mod trainer;
 
-pub use gradient::{GaussianGradient, exact_average_log_likelihood, exact_gradient, statistics};
+pub use gradient::{
+    GaussianGradient, MAX_EXACT_HIDDEN, exact_average_log_likelihood, exact_gradient, statistics,
+};
 pub use trainer::{GaussianEpochReport, GaussianNegatives, GaussianObserver, GaussianTrainer};
 
 #[cfg(test)]
