@@ -3,6 +3,7 @@
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::draw_columns;
 use ebm_core::binary::BinaryRows;
+use ebm_core::math::sigmoid_f32;
 use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BlockChains;
@@ -42,8 +43,13 @@ pub enum Negatives {
 /// The state of a negative phase across updates.
 pub(crate) struct NegativeSampler {
     kind: Negatives,
-    /// PCD's persistent chains, as their visible states (each step redraws h from v).
-    persistent: BinaryRows,
+    /// PCD's persistent chains, as P(h | v) of their last visible states (one
+    /// column per chain). Drawing h from it completes the previous update's
+    /// last Gibbs step; then v ~ P(v | h) and P(h | v) under the current
+    /// parameters, `steps` times. The last P(h | v) is also the model
+    /// statistic, so PCD-1 costs two products per update besides those every
+    /// update shares (CD-1's chain also costs two).
+    persistent: Panels,
     /// PT's persistent chains, one set per temperature.
     rungs: Vec<BlockChains>,
     /// Accepted and attempted exchanges per neighbouring pair of temperatures.
@@ -99,10 +105,11 @@ impl NegativeSampler {
         let mut starts: Vec<BinaryRows> = (0..rungs)
             .map(|_| data.select(&(0..chains).map(|_| rng.random_range(0..data.rows())).collect::<Vec<_>>()))
             .collect();
-        let persistent = match kind {
-            Negatives::Persistent { .. } => starts.pop().unwrap_or_default(),
-            _ => BinaryRows::default(),
-        };
+        let mut persistent = Panels::default();
+        if let Negatives::Persistent { .. } = kind {
+            let start = starts.pop().unwrap_or_default();
+            rbm.map_hidden_inputs(&start, |_, x| sigmoid_f32(x), &mut persistent);
+        }
         let rungs = starts
             .iter()
             .map(|start| BlockChains::from_visible(rbm, start.to_matrix()))
@@ -111,41 +118,40 @@ impl NegativeSampler {
         Ok(Self { kind, persistent, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
     }
 
-    /// `steps` block-Gibbs steps at T = 1 from the visible states `visible`:
-    /// h ~ P(h | v), then v ~ P(v | h), each time.
-    fn gibbs_steps(
-        &mut self,
-        rbm: &BernoulliRbm,
-        mut visible: BinaryRows,
-        steps: usize,
-        rng: &mut SamplerRng,
-    ) -> BinaryRows {
-        for _ in 0..steps {
-            let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, &mut self.scratch);
-            visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
-        }
-        visible
-    }
-
-    /// Visible states from the model for the current batch.
-    /// `reconstruction` holds P(v | h₀) for the batch, h₀ drawn from P(h | data)
-    /// by the trainer: CD-k draws v₁ from it and continues; the persistent
-    /// phases ignore it.
+    /// Visible states ṽ from the model for the current batch, with
+    /// P(h | ṽ) (one column per sample) written to `hidden_probabilities`
+    /// for the model statistics. `reconstruction` holds P(v | h₀) for the
+    /// batch, h₀ drawn from P(h | data) by the trainer: CD-k draws v₁ from it
+    /// and continues; the persistent phases ignore it.
     pub fn sample(
         &mut self,
         rbm: &BernoulliRbm,
         reconstruction: &Panels,
         rng: &mut SamplerRng,
+        hidden_probabilities: &mut Panels,
     ) -> Result<BinaryRows> {
+        let probability = |_, x| sigmoid_f32(x);
         match &self.kind {
             &Negatives::ContrastiveDivergence { steps } => {
-                let first_step = draw_columns(reconstruction, rng);
-                Ok(self.gibbs_steps(rbm, first_step, steps - 1, rng))
+                // k − 1 further steps h ~ P(h | v), v ~ P(v | h) after v₁.
+                let mut visible = draw_columns(reconstruction, rng);
+                for _ in 1..steps {
+                    let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, hidden_probabilities);
+                    visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
+                }
+                rbm.map_hidden_inputs(&visible, probability, hidden_probabilities);
+                Ok(visible)
             }
             &Negatives::Persistent { steps, .. } => {
-                let chains = std::mem::take(&mut self.persistent);
-                self.persistent = self.gibbs_steps(rbm, chains, steps, rng);
-                Ok(self.persistent.clone())
+                // h ~ P(h | v) from the stored probabilities, v ~ P(v | h), repeated.
+                let mut visible = BinaryRows::default();
+                for _ in 0..steps {
+                    let hidden = draw_columns(&self.persistent, rng);
+                    visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
+                    rbm.map_hidden_inputs(&visible, probability, &mut self.persistent);
+                }
+                hidden_probabilities.clone_from(&self.persistent);
+                Ok(visible)
             }
             Negatives::Tempering { steps, temperatures, .. } => {
                 for _ in 0..*steps {
@@ -154,7 +160,9 @@ impl NegativeSampler {
                     }
                 }
                 self.exchange(rbm, temperatures.clone(), rng);
-                Ok(ones_of(&self.rungs[0].visible))
+                let visible = ones_of(&self.rungs[0].visible);
+                rbm.map_hidden_inputs(&visible, probability, hidden_probabilities);
+                Ok(visible)
             }
         }
     }

@@ -329,8 +329,8 @@ impl RbmTrainer {
         let first_hidden = draw_columns(&workspace.positive, rng);
         rbm.map_visible_inputs(&first_hidden, probability, &mut workspace.reconstruction);
         let squared = squared_error(batch, &workspace.reconstruction);
-        let negative_visible = negatives.sample(rbm, &workspace.reconstruction, rng)?;
-        rbm.map_hidden_inputs(&negative_visible, probability, &mut workspace.negative);
+        let negative_visible =
+            negatives.sample(rbm, &workspace.reconstruction, rng, &mut workspace.negative)?;
         let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step)?;
         Ok(accepted.then_some(squared))
     }
