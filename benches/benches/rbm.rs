@@ -17,6 +17,7 @@ use ebm_core::binary::BinaryRows;
 use ebm_core::math::sigmoid_f32;
 use ebm_core::panels::{Panels, sum_selected_columns};
 use ebm_mcmc::rng::seeded;
+use ebm_train::SgdBuilder;
 use ebm_train::rbm::{LearningRate, Negatives, RbmTrainer};
 use nalgebra::DMatrix;
 use rand::RngExt;

@@ -12,8 +12,8 @@ use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field, variational_b
 use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
 use ebm_core::file;
 use ebm_mcmc::rng::seeded;
-use ebm_train::LearningRate;
 use ebm_train::dbm::{DbmTrainer, Pretraining, pretrain};
+use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
 

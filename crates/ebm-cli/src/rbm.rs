@@ -10,6 +10,7 @@ use ebm_boltzmann::rbm::partition::{
 use ebm_core::{Domain, file};
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::seeded;
+use ebm_train::SgdBuilder;
 use ebm_train::rbm::{
     EpochReport, LearningRate, Negatives, RbmTrainer, TrainingObserver, exact_average_log_likelihood,
     pseudo_log_likelihood,

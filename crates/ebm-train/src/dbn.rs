@@ -79,6 +79,7 @@ fn transposed(rbm: &BernoulliRbm) -> Result<BernoulliRbm> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SgdBuilder;
     use crate::rbm::Negatives;
     use ebm_boltzmann::dbn::likelihood_bound;
     use ebm_boltzmann::rbm::partition::log_partition;

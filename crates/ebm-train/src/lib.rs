@@ -18,7 +18,11 @@
 //!   with Langevin negatives (from noise or a replay buffer), an
 //!   energy-magnitude regulariser and gradient clipping; held-out
 //!   log-likelihood by quadrature and the single-Gaussian baseline;
-//! - [`optim`]: SGD with momentum and Adam over a flat parameter vector.
+//! - [`optim`]: SGD with momentum and Adam over a flat parameter vector;
+//! - [`sgd`]: the settings the minibatch trainers share ([`SgdSettings`]:
+//!   learning rate, momentum, weight decay, batch size, epochs, seed), set
+//!   through [`SgdBuilder`] — `use ebm_train::SgdBuilder;` to call
+//!   `.learning_rate(…)`, `.momentum(…)` and the rest on any of them.
 //!
 //! Models know what they are; algorithms that change them live here.
 
@@ -30,5 +34,7 @@ pub mod hopfield;
 pub mod optim;
 pub mod rbm;
 pub mod schedule;
+pub mod sgd;
 
 pub use schedule::LearningRate;
+pub use sgd::{SgdBuilder, SgdSettings};

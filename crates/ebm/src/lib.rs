@@ -9,7 +9,8 @@
 //! - [`hopfield`]: Hopfield networks and associative memories;
 //! - [`boltzmann`]: Boltzmann machines;
 //! - [`density`]: general continuous energies (the neural energy);
-//! - [`train`]: learning algorithms.
+//! - [`train`]: learning algorithms; the trainers' shared SGD settings are
+//!   set through [`train::SgdBuilder`] (`use ebm::train::SgdBuilder;`).
 //!
 //! Depend on a single `ebm-*` crate instead when you need only that layer.
 //!

@@ -9,6 +9,7 @@ use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bia
 use ebm_core::Domain;
 use ebm_core::math::{LogSumExp, sigmoid, softplus};
 use ebm_mcmc::rng::seeded;
+use ebm_train::SgdBuilder;
 use ebm_train::rbm::{
     EpochReport, LearningRate, Negatives, RbmTrainer, TrainingObserver, exact_average_log_likelihood,
     exact_gradient,

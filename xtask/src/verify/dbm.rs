@@ -11,10 +11,10 @@ use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
 use ebm_boltzmann::{BernoulliRbm, DeepBeliefNet, DeepBoltzmannMachine};
 use ebm_core::Domain;
 use ebm_mcmc::rng::stream;
-use ebm_train::LearningRate;
 use ebm_train::dbm::DbmTrainer;
 use ebm_train::dbn::train_greedy;
 use ebm_train::rbm::{Negatives, RbmTrainer, exact_average_log_likelihood};
+use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use rand::RngExt;
 

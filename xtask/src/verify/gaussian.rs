@@ -11,11 +11,11 @@ use ebm_core::quadrature::Grid;
 use ebm_data::plane::Plane;
 use ebm_data::standardize::Standardization;
 use ebm_mcmc::rng::stream;
-use ebm_train::LearningRate;
 use ebm_train::density::{fit_gaussian, mean_log_density};
 use ebm_train::rbm::gaussian::{
     GaussianNegatives, GaussianTrainer, exact_average_log_likelihood, exact_gradient,
 };
+use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 

@@ -7,8 +7,8 @@ use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::Domain;
 use ebm_data::bars_stripes;
 use ebm_mcmc::rng::stream;
-use ebm_train::LearningRate;
 use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};
+use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt};
 

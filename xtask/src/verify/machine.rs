@@ -7,8 +7,8 @@ use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{Domain, exact};
 use ebm_mcmc::rng::stream;
 use ebm_mcmc::tempering::Ladder;
-use ebm_train::LearningRate;
 use ebm_train::boltzmann::{Estimator, FreeChains, MachineTrainer, Sampling, exact_gradient};
+use ebm_train::{LearningRate, SgdBuilder};
 use rand::RngExt;
 
 /// The checks of this layer.

@@ -21,7 +21,7 @@
 //! use ebm_core::Domain;
 //! use ebm_mcmc::rng::seeded;
 //! use ebm_mcmc::tempering::Ladder;
-//! use ebm_train::LearningRate;
+//! use ebm_train::{LearningRate, SgdBuilder};
 //! use ebm_train::boltzmann::{Estimator, FreeChains, MachineTrainer, Sampling};
 //!
 //! // Even 3-bit parity: every mean and pairwise correlation is zero, so

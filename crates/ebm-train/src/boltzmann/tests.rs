@@ -1,6 +1,7 @@
 //! Tests of maximum-likelihood learning against enumeration.
 
 use super::*;
+use crate::SgdBuilder;
 use crate::schedule::LearningRate;
 use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{Domain, exact};

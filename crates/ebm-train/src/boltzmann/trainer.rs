@@ -2,7 +2,7 @@
 
 use super::moments::{Gradient, exact_gradient};
 use super::sampled::{SampledPhases, Sampling, check_data};
-use crate::schedule::LearningRate;
+use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
@@ -75,16 +75,20 @@ pub struct MachineEpoch {
 ///
 /// over the trainable couplings and every bias. The parameters are kept in
 /// f64 between updates and written to the machine's f32 model after each.
+///
+/// η, μ, λ (on the couplings), the batch size, the epochs and the seed are
+/// set through [`SgdBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct MachineTrainer {
     estimator: Estimator,
     connectivity: Connectivity,
-    learning_rate: LearningRate,
-    momentum: f64,
-    weight_decay: f64,
-    batch_size: Option<usize>,
-    epochs: usize,
-    seed: u64,
+    sgd: SgdSettings,
+}
+
+impl SgdBuilder for MachineTrainer {
+    fn sgd_mut(&mut self) -> &mut SgdSettings {
+        &mut self.sgd
+    }
 }
 
 /// The parameters in f64 and their velocities.
@@ -97,17 +101,13 @@ struct Parameters {
 
 impl MachineTrainer {
     /// A trainer with the given estimator: full connectivity, η = 0.1, no
-    /// momentum or decay, full-batch updates, 100 epochs, seed 0.
+    /// momentum or decay, full-batch updates (batch size
+    /// [`SgdSettings::FULL_BATCH`]), 100 epochs, seed 0.
     pub fn new(estimator: Estimator) -> Self {
         Self {
             estimator,
             connectivity: Connectivity::Full,
-            learning_rate: LearningRate::Constant(0.1),
-            momentum: 0.0,
-            weight_decay: 0.0,
-            batch_size: None,
-            epochs: 100,
-            seed: 0,
+            sgd: SgdSettings { batch_size: SgdSettings::FULL_BATCH, epochs: 100, ..SgdSettings::default() },
         }
     }
 
@@ -115,61 +115,6 @@ impl MachineTrainer {
     pub fn connectivity(mut self, connectivity: Connectivity) -> Self {
         self.connectivity = connectivity;
         self
-    }
-
-    /// Sets the learning-rate schedule.
-    pub fn learning_rate(mut self, rate: LearningRate) -> Self {
-        self.learning_rate = rate;
-        self
-    }
-
-    /// Sets the momentum μ ∈ [0, 1).
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Sets the L2 weight decay λ ≥ 0 on the couplings.
-    pub fn weight_decay(mut self, decay: f64) -> Self {
-        self.weight_decay = decay;
-        self
-    }
-
-    /// Sets the minibatch size (by default one batch of all the data).
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = Some(size);
-        self
-    }
-
-    /// Sets the number of epochs (passes over the data).
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
-    }
-
-    /// Sets the seed of every random draw.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    fn check(&self) -> Result<()> {
-        self.learning_rate.check()?;
-        let valid = (0.0..1.0).contains(&self.momentum)
-            && self.weight_decay >= 0.0
-            && self.weight_decay.is_finite()
-            && self.batch_size != Some(0);
-        if valid {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "training settings",
-                format!(
-                    "momentum {} must be in [0, 1), weight decay {} ≥ 0, batch size {:?} ≥ 1",
-                    self.momentum, self.weight_decay, self.batch_size
-                ),
-            ))
-        }
     }
 
     /// Trains `machine` on `data` (visible configurations in its domain),
@@ -182,10 +127,11 @@ impl MachineTrainer {
         data: &[Vec<i8>],
         mut observer: impl FnMut(&MachineEpoch, &BoltzmannMachine),
     ) -> Result<Vec<MachineEpoch>> {
-        self.check()?;
+        self.sgd.check()?;
         check_data(machine, data)?;
         let mask = self.connectivity.mask(machine.visible(), machine.units())?;
-        let mut rng = seeded(self.seed);
+        let sgd = &self.sgd;
+        let mut rng = seeded(sgd.seed);
         let mut sampled = match &self.estimator {
             Estimator::Exact => None,
             Estimator::Sampled(sampling) => {
@@ -199,13 +145,12 @@ impl MachineTrainer {
             couplings_velocity: DMatrix::zeros(n, n),
             biases_velocity: DVector::zeros(n),
         };
-        let batch_size = self.batch_size.unwrap_or(data.len());
-        let mut reports = Vec::with_capacity(self.epochs);
-        for epoch in 0..self.epochs {
+        let mut reports = Vec::with_capacity(sgd.epochs);
+        for epoch in 0..sgd.epochs {
             let start = Instant::now();
-            let rate = self.learning_rate.at(epoch, self.epochs);
+            let rate = sgd.rate(epoch);
             let mut gradient_norm = 0.0;
-            for indices in Minibatches::new(data.len(), batch_size, &mut rng)? {
+            for indices in Minibatches::new(data.len(), sgd.batch_size, &mut rng)? {
                 let batch: Vec<Vec<i8>> = indices.iter().map(|&i| data[i].clone()).collect();
                 let gradient = match &mut sampled {
                     None => exact_gradient(machine, &batch)?,
@@ -235,7 +180,7 @@ impl MachineTrainer {
     /// Each coupling is updated once, for i < j, and mirrored, so W stays
     /// exactly symmetric.
     fn step(&self, parameters: &mut Parameters, gradient: &Gradient, mask: &DMatrix<bool>, rate: f64) {
-        let (eta, mu, decay) = (rate, self.momentum, self.weight_decay);
+        let (eta, mu, decay) = (rate, self.sgd.momentum, self.sgd.weight_decay);
         let n = parameters.biases.len();
         for i in 0..n {
             for j in i + 1..n {

@@ -19,6 +19,7 @@
 //! bottom-up input — the same pass that starts mean-field inference.
 
 use crate::schedule::LearningRate;
+use crate::sgd::SgdSettings;
 use ebm_boltzmann::DeepBoltzmannMachine;
 use ebm_boltzmann::rbm::draw_units;
 use ebm_core::math::sigmoid_f32;
@@ -120,16 +121,15 @@ pub fn pretrain(
     data: &DMatrix<f32>,
     settings: &Pretraining,
 ) -> Result<DeepBoltzmannMachine> {
-    settings.learning_rate.check()?;
-    if !(0.0..1.0).contains(&settings.momentum) || settings.batch_size == 0 {
-        return Err(Error::invalid(
-            "pretraining settings",
-            format!(
-                "momentum {} must be in [0, 1) and batch size {} ≥ 1",
-                settings.momentum, settings.batch_size
-            ),
-        ));
+    SgdSettings {
+        learning_rate: settings.learning_rate,
+        momentum: settings.momentum,
+        weight_decay: 0.0,
+        batch_size: settings.batch_size,
+        epochs: settings.epochs,
+        seed: settings.seed,
     }
+    .check()?;
     if sizes.first() != Some(&data.ncols()) {
         return Err(Error::shape(
             "data columns (visible units)",

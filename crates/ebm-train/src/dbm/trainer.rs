@@ -1,6 +1,7 @@
 //! Fine-tuning a DBM: mean-field data term, persistent-chain model term.
 
 use crate::schedule::LearningRate;
+use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::DeepBoltzmannMachine;
 use ebm_boltzmann::dbm::DbmChains;
 use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field};
@@ -25,32 +26,35 @@ pub struct DbmEpoch {
 
 /// DBM training by stochastic approximation: mean-field data term,
 /// persistent-chain model term.
+///
+/// The learning rate, momentum, weight decay (on the weights), batch size,
+/// epochs and seed are set through [`SgdBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DbmTrainer {
-    learning_rate: LearningRate,
-    momentum: f64,
-    weight_decay: f64,
-    batch_size: usize,
-    epochs: usize,
     chains: usize,
     gibbs_steps: usize,
     mean_field: MeanFieldOptions,
-    seed: u64,
+    sgd: SgdSettings,
 }
 
 impl Default for DbmTrainer {
     fn default() -> Self {
         Self {
-            learning_rate: LearningRate::Constant(0.05),
-            momentum: 0.5,
-            weight_decay: 0.0,
-            batch_size: 10,
-            epochs: 10,
             chains: 100,
             gibbs_steps: 1,
             mean_field: MeanFieldOptions::default(),
-            seed: 0,
+            sgd: SgdSettings {
+                learning_rate: LearningRate::Constant(0.05),
+                momentum: 0.5,
+                ..SgdSettings::default()
+            },
         }
+    }
+}
+
+impl SgdBuilder for DbmTrainer {
+    fn sgd_mut(&mut self) -> &mut SgdSettings {
+        &mut self.sgd
     }
 }
 
@@ -59,36 +63,6 @@ impl DbmTrainer {
     /// persistent chains advanced one Gibbs step per update, default mean field, seed 0.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Sets the learning-rate schedule.
-    pub fn learning_rate(mut self, rate: LearningRate) -> Self {
-        self.learning_rate = rate;
-        self
-    }
-
-    /// Sets the momentum μ ∈ [0, 1).
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Sets the L2 weight decay λ ≥ 0 on the weights.
-    pub fn weight_decay(mut self, decay: f64) -> Self {
-        self.weight_decay = decay;
-        self
-    }
-
-    /// Sets the minibatch size.
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
-    }
-
-    /// Sets the number of epochs.
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
     }
 
     /// Sets the number of persistent chains (fantasy particles).
@@ -109,27 +83,12 @@ impl DbmTrainer {
         self
     }
 
-    /// Sets the seed of every random draw.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
     fn check(&self, dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
-        self.learning_rate.check()?;
-        let valid = (0.0..1.0).contains(&self.momentum)
-            && self.weight_decay >= 0.0
-            && self.weight_decay.is_finite()
-            && self.batch_size > 0
-            && self.chains > 0
-            && self.gibbs_steps > 0;
-        if !valid {
+        self.sgd.check()?;
+        if self.chains == 0 || self.gibbs_steps == 0 {
             return Err(Error::invalid(
-                "DBM training settings",
-                format!(
-                    "momentum {} must be in [0, 1), weight decay {} ≥ 0, batch size {}, chains {} and Gibbs steps {} ≥ 1",
-                    self.momentum, self.weight_decay, self.batch_size, self.chains, self.gibbs_steps
-                ),
+                "DBM negative phase",
+                format!("chains {} and Gibbs steps {} must be ≥ 1", self.chains, self.gibbs_steps),
             ));
         }
         if data.ncols() != dbm.visible() {
@@ -157,15 +116,16 @@ impl DbmTrainer {
         mut observer: impl FnMut(&DbmEpoch, &DeepBoltzmannMachine),
     ) -> Result<Vec<DbmEpoch>> {
         self.check(dbm, data)?;
-        let mut rng = seeded(self.seed);
+        let sgd = &self.sgd;
+        let mut rng = seeded(sgd.seed);
         let mut chains = DbmChains::random(dbm, self.chains, &mut rng);
         let mut velocity = Velocity::zeros(dbm);
-        let mut reports = Vec::with_capacity(self.epochs);
-        for epoch in 0..self.epochs {
+        let mut reports = Vec::with_capacity(sgd.epochs);
+        for epoch in 0..sgd.epochs {
             let start = Instant::now();
-            let rate = self.learning_rate.at(epoch, self.epochs);
+            let rate = sgd.rate(epoch);
             let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), self.batch_size, &mut rng)?.collect();
+                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
             let mut rounds = 0;
             for (b, indices) in batches.iter().enumerate() {
                 let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
@@ -211,7 +171,7 @@ impl DbmTrainer {
         rate: f64,
         velocity: &mut Velocity,
     ) {
-        let (eta, mu, decay) = (rate as f32, self.momentum as f32, self.weight_decay as f32);
+        let (eta, mu, decay) = (rate as f32, self.sgd.momentum as f32, self.sgd.weight_decay as f32);
         let (np, nn) = (positive[0].nrows() as f32, negative[0].nrows() as f32);
         let (weights, biases) = dbm.parameters_mut();
         for (l, w) in weights.iter_mut().enumerate() {

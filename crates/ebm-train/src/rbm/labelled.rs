@@ -13,6 +13,7 @@
 //! - **Hybrid**: ascend log P(y | v) + α log P(v, y).
 
 use crate::schedule::LearningRate;
+use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::rbm::{LabelledParameters, LabelledRbm};
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
@@ -69,16 +70,20 @@ pub struct LabelledEpoch {
 
 /// Minibatch gradient ascent for a [`LabelledRbm`], with momentum and L2
 /// weight decay on W and U.
+///
+/// The learning rate, momentum, weight decay (on W and U), batch size,
+/// epochs and seed are set through [`SgdBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct LabelledTrainer {
     objective: Objective,
     negatives: LabelledNegatives,
-    learning_rate: LearningRate,
-    momentum: f64,
-    weight_decay: f64,
-    batch_size: usize,
-    epochs: usize,
-    seed: u64,
+    sgd: SgdSettings,
+}
+
+impl SgdBuilder for LabelledTrainer {
+    fn sgd_mut(&mut self) -> &mut SgdSettings {
+        &mut self.sgd
+    }
 }
 
 /// A gradient (or velocity) of every parameter.
@@ -181,12 +186,11 @@ impl LabelledTrainer {
         Self {
             objective,
             negatives: LabelledNegatives::ContrastiveDivergence { steps: 1 },
-            learning_rate: LearningRate::Constant(0.05),
-            momentum: 0.5,
-            weight_decay: 0.0,
-            batch_size: 10,
-            epochs: 10,
-            seed: 0,
+            sgd: SgdSettings {
+                learning_rate: LearningRate::Constant(0.05),
+                momentum: 0.5,
+                ..SgdSettings::default()
+            },
         }
     }
 
@@ -196,63 +200,25 @@ impl LabelledTrainer {
         self
     }
 
-    /// Sets the learning-rate schedule.
-    pub fn learning_rate(mut self, rate: LearningRate) -> Self {
-        self.learning_rate = rate;
-        self
-    }
-
-    /// Sets the momentum μ ∈ [0, 1).
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Sets the L2 weight decay λ ≥ 0 on W and U.
-    pub fn weight_decay(mut self, decay: f64) -> Self {
-        self.weight_decay = decay;
-        self
-    }
-
-    /// Sets the minibatch size.
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
-    }
-
-    /// Sets the number of epochs.
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
-    }
-
-    /// Sets the seed of every random draw.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
     fn check(&self, rbm: &LabelledRbm, data: &DMatrix<f32>, labels: &[usize]) -> Result<()> {
-        self.learning_rate.check()?;
+        self.sgd.check()?;
         let (steps, chains) = match self.negatives {
             LabelledNegatives::ContrastiveDivergence { steps } => (steps, 1),
             LabelledNegatives::Persistent { steps, chains } => (steps, chains),
         };
-        let alpha_valid = match self.objective {
-            Objective::Hybrid { generative_weight } => {
-                generative_weight.is_finite() && generative_weight >= 0.0
-            }
-            _ => true,
-        };
-        let valid = (0.0..1.0).contains(&self.momentum)
-            && self.weight_decay.is_finite()
-            && self.weight_decay >= 0.0
-            && self.batch_size > 0
-            && steps > 0
-            && chains > 0
-            && alpha_valid;
-        if !valid {
-            return Err(Error::invalid("labelled RBM training settings", format!("{self:?}")));
+        if steps == 0 || chains == 0 {
+            return Err(Error::invalid(
+                "negative phase",
+                format!("{:?} needs steps and chains ≥ 1", self.negatives),
+            ));
+        }
+        if let Objective::Hybrid { generative_weight } = self.objective
+            && !(generative_weight.is_finite() && generative_weight >= 0.0)
+        {
+            return Err(Error::invalid(
+                "hybrid objective",
+                format!("the generative weight α = {generative_weight} must be finite and ≥ 0"),
+            ));
         }
         rbm.check_examples(data, labels)?;
         if data.nrows() == 0 || data.iter().any(|&v| v != 0.0 && v != 1.0) {
@@ -272,7 +238,8 @@ impl LabelledTrainer {
         mut observer: impl FnMut(&LabelledEpoch, &LabelledRbm),
     ) -> Result<Vec<LabelledEpoch>> {
         self.check(rbm, data, labels)?;
-        let mut rng = seeded(self.seed);
+        let sgd = &self.sgd;
+        let mut rng = seeded(sgd.seed);
         let mut chains = match self.negatives {
             LabelledNegatives::Persistent { chains, .. } => {
                 let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.nrows())).collect();
@@ -281,10 +248,10 @@ impl LabelledTrainer {
             LabelledNegatives::ContrastiveDivergence { .. } => None,
         };
         let mut velocity = Step::zeros(rbm);
-        let mut reports = Vec::with_capacity(self.epochs);
-        for epoch in 0..self.epochs {
-            let rate = self.learning_rate.at(epoch, self.epochs);
-            for indices in Minibatches::new(data.nrows(), self.batch_size, &mut rng)? {
+        let mut reports = Vec::with_capacity(sgd.epochs);
+        for epoch in 0..sgd.epochs {
+            let rate = sgd.rate(epoch);
+            for indices in Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)? {
                 let batch = data.select_rows(&indices);
                 let batch_labels: Vec<usize> = indices.iter().map(|&i| labels[i]).collect();
                 let gradient = self.gradient(rbm, &batch, &batch_labels, chains.as_mut(), &mut rng)?;
@@ -356,7 +323,7 @@ impl LabelledTrainer {
     /// u ← μu + η(g − λθ) (decay on W and U), θ ← θ + u — or an error, with
     /// `rbm` unchanged, if the new parameters would not be finite.
     fn apply(&self, rbm: &mut LabelledRbm, gradient: &Step, rate: f64, velocity: &mut Step) -> Result<()> {
-        let (eta, mu, decay) = (rate as f32, self.momentum as f32, self.weight_decay as f32);
+        let (eta, mu, decay) = (rate as f32, self.sgd.momentum as f32, self.sgd.weight_decay as f32);
         let mut next = velocity.clone();
         {
             let p = rbm.parameters_mut();

@@ -2,7 +2,7 @@
 //! a learning-rate schedule, observers, and a guard against divergence.
 
 use super::negatives::{NegativeSampler, Negatives};
-use crate::schedule::LearningRate;
+use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::draw_columns;
 use ebm_boltzmann::rbm::partition::base_rate_bias;
@@ -44,15 +44,19 @@ pub trait TrainingObserver {
 impl TrainingObserver for () {}
 
 /// RBM training by minibatch stochastic gradient ascent on the log-likelihood.
+///
+/// The learning rate, momentum, weight decay (on W only), batch size, epochs
+/// and seed are set through [`SgdBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RbmTrainer {
     negatives: Negatives,
-    learning_rate: LearningRate,
-    momentum: f64,
-    weight_decay: f64,
-    batch_size: usize,
-    epochs: usize,
-    seed: u64,
+    sgd: SgdSettings,
+}
+
+impl SgdBuilder for RbmTrainer {
+    fn sgd_mut(&mut self) -> &mut SgdSettings {
+        &mut self.sgd
+    }
 }
 
 /// The parameters' velocities (momentum buffers), W's in the layout of
@@ -147,51 +151,7 @@ impl RbmTrainer {
     /// A trainer with the given negative phase, η = 0.1, no momentum, no
     /// weight decay, batches of 10, 10 epochs, seed 0.
     pub fn new(negatives: Negatives) -> Self {
-        Self {
-            negatives,
-            learning_rate: LearningRate::Constant(0.1),
-            momentum: 0.0,
-            weight_decay: 0.0,
-            batch_size: 10,
-            epochs: 10,
-            seed: 0,
-        }
-    }
-
-    /// Sets the learning-rate schedule.
-    pub fn learning_rate(mut self, rate: LearningRate) -> Self {
-        self.learning_rate = rate;
-        self
-    }
-
-    /// Sets the momentum μ ∈ [0, 1): v ← μ v + η g.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Sets the L2 weight decay λ ≥ 0 (on W only): g ← g − λ W.
-    pub fn weight_decay(mut self, decay: f64) -> Self {
-        self.weight_decay = decay;
-        self
-    }
-
-    /// Sets the minibatch size.
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
-    }
-
-    /// Sets the number of epochs.
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
-    }
-
-    /// Sets the seed of every random draw.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+        Self { negatives, sgd: SgdSettings::default() }
     }
 
     /// Sets the visible biases to the data's log-odds, a_i = log(p_i/(1 − p_i))
@@ -211,18 +171,7 @@ impl RbmTrainer {
     }
 
     fn check(&self, rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<()> {
-        self.learning_rate.check()?;
-        let valid =
-            (0.0..1.0).contains(&self.momentum) && self.weight_decay >= 0.0 && self.weight_decay.is_finite();
-        if !valid || self.batch_size == 0 {
-            return Err(Error::Invalid {
-                what: "training settings".into(),
-                reason: format!(
-                    "momentum {} must be in [0, 1), weight decay {} ≥ 0, batch size {} ≥ 1",
-                    self.momentum, self.weight_decay, self.batch_size
-                ),
-            });
-        }
+        self.sgd.check()?;
         if data.ncols() != rbm.visible() {
             return Err(Error::ShapeMismatch {
                 what: "data columns".into(),
@@ -255,7 +204,8 @@ impl RbmTrainer {
     ) -> Result<Vec<EpochReport>> {
         self.check(rbm, data)?;
         let rows = Self::binary_rows(data)?;
-        let mut rng = seeded(self.seed);
+        let sgd = &self.sgd;
+        let mut rng = seeded(sgd.seed);
         let mut negatives = NegativeSampler::new(self.negatives.clone(), rbm, &rows, &mut rng)?;
         let mut velocity = Velocity {
             weights: Panels::zeros(rbm.hidden(), rbm.visible()),
@@ -263,16 +213,16 @@ impl RbmTrainer {
             hidden_bias: DVector::zeros(rbm.hidden()),
         };
         let mut workspace = Workspace::default();
-        let mut reports = Vec::with_capacity(self.epochs);
-        for epoch in 0..self.epochs {
+        let mut reports = Vec::with_capacity(sgd.epochs);
+        for epoch in 0..sgd.epochs {
             let start = Instant::now();
             let step = Step {
-                rate: self.learning_rate.at(epoch, self.epochs) as f32,
-                momentum: self.momentum as f32,
-                decay: self.weight_decay as f32,
+                rate: sgd.rate(epoch) as f32,
+                momentum: sgd.momentum as f32,
+                decay: sgd.weight_decay as f32,
             };
             let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), self.batch_size, &mut rng)?.collect();
+                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
             let mut squared_error = 0.0;
             for (b, indices) in batches.iter().enumerate() {
                 let batch = rows.select(indices);
@@ -292,7 +242,7 @@ impl RbmTrainer {
             }
             let report = EpochReport {
                 epoch,
-                learning_rate: self.learning_rate.at(epoch, self.epochs),
+                learning_rate: sgd.rate(epoch),
                 reconstruction_error: squared_error / data.len().max(1) as f64,
                 swap_rates: negatives
                     .swaps
@@ -402,6 +352,7 @@ impl RbmTrainer {
 mod tests {
     use super::*;
     use crate::rbm::exact::exact_average_log_likelihood;
+    use crate::schedule::LearningRate;
     use ebm_core::Domain;
     use rand::RngExt;
 

@@ -2,8 +2,8 @@
 //! Gaussian and the true density.
 
 use super::*;
-use crate::LearningRate;
 use crate::density::{fit_gaussian, mean_log_density};
+use crate::{LearningRate, SgdBuilder};
 use ebm_boltzmann::GaussianRbm;
 use ebm_data::plane::Plane;
 use ebm_data::standardize::Standardization;

@@ -4,6 +4,7 @@
 
 use super::gradient::{GaussianGradient, statistics};
 use crate::schedule::LearningRate;
+use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::rbm::gaussian::MAX_LOG_VARIANCE;
 use ebm_core::{Error, Result};
@@ -69,18 +70,22 @@ impl GaussianObserver for () {}
 /// as Cho, Ilin and Raiko (2011) advise, and never below log of the
 /// [`min_variance`](Self::min_variance): a variance collapsing onto a few
 /// data points makes the likelihood unbounded.
+///
+/// The learning rate (of W, a and b), momentum, weight decay (on W only),
+/// batch size, epochs and seed are set through [`SgdBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct GaussianTrainer {
     negatives: GaussianNegatives,
-    learning_rate: LearningRate,
     learn_variance: bool,
     variance_rate: f64,
     min_variance: f64,
-    momentum: f64,
-    weight_decay: f64,
-    batch_size: usize,
-    epochs: usize,
-    seed: u64,
+    sgd: SgdSettings,
+}
+
+impl SgdBuilder for GaussianTrainer {
+    fn sgd_mut(&mut self) -> &mut SgdSettings {
+        &mut self.sgd
+    }
 }
 
 impl GaussianTrainer {
@@ -90,22 +95,15 @@ impl GaussianTrainer {
     pub fn new(negatives: GaussianNegatives) -> Self {
         Self {
             negatives,
-            learning_rate: LearningRate::Constant(0.01),
             learn_variance: false,
             variance_rate: 0.3,
             min_variance: 0.01,
-            momentum: 0.0,
-            weight_decay: 0.0,
-            batch_size: 100,
-            epochs: 10,
-            seed: 0,
+            sgd: SgdSettings {
+                learning_rate: LearningRate::Constant(0.01),
+                batch_size: 100,
+                ..SgdSettings::default()
+            },
         }
-    }
-
-    /// Sets the learning-rate schedule of W, a and b.
-    pub fn learning_rate(mut self, rate: LearningRate) -> Self {
-        self.learning_rate = rate;
-        self
     }
 
     /// Learns the log-variances z = log σ² too (otherwise σ stays as it is).
@@ -123,36 +121,6 @@ impl GaussianTrainer {
     /// Sets the smallest variance σ² > 0 that learning may reach.
     pub fn min_variance(mut self, variance: f64) -> Self {
         self.min_variance = variance;
-        self
-    }
-
-    /// Sets the momentum μ ∈ [0, 1): u ← μ u + η g, θ ← θ + u.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Sets the L2 weight decay λ ≥ 0 (on W only): g ← g − λ W.
-    pub fn weight_decay(mut self, decay: f64) -> Self {
-        self.weight_decay = decay;
-        self
-    }
-
-    /// Sets the minibatch size.
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
-    }
-
-    /// Sets the number of epochs.
-    pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
-        self
-    }
-
-    /// Sets the seed of every random draw.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
         self
     }
 
@@ -176,23 +144,18 @@ impl GaussianTrainer {
     }
 
     fn check(&self, rbm: &GaussianRbm, data: &DMatrix<f32>) -> Result<()> {
-        self.learning_rate.check()?;
-        let valid = (0.0..1.0).contains(&self.momentum)
-            && self.weight_decay.is_finite()
-            && self.weight_decay >= 0.0
-            && self.variance_rate.is_finite()
+        self.sgd.check()?;
+        let valid = self.variance_rate.is_finite()
             && self.variance_rate >= 0.0
             && self.min_variance.is_finite()
             && self.min_variance > 0.0
-            && self.min_variance.ln().abs() <= f64::from(MAX_LOG_VARIANCE)
-            && self.batch_size > 0;
+            && self.min_variance.ln().abs() <= f64::from(MAX_LOG_VARIANCE);
         if !valid {
             return Err(Error::invalid(
-                "training settings",
+                "variance settings",
                 format!(
-                    "momentum {} must be in [0, 1), weight decay {} and variance rate {} ≥ 0, minimum variance {} \
-                     within e^±{MAX_LOG_VARIANCE}, batch size {} ≥ 1",
-                    self.momentum, self.weight_decay, self.variance_rate, self.min_variance, self.batch_size
+                    "variance rate {} must be finite and ≥ 0, minimum variance {} within e^±{MAX_LOG_VARIANCE}",
+                    self.variance_rate, self.min_variance
                 ),
             ));
         }
@@ -225,7 +188,8 @@ impl GaussianTrainer {
         observer: &mut impl GaussianObserver,
     ) -> Result<Vec<GaussianEpochReport>> {
         self.check(rbm, data)?;
-        let mut rng = seeded(self.seed);
+        let sgd = &self.sgd;
+        let mut rng = seeded(sgd.seed);
         let mut persistent = match self.negatives {
             GaussianNegatives::Persistent { chains, .. } => {
                 let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.nrows())).collect();
@@ -240,12 +204,12 @@ impl GaussianTrainer {
             hidden_bias: DVector::zeros(rbm.hidden()),
             log_variance: DVector::zeros(rbm.visible()),
         };
-        let mut reports = Vec::with_capacity(self.epochs);
-        for epoch in 0..self.epochs {
+        let mut reports = Vec::with_capacity(sgd.epochs);
+        for epoch in 0..sgd.epochs {
             let start = Instant::now();
-            let rate = self.learning_rate.at(epoch, self.epochs);
+            let rate = sgd.rate(epoch);
             let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), self.batch_size, &mut rng)?.collect();
+                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
             let mut squared_error = 0.0;
             for (b, indices) in batches.iter().enumerate() {
                 let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
@@ -304,10 +268,11 @@ impl GaussianTrainer {
         let negative_hidden = rbm.hidden_probabilities(&negatives)?;
         let mut gradient =
             statistics(rbm, batch, &positive_hidden)?.minus(&statistics(rbm, &negatives, &negative_hidden)?);
-        if self.weight_decay != 0.0 {
-            gradient.weights -= rbm.weights().map(|w| self.weight_decay * f64::from(w));
+        let decay = self.sgd.weight_decay;
+        if decay != 0.0 {
+            gradient.weights -= rbm.weights().map(|w| decay * f64::from(w));
         }
-        let (eta, mu) = (step.rate, self.momentum);
+        let (eta, mu) = (step.rate, self.sgd.momentum);
         let velocity = step.velocity;
         let advance = |u: &mut [f64], g: &[f64], theta: &mut [f32], eta: f64| {
             for ((u, &g), theta) in u.iter_mut().zip(g).zip(theta.iter_mut()) {
