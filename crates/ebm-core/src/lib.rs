@@ -54,6 +54,7 @@ pub mod energy;
 pub mod error;
 pub mod exact;
 pub mod file;
+pub mod gradient_check;
 pub mod kaufman;
 pub mod lattice;
 pub mod math;

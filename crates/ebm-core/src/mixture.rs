@@ -341,7 +341,7 @@ impl crate::file::ModelFile for GaussianMixture {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::central_differences;
+    use crate::gradient_check::{input_gradient_error, parameter_gradient_error};
     use crate::quadrature::Grid;
     use proptest::prelude::*;
 
@@ -429,38 +429,20 @@ mod tests {
     proptest! {
         #[test]
         fn input_gradient_matches_finite_differences(m in mixture(), x in prop::collection::vec(-3.0f64..3.0, 3)) {
-            let d = m.dim();
-            let x = &x[..d];
-            let mut g = vec![0.0; d];
-            let e = m.energy_and_gradient(x, &mut g);
-            prop_assert!((e - m.energy(x)).abs() < 1e-12);
-            let numeric = central_differences(x, 1e-6, |p| m.energy(p));
-            for (i, fd) in numeric.into_iter().enumerate() {
-                prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()), "x[{}]: {} vs {}", i, fd, g[i]);
-            }
+            let error = input_gradient_error(&m, &x[..m.dim()], 1e-6).unwrap();
+            prop_assert!(error < 1e-6, "relative error {}", error);
         }
 
         #[test]
         fn parameter_gradient_matches_finite_differences(m in mixture(), x in prop::collection::vec(-3.0f64..3.0, 6), c in prop::collection::vec(-1.0f64..1.0, 2)) {
-            let d = m.dim();
-            let points = &x[..2 * d];
+            // Reading and writing θ reproduces the model.
             let mut theta = vec![0.0; m.num_parameters()];
             m.parameters(&mut theta);
             let mut same = m.clone();
             same.set_parameters(&theta).unwrap();
             prop_assert!(same.weights().iter().zip(m.weights()).all(|(a, b)| (a - b).abs() < 1e-12));
-            let mut gradient = vec![0.0; theta.len()];
-            let mut energies = vec![0.0; 2];
-            m.parameter_gradient(points, &mut energies, &mut |i, _| c[i], &mut gradient);
-            let objective = |theta: &[f64]| {
-                let mut q = m.clone();
-                q.set_parameters(theta).unwrap();
-                c[0] * q.energy(&points[..d]) + c[1] * q.energy(&points[d..])
-            };
-            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
-            for (k, fd) in numeric.into_iter().enumerate() {
-                prop_assert!((fd - gradient[k]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
-            }
+            let error = parameter_gradient_error(&m, &x[..2 * m.dim()], &c, 1e-6).unwrap();
+            prop_assert!(error < 1e-5, "relative error {}", error);
         }
 
         #[test]

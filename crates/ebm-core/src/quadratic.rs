@@ -239,7 +239,7 @@ impl crate::file::ModelFile for Quadratic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::central_differences;
+    use crate::gradient_check::{input_gradient_error, parameter_gradient_error};
     use proptest::prelude::*;
 
     fn spd(d: usize) -> impl Strategy<Value = Quadratic> {
@@ -282,41 +282,20 @@ mod tests {
     proptest! {
         #[test]
         fn gradient_matches_finite_differences(q in (1usize..5).prop_flat_map(spd), x in prop::collection::vec(-3.0f64..3.0, 5)) {
-            let d = q.dim();
-            let x = &x[..d];
-            let mut g = vec![0.0; d];
-            let e = q.energy_and_gradient(x, &mut g);
-            prop_assert!((e - q.energy(x)).abs() < 1e-12);
-            let numeric = central_differences(x, 1e-5, |p| q.energy(p));
-            for (i, fd) in numeric.into_iter().enumerate() {
-                prop_assert!((fd - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "dim {}: {} vs {}", i, fd, g[i]);
-            }
+            let error = input_gradient_error(&q, &x[..q.dim()], 1e-5).unwrap();
+            prop_assert!(error < 1e-6, "relative error {}", error);
         }
 
         #[test]
         fn parameter_gradient_matches_finite_differences(q in (1usize..4).prop_flat_map(spd), x in prop::collection::vec(-2.0f64..2.0, 6), c in prop::collection::vec(-1.5f64..1.5, 2)) {
-            let d = q.dim();
-            let points = &x[..2 * d];
-            let p = q.num_parameters();
-            let mut theta = vec![0.0; p];
-            q.parameters(&mut theta);
             // Reading and writing θ reproduces the model.
+            let mut theta = vec![0.0; q.num_parameters()];
+            q.parameters(&mut theta);
             let mut same = q.clone();
             same.set_parameters(&theta).unwrap();
             prop_assert!((same.precision() - q.precision()).abs().max() < 1e-9);
-            let mut gradient = vec![0.0; p];
-            let mut energies = vec![0.0; 2];
-            q.parameter_gradient(points, &mut energies, &mut |i, _| c[i], &mut gradient);
-            prop_assert!((energies[1] - q.energy(&points[d..])).abs() < 1e-9);
-            let objective = |theta: &[f64]| {
-                let mut m = q.clone();
-                m.set_parameters(theta).unwrap();
-                c[0] * m.energy(&points[..d]) + c[1] * m.energy(&points[d..])
-            };
-            let numeric = central_differences(&theta, 1e-6, |p| objective(p));
-            for (k, fd) in numeric.into_iter().enumerate() {
-                prop_assert!((fd - gradient[k]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{}]: {} vs {}", k, fd, gradient[k]);
-            }
+            let error = parameter_gradient_error(&q, &x[..2 * q.dim()], &c, 1e-6).unwrap();
+            prop_assert!(error < 1e-5, "relative error {}", error);
         }
 
         #[test]

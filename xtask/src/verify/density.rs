@@ -5,9 +5,9 @@
 //! the true density's and far above a single Gaussian's.
 
 use super::{Check, Context, Measurement, fail};
-use ebm_core::math::central_differences;
+use ebm_core::gradient_check::{input_gradient_error, parameter_gradient_error};
 use ebm_core::quadrature::Grid;
-use ebm_core::{ContinuousEnergy, DifferentiableEnergy, ParametricEnergy, Quadratic};
+use ebm_core::Quadratic;
 use ebm_data::plane::{HALF_WIDTH, Plane};
 use ebm_density::{Activation, NeuralEnergy};
 use ebm_mcmc::rng::stream;
@@ -67,23 +67,9 @@ fn gradients(ctx: &Context) -> Result<Measurement, String> {
         let activation = [Activation::Silu, Activation::Softplus, Activation::Tanh][t % 3];
         let energy = NeuralEnergy::new(2, &[8, 8], activation, 0.1, &mut rng).map_err(fail)?;
         let x = [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)];
-        let h = 1e-6;
-        let mut g = [0.0; 2];
-        energy.energy_and_gradient(&x, &mut g);
-        for (i, fd) in central_differences(&x, h, |y| energy.energy(y)).into_iter().enumerate() {
-            worst = worst.max((fd - g[i]).abs() / (1.0 + fd.abs()));
-        }
-        let mut theta = vec![0.0; energy.num_parameters()];
-        energy.parameters(&mut theta);
-        let mut gradient = vec![0.0; theta.len()];
-        energy.parameter_gradient(&x, &mut [0.0], &mut |_, _| 1.0, &mut gradient);
-        let at = |shifted: &[f64]| {
-            let mut probe = energy.clone();
-            probe.set_parameters(shifted).map_or(f64::NAN, |()| probe.energy(&x))
-        };
-        for (k, fd) in central_differences(&theta, h, at).into_iter().enumerate() {
-            worst = worst.max((fd - gradient[k]).abs() / (1.0 + fd.abs()));
-        }
+        let input = input_gradient_error(&energy, &x, 1e-6).map_err(fail)?;
+        let parameters = parameter_gradient_error(&energy, &x, &[1.0], 1e-6).map_err(fail)?;
+        worst = worst.max(input).max(parameters);
     }
     Ok(Measurement::at_most(format!("max relative error over {trials} networks (x and θ)"), worst, 1e-6))
 }
