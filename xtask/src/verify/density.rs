@@ -5,9 +5,9 @@
 //! the true density's and far above a single Gaussian's.
 
 use super::{Check, Context, Measurement, fail};
+use ebm_core::Quadratic;
 use ebm_core::gradient_check::{input_gradient_error, parameter_gradient_error};
 use ebm_core::quadrature::Grid;
-use ebm_core::Quadratic;
 use ebm_data::plane::{HALF_WIDTH, Plane};
 use ebm_density::{Activation, NeuralEnergy};
 use ebm_mcmc::rng::stream;
