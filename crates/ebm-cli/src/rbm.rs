@@ -446,7 +446,8 @@ impl TrainingObserver for EpochLog<'_> {
         };
         let likelihood = likelihood.unwrap_or(f64::NAN);
         self.likelihoods.push(likelihood);
-        self.errors.push(report.reconstruction_error);
+        let reconstruction_error = report.reconstruction_error.unwrap_or(f64::NAN);
+        self.errors.push(reconstruction_error);
         let kind = if self.exact { "log-likelihood" } else { "pseudo-log-likelihood" };
         let swaps = if report.swap_rates.is_empty() {
             String::new()
@@ -471,15 +472,14 @@ impl TrainingObserver for EpochLog<'_> {
             None => String::new(),
         };
         self.progress.println(&format!(
-            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {:.5}{ais_text}{swaps}",
-            self.epochs, report.reconstruction_error
+            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {reconstruction_error:.5}{ais_text}{swaps}",
+            self.epochs
         ));
         let swap_rates: Vec<String> = report.swap_rates.iter().map(|r| format!("{r:.4}")).collect();
         self.csv.push_str(&format!(
-            "{done},{:.6},{},{},{likelihood},{ais_value},{ais_low},{ais_high},{}\n",
+            "{done},{:.6},{},{reconstruction_error},{likelihood},{ais_value},{ais_low},{ais_high},{}\n",
             report.seconds,
             report.learning_rate,
-            report.reconstruction_error,
             swap_rates.join(";")
         ));
     }

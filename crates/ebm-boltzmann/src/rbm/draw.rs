@@ -39,6 +39,18 @@ fn draw_sample(units: usize, probabilities: impl Iterator<Item = f32>, rng: &mut
     on
 }
 
+/// The seed s of a call's streams: one value from the caller's generator.
+fn draw_seed<R: Rng + ?Sized>(rng: &mut R) -> u64 {
+    rng.next_u64()
+}
+
+/// Advances `rng` exactly as a call of [`draw_columns`] or [`draw_units`]
+/// does, without drawing: for a caller that skips a draw it can do without
+/// (a metric, say) and must leave the rest of its random stream unchanged.
+pub fn skip_draw<R: Rng + ?Sized>(rng: &mut R) {
+    draw_seed(rng);
+}
+
 /// Draws `samples` samples, sample r from the units' probabilities `column(r)`, in parallel.
 fn draw_samples<R, I>(
     samples: usize,
@@ -50,7 +62,7 @@ where
     R: Rng + ?Sized,
     I: Iterator<Item = f32>,
 {
-    let seed = rng.next_u64();
+    let seed = draw_seed(rng);
     let drawn: Vec<Vec<u32>> = (0..samples)
         .into_par_iter()
         .map(|r| draw_sample(width, column(r), &mut stream(seed, r as u64)))

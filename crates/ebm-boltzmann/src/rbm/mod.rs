@@ -25,7 +25,7 @@ mod labelled;
 mod model;
 pub mod partition;
 
-pub use draw::{draw_columns, draw_units};
+pub use draw::{draw_columns, draw_units, skip_draw};
 pub use gaussian::GaussianRbm;
 pub use labelled::{LabelledParameters, LabelledRbm};
 pub use model::BernoulliRbm;
