@@ -75,16 +75,19 @@ impl BinaryRows {
     }
 
     /// Number of rows.
+    #[inline]
     pub fn rows(&self) -> usize {
         self.starts.len() - 1
     }
 
     /// Number of columns.
+    #[inline]
     pub fn width(&self) -> usize {
         self.width
     }
 
     /// The increasing column indices of the ones of row `r`.
+    #[inline]
     pub fn row(&self, r: usize) -> &[u32] {
         &self.ones[self.starts[r]..self.starts[r + 1]]
     }

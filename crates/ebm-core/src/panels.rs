@@ -48,11 +48,13 @@ impl Panels {
     }
 
     /// Number of rows.
+    #[inline]
     pub fn rows(&self) -> usize {
         self.rows
     }
 
     /// Number of columns.
+    #[inline]
     pub fn cols(&self) -> usize {
         self.cols
     }
@@ -63,6 +65,7 @@ impl Panels {
     }
 
     /// Entry (r, c).
+    #[inline]
     pub fn get(&self, r: usize, c: usize) -> f32 {
         self.data[((r / PANEL) * self.cols + c) * PANEL + r % PANEL]
     }

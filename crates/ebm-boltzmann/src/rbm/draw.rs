@@ -96,6 +96,41 @@ mod tests {
     use super::*;
     use ebm_mcmc::rng::seeded;
 
+    /// The definition, unit by unit: U_i = k_i / 2²⁴ with k_i the high 24 bits
+    /// of a fresh 64-bit output for even i and its next 24 bits for odd i.
+    fn unit_by_unit(probabilities: &DMatrix<f32>, rng: &mut SamplerRng) -> DMatrix<f32> {
+        let seed = rng.next_u64();
+        let mut out = DMatrix::zeros(probabilities.nrows(), probabilities.ncols());
+        for r in 0..probabilities.nrows() {
+            let (mut stream, mut bits) = (stream(seed, r as u64), 0u64);
+            for i in 0..probabilities.ncols() {
+                let k = if i % 2 == 0 {
+                    bits = stream.next_u64();
+                    bits >> 40
+                } else {
+                    (bits >> 16) & 0xff_ffff
+                };
+                out[(r, i)] =
+                    f32::from(u8::from((k as f64) / 16_777_216.0 < f64::from(probabilities[(r, i)])));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn block_draws_follow_the_unit_by_unit_definition() {
+        // Widths below, at and across PANEL, so that blocks end part-way.
+        for units in [1, 5, 16, 33, 48] {
+            let probabilities =
+                DMatrix::from_fn(7, units, |r, i| [0.0, 1.0, 0.5, 0.03, 0.97][(r * 3 + i * 7) % 5]);
+            let expected = unit_by_unit(&probabilities, &mut seeded(11));
+            assert_eq!(draw_units(&probabilities, &mut seeded(11)), expected, "{units} units");
+            let mut columns = Panels::default();
+            columns.copy_from_transpose(&probabilities);
+            assert_eq!(draw_columns(&columns, &mut seeded(11)).to_matrix(), expected, "{units} units");
+        }
+    }
+
     #[test]
     fn draws_follow_their_probabilities_and_agree_between_layouts() {
         let probabilities = DMatrix::from_fn(40, 33, |r, i| ((r * 7 + i * 3) % 11) as f32 / 10.0);
