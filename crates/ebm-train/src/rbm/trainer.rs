@@ -261,7 +261,7 @@ impl RbmTrainer {
                         index: b,
                         value: f64::NAN,
                     });
-                };
+                }
                 squared_error = squared_error.zip(outcome.squared_error).map(|(sum, batch)| sum + batch);
                 observer.batch(b + 1, batches.len());
             }
