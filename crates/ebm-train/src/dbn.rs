@@ -32,7 +32,7 @@ pub fn train_greedy(
     seed: u64,
     tied_start: bool,
     draws: usize,
-    observer: &mut impl TrainingObserver,
+    observer: &mut (impl TrainingObserver + Send),
 ) -> Result<DeepBeliefNet> {
     if draws == 0 {
         return Err(Error::invalid("draws per example", "must be at least 1"));

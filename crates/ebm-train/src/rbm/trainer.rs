@@ -221,7 +221,22 @@ impl RbmTrainer {
     /// Trains `rbm` on the rows of `data` (0/1 values). If the parameters
     /// stop being finite, training stops with an error naming the epoch and
     /// batch, and `rbm` keeps the last finite parameters.
+    ///
+    /// The loop runs on one of rayon's worker threads (the caller waits), so
+    /// that the dozen short parallel steps of every batch start where the
+    /// other workers can take them, not by a hand-over from a thread outside
+    /// the pool; hence the observer must be `Send`.
     pub fn train(
+        &self,
+        rbm: &mut BernoulliRbm,
+        data: &DMatrix<f32>,
+        observer: &mut (impl TrainingObserver + Send),
+    ) -> Result<Vec<EpochReport>> {
+        rayon::scope(|_| self.train_on_this_thread(rbm, data, observer))
+    }
+
+    /// [`RbmTrainer::train`] on the calling thread.
+    fn train_on_this_thread(
         &self,
         rbm: &mut BernoulliRbm,
         data: &DMatrix<f32>,
