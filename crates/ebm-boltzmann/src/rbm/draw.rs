@@ -118,8 +118,8 @@ mod tests {
     }
 
     #[test]
-    fn block_draws_follow_the_unit_by_unit_definition() {
-        // Widths below, at and across PANEL, so that blocks end part-way.
+    fn both_layouts_draw_by_the_unit_by_unit_definition() {
+        // Widths below, at and across one panel of 16 units, odd and even.
         for units in [1, 5, 16, 33, 48] {
             let probabilities =
                 DMatrix::from_fn(7, units, |r, i| [0.0, 1.0, 0.5, 0.03, 0.97][(r * 3 + i * 7) % 5]);
