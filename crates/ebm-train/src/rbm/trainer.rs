@@ -223,7 +223,7 @@ impl RbmTrainer {
     /// batch, and `rbm` keeps the last finite parameters.
     ///
     /// The loop runs on one of rayon's worker threads (the caller waits), so
-    /// that the dozen short parallel steps of every batch start where the
+    /// that the ten or so short parallel steps of every batch start where the
     /// other workers can take them, not by a hand-over from a thread outside
     /// the pool; hence the observer must be `Send`.
     pub fn train(
