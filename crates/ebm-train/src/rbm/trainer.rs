@@ -115,31 +115,38 @@ fn row_means(columns: &Panels) -> DVector<f32> {
     DVector::from_iterator(columns.rows(), sums.iter().flatten().take(columns.rows()).map(|&s| s / samples))
 }
 
-/// The mean of each unit over the rows of a 0/1 matrix.
-fn unit_means(states: &BinaryRows) -> DVector<f32> {
-    let samples = states.rows() as f32;
-    DVector::from_iterator(states.width(), states.column_counts().into_iter().map(|c| c as f32 / samples))
+/// The mean of each unit over `samples` 0/1 states, from the transpose of
+/// their matrix (row i lists the samples with unit i on).
+fn unit_means(by_unit: &BinaryRows, samples: usize) -> DVector<f32> {
+    DVector::from_fn(by_unit.rows(), |i, _| by_unit.row(i).len() as f32 / samples as f32)
 }
 
 /// Σ_r Σ_i (v_ri − p_ri)² in f64, for 0/1 states v (rows) and probabilities p
 /// (one column per sample), as Σ p² + Σ_{v_ri = 1} (1 − 2 p_ri); padding rows of p are 0.
 fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
-    let squares: f64 = probabilities
-        .panels()
-        .map(|panel| {
-            let lanes = panel.chunks_exact(PANEL).fold([0.0f64; PANEL], |mut sum, column| {
-                sum.iter_mut().zip(column).for_each(|(s, &p)| *s += f64::from(p) * f64::from(p));
-                sum
-            });
-            lanes.iter().sum::<f64>()
-        })
-        .collect::<Vec<f64>>()
-        .iter()
-        .sum();
-    let ones: f64 = (0..states.rows())
-        .flat_map(|r| states.row(r).iter().map(move |&i| (i as usize, r)))
-        .map(|(i, r)| 1.0 - 2.0 * f64::from(probabilities.get(i, r)))
-        .sum();
+    let squares = || -> f64 {
+        let per_panel: Vec<f64> = probabilities
+            .panels()
+            .map(|panel| {
+                let lanes = panel.chunks_exact(PANEL).fold([0.0f64; PANEL], |mut sum, column| {
+                    sum.iter_mut().zip(column).for_each(|(s, &p)| *s += f64::from(p) * f64::from(p));
+                    sum
+                });
+                lanes.iter().sum::<f64>()
+            })
+            .collect();
+        per_panel.iter().sum()
+    };
+    let ones = || -> f64 {
+        let per_sample: Vec<f64> = (0..states.rows())
+            .into_par_iter()
+            .map(|r| {
+                states.row(r).iter().map(|&i| 1.0 - 2.0 * f64::from(probabilities.get(i as usize, r))).sum()
+            })
+            .collect();
+        per_sample.iter().sum()
+    };
+    let (squares, ones) = rayon::join(squares, ones);
     squares + ones
 }
 
@@ -345,9 +352,14 @@ impl RbmTrainer {
     ) -> Result<bool> {
         let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
         // Row i of each transpose: the samples whose visible unit i is on.
-        let (by_unit, negative_by_unit) = (positive.transpose(), negative.transpose());
-        let visible_gradient = unit_means(positive) - unit_means(negative);
-        let hidden_gradient = row_means(&workspace.positive) - row_means(&workspace.negative);
+        // The three jobs run side by side: a serial stretch would let rayon's
+        // other worker fall asleep, and waking it costs more than they do.
+        let ((by_unit, negative_by_unit), hidden_gradient) = rayon::join(
+            || rayon::join(|| positive.transpose(), || negative.transpose()),
+            || row_means(&workspace.positive) - row_means(&workspace.negative),
+        );
+        let visible_gradient =
+            unit_means(&by_unit, positive.rows()) - unit_means(&negative_by_unit, negative.rows());
         let visible_finite = momentum_step(
             rbm.visible_bias().as_slice(),
             velocity.visible_bias.as_mut_slice(),
