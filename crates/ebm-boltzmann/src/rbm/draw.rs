@@ -17,25 +17,40 @@ use rayon::prelude::*;
 /// 2²⁴: a probability p scaled so that "U < p" becomes "k < p · 2²⁴" for U = k / 2²⁴.
 const UNIFORM_STEPS: f32 = 16_777_216.0;
 
-/// Draws one sample's `units` units: unit i (in order) is on with probability
-/// `probabilities[i]`; returns the indices of the units that are on.
-fn draw_sample(units: usize, probabilities: impl Iterator<Item = f32>, rng: &mut SamplerRng) -> Vec<u32> {
-    // Every index is written and kept only if its unit is on: no branch on the draw.
-    let mut on = vec![0u32; units];
-    let mut count = 0;
-    let mut bits = 0u64;
-    for (i, p) in probabilities.enumerate() {
-        // Two 24-bit uniforms per 64-bit draw: the high bits, then the next 24.
-        let k = if i % 2 == 0 {
-            bits = rng.next_u64();
-            bits >> 40
-        } else {
-            (bits >> 16) & 0xff_ffff
-        };
-        on[count] = i as u32;
-        count += usize::from((k as f32) < p * UNIFORM_STEPS);
+/// Samples drawn together: their generators advance side by side, so the
+/// latency of one generator's multiplication hides behind the others'.
+const GROUP: usize = 4;
+
+/// Draws the `units` units of GROUP samples at once, sample j from the
+/// generator `generators[j]`, PANEL units at a time: `block(j, c)` gives
+/// sample j's probabilities of units PANEL·c … PANEL·c + PANEL − 1 (past the
+/// last unit, anything). Returns the indices of each sample's units that are
+/// on, in order.
+fn draw_group(
+    units: usize,
+    block: impl Fn(usize, usize) -> [f32; PANEL],
+    generators: &mut [SamplerRng; GROUP],
+) -> [Vec<u32>; GROUP] {
+    // Every index is written and kept only if its unit is on: no branch on
+    // the draw. The last block may run PANEL − 1 units past the end.
+    let mut on: [Vec<u32>; GROUP] = std::array::from_fn(|_| vec![0; units + PANEL]);
+    let mut count = [0usize; GROUP];
+    for c in 0..units.div_ceil(PANEL) {
+        let blocks: [[f32; PANEL]; GROUP] = std::array::from_fn(|j| block(j, c));
+        for pair in 0..PANEL / 2 {
+            let bits: [u64; GROUP] = std::array::from_fn(|j| generators[j].next_u64());
+            let i = c * PANEL + 2 * pair;
+            for j in 0..GROUP {
+                // Two 24-bit uniforms per 64-bit output: the high bits, then the next 24.
+                let (even, odd) = ((bits[j] >> 40) as f32, ((bits[j] >> 16) & 0xff_ffff) as f32);
+                on[j][count[j]] = i as u32;
+                count[j] += usize::from(even < blocks[j][2 * pair] * UNIFORM_STEPS && i < units);
+                on[j][count[j]] = i as u32 + 1;
+                count[j] += usize::from(odd < blocks[j][2 * pair + 1] * UNIFORM_STEPS && i + 1 < units);
+            }
+        }
     }
-    on.truncate(count);
+    on.iter_mut().zip(count).for_each(|(on, count)| on.truncate(count));
     on
 }
 
@@ -51,24 +66,29 @@ pub fn skip_draw<R: Rng + ?Sized>(rng: &mut R) {
     draw_seed(rng);
 }
 
-/// Draws `samples` samples, sample r from the units' probabilities `column(r)`, in parallel.
-fn draw_samples<R, I>(
+/// Draws `samples` samples in parallel, GROUP at a time, sample r from the
+/// probabilities `block(r, c)` of its units PANEL·c … (see [`draw_group`]).
+/// A last, partial group is filled with samples of probability 0, drawn
+/// from their own streams and dropped.
+fn draw_samples<R: Rng + ?Sized>(
     samples: usize,
     width: usize,
-    column: impl Fn(usize) -> I + Sync,
+    block: impl Fn(usize, usize) -> [f32; PANEL] + Sync,
     rng: &mut R,
-) -> BinaryRows
-where
-    R: Rng + ?Sized,
-    I: Iterator<Item = f32>,
-{
+) -> BinaryRows {
     let seed = draw_seed(rng);
-    let drawn: Vec<Vec<u32>> = (0..samples)
+    let drawn: Vec<[Vec<u32>; GROUP]> = (0..samples.div_ceil(GROUP))
         .into_par_iter()
-        .map(|r| draw_sample(width, column(r), &mut stream(seed, r as u64)))
+        .map(|g| {
+            let first = g * GROUP;
+            let mut generators = std::array::from_fn(|j| stream(seed, (first + j) as u64));
+            let block =
+                |j: usize, c: usize| if first + j < samples { block(first + j, c) } else { [0.0; PANEL] };
+            draw_group(width, block, &mut generators)
+        })
         .collect();
     let mut result = BinaryRows::new(width);
-    drawn.iter().for_each(|row| result.push_row(row));
+    drawn.iter().flatten().take(samples).for_each(|row| result.push_row(row));
     result
 }
 
@@ -76,19 +96,23 @@ where
 /// `probabilities` (units × samples): unit i of sample r is on with
 /// probability `probabilities[(i, r)]`. Returns row r = the units on in sample r.
 pub fn draw_columns<R: Rng + ?Sized>(probabilities: &Panels, rng: &mut R) -> BinaryRows {
-    let units = probabilities.rows();
     let data = probabilities.as_slice();
     let panel_len = probabilities.cols() * PANEL;
-    let column = |r: usize| (0..units).map(move |i| data[(i / PANEL) * panel_len + r * PANEL + i % PANEL]);
-    draw_samples(probabilities.cols(), units, column, rng)
+    // Panel c holds units PANEL·c … of every sample, sample r's PANEL values together.
+    let block = |r: usize, c: usize| {
+        data[c * panel_len + r * PANEL..][..PANEL].try_into().expect("a panel column holds PANEL values")
+    };
+    draw_samples(probabilities.cols(), probabilities.rows(), block, rng)
 }
 
 /// 0/1 units drawn independently, entry (r, c) on with probability
 /// `probabilities[(r, c)]` (one sample per row), as a dense matrix.
 pub fn draw_units<R: Rng + ?Sized>(probabilities: &DMatrix<f32>, rng: &mut R) -> DMatrix<f32> {
     let (samples, units) = probabilities.shape();
-    let column = |r: usize| (0..units).map(move |i| probabilities[(r, i)]);
-    draw_samples(samples, units, column, rng).to_matrix()
+    let block = |r: usize, c: usize| {
+        std::array::from_fn(|t| if c * PANEL + t < units { probabilities[(r, c * PANEL + t)] } else { 0.0 })
+    };
+    draw_samples(samples, units, block, rng).to_matrix()
 }
 
 #[cfg(test)]
