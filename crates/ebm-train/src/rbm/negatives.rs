@@ -118,6 +118,12 @@ impl NegativeSampler {
         Ok(Self { kind, persistent, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
     }
 
+    /// Whether [`NegativeSampler::sample`] reads the reconstruction P(v | h₀):
+    /// CD-k starts its chains there; the persistent phases ignore it.
+    pub fn reads_reconstruction(&self) -> bool {
+        matches!(self.kind, Negatives::ContrastiveDivergence { .. })
+    }
+
     /// Visible states ṽ from the model for the current batch, with
     /// P(h | ṽ) (one column per sample) written to `hidden_probabilities`
     /// for the model statistics. `reconstruction` holds P(v | h₀) for the

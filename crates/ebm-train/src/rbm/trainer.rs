@@ -270,7 +270,7 @@ impl RbmTrainer {
             };
             let batches: Vec<Vec<usize>> =
                 Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
-            let mut squared_error = Some(0.0);
+            let mut squared_error = self.track_reconstruction.then_some(0.0);
             for (b, indices) in batches.iter().enumerate() {
                 let batch = rows.select(indices);
                 let outcome =
@@ -322,8 +322,7 @@ impl RbmTrainer {
         // statistics use the probabilities P(h | v), not the draws.
         let probability = |_, x| sigmoid_f32(x);
         rbm.map_hidden_inputs(batch, probability, &mut workspace.positive);
-        let starts_at_reconstruction = matches!(self.negatives, Negatives::ContrastiveDivergence { .. });
-        if starts_at_reconstruction || self.track_reconstruction {
+        if negatives.reads_reconstruction() || self.track_reconstruction {
             let first_hidden = draw_columns(&workspace.positive, rng);
             rbm.map_visible_inputs(&first_hidden, probability, &mut workspace.reconstruction);
         } else {
