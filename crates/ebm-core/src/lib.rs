@@ -48,6 +48,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
+mod aligned;
 pub mod binary;
 pub mod couplings;
 pub mod energy;

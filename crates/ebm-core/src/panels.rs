@@ -14,6 +14,7 @@
 //! value is computed by the same sequence of additions however the work is
 //! split between threads, so results do not depend on the thread count.
 
+use crate::aligned::AlignedValues;
 use crate::binary::BinaryRows;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -26,14 +27,15 @@ pub const PANEL: usize = 16;
 pub struct Panels {
     rows: usize,
     cols: usize,
-    /// Panel p, column c, row-in-panel t at ((p · cols) + c) · PANEL + t.
-    data: Vec<f32>,
+    /// Panel p, column c, row-in-panel t at ((p · cols) + c) · PANEL + t;
+    /// each column of a panel fills one cache line.
+    data: AlignedValues,
 }
 
 impl Panels {
     /// A rows × cols matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![0.0; rows.div_ceil(PANEL) * cols * PANEL] }
+        Self { rows, cols, data: AlignedValues::zeros(rows.div_ceil(PANEL) * cols * PANEL) }
     }
 
     /// Gives the matrix the shape rows × cols, keeping its allocation when it
@@ -42,8 +44,7 @@ impl Panels {
         if (self.rows, self.cols) != (rows, cols) {
             self.rows = rows;
             self.cols = cols;
-            self.data.clear();
-            self.data.resize(rows.div_ceil(PANEL) * cols * PANEL, 0.0);
+            self.data.resize_zeroed(rows.div_ceil(PANEL) * cols * PANEL);
         }
     }
 
@@ -67,7 +68,7 @@ impl Panels {
     /// Entry (r, c).
     #[inline]
     pub fn get(&self, r: usize, c: usize) -> f32 {
-        self.data[((r / PANEL) * self.cols + c) * PANEL + r % PANEL]
+        self.data.as_slice()[((r / PANEL) * self.cols + c) * PANEL + r % PANEL]
     }
 
     /// The values of column c, rows 0, 1, … in order.
@@ -77,13 +78,13 @@ impl Panels {
 
     /// Each panel's storage (cols × PANEL values), in order.
     pub fn panels(&self) -> rayon::slice::Chunks<'_, f32> {
-        self.data.par_chunks(self.panel_len())
+        self.data.as_slice().par_chunks(self.panel_len())
     }
 
     /// Each panel's storage, mutable, for parallel work panel by panel.
     pub fn panels_mut(&mut self) -> rayon::slice::ChunksMut<'_, f32> {
         let len = self.panel_len();
-        self.data.par_chunks_mut(len)
+        self.data.as_mut_slice().par_chunks_mut(len)
     }
 
     /// Values per panel; at least 1 so that empty matrices split into no work rather than panic.
@@ -93,12 +94,12 @@ impl Panels {
 
     /// All values, panel after panel (padding rows included).
     pub fn as_slice(&self) -> &[f32] {
-        &self.data
+        self.data.as_slice()
     }
 
     /// All values, mutable.
     pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.data
+        self.data.as_mut_slice()
     }
 
     /// Sets this matrix to `matrix` (rows × cols).
