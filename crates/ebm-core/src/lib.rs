@@ -24,6 +24,8 @@
 //! - [`binary`] and [`panels`]: 0/1 matrices kept as the positions of their
 //!   ones, matrices stored in cache-sized strips, and their product as sums of
 //!   selected columns — the fast path of every product with binary states;
+//! - [`workers`]: training loops of many short parallel steps, run with
+//!   rayon's workers kept awake between the steps;
 //! - [`file`](mod@file): the versioned, checksummed model-file format with atomic
 //!   writes, and JSON export;
 //! - [`Error`]: the error type, which says what was wrong and where.
@@ -66,6 +68,7 @@ pub mod quadratic;
 pub mod quadrature;
 pub mod spin_glass;
 pub mod state;
+pub mod workers;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};
 pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy, ParametricEnergy};

@@ -229,17 +229,19 @@ impl RbmTrainer {
     /// stop being finite, training stops with an error naming the epoch and
     /// batch, and `rbm` keeps the last finite parameters.
     ///
-    /// The loop runs on one of rayon's worker threads (the caller waits), so
-    /// that the ten or so short parallel steps of every batch start where the
-    /// other workers can take them, not by a hand-over from a thread outside
-    /// the pool; hence the observer must be `Send`.
+    /// The loop runs on one of rayon's worker threads (the caller waits)
+    /// while the other workers wait for its parallel steps awake (see
+    /// [`ebm_core::workers`]): a batch is ten or so steps of a few hundred
+    /// microseconds, and a worker woken from sleep for each would lose much
+    /// of it. Hence the observer must be `Send`, and while training runs the
+    /// pool's threads keep their cores busy.
     pub fn train(
         &self,
         rbm: &mut BernoulliRbm,
         data: &DMatrix<f32>,
         observer: &mut (impl TrainingObserver + Send),
     ) -> Result<Vec<EpochReport>> {
-        rayon::scope(|_| self.train_on_this_thread(rbm, data, observer))
+        ebm_core::workers::with_workers_awake(|| self.train_on_this_thread(rbm, data, observer))
     }
 
     /// [`RbmTrainer::train`] on the calling thread.
