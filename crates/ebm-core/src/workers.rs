@@ -7,11 +7,14 @@
 //! then sleeps; waking it again takes the operating system a few tens of
 //! microseconds, and a virtual machine often a hundred or more — as long as
 //! half a step. [`with_workers_awake`] runs the loop on one worker and gives
-//! every other worker a task that waits for work by asking rayon for it
-//! ([`rayon::yield_now`]) until the loop ends, so work handed out by the
-//! loop is taken at once. Which thread computes what does not change any
-//! result, so results stay the same at every thread count; the price is
-//! that the waiting workers keep their cores busy while the loop runs.
+//! every other worker a task that, until the loop ends, asks rayon for work
+//! ([`rayon::yield_now`]) and, when there is none, offers its core to other
+//! threads ([`std::thread::yield_now`]) and asks again; so work handed out by
+//! the loop is taken at once. Like any rayon worker that waits, a waiting
+//! task may also take up other jobs of the pool. Which thread computes what
+//! does not change any result, so results stay the same at every thread
+//! count; the price is that the waiting workers keep their cores busy while
+//! the loop runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -39,16 +42,17 @@ impl Drop for Finish<'_> {
     }
 }
 
-/// Runs the pool's jobs as they come until `finished`. On the thread of the
-/// loop itself (which may pick up this task while it waits for a job of its
-/// own) it returns at once: the loop could not finish while it waits here.
+/// Runs the pool's jobs as they come until `finished`, yielding the core
+/// whenever there is none. On the thread of the loop itself (which may pick
+/// up this task while it waits for a job of its own) it returns at once: the
+/// loop could not finish while it waits here.
 fn wait_awake(finished: &AtomicBool, home: Option<usize>) {
     if rayon::current_thread_index() == home {
         return;
     }
     while !finished.load(Ordering::Acquire) {
         if rayon::yield_now() != Some(rayon::Yield::Executed) {
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
     }
 }
