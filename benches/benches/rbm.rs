@@ -22,7 +22,6 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias};
 use ebm_core::binary::BinaryRows;
-use ebm_core::math::sigmoid_f32;
 use ebm_core::panels::{Panels, sum_selected_columns};
 use ebm_core::workers::with_workers_awake;
 use ebm_mcmc::rng::seeded;
@@ -63,7 +62,7 @@ fn cd1_states(rbm: &BernoulliRbm, batch: BinaryRows, seed: u64) -> Cd1States {
     let (mut p0, mut reconstruction, mut p1) = (Panels::default(), Panels::default(), Panels::default());
     let h0 = rbm.sample_hidden_of(&batch, 1.0, &mut rng, &mut p0);
     let v1 = rbm.sample_visible_of(&h0, 1.0, &mut rng, &mut reconstruction);
-    rbm.map_hidden_inputs(&v1, |_, x| sigmoid_f32(x), &mut p1);
+    rbm.map_hidden_probabilities(&v1, 1.0, &mut p1);
     Cd1States { v0: batch, h0, v1, p0, p1 }
 }
 

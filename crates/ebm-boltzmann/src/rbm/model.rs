@@ -11,7 +11,7 @@
 use super::draw::{draw_columns, draw_units};
 use ebm_core::binary::BinaryRows;
 use ebm_core::error::check_finite;
-use ebm_core::math::{sigmoid_f32, softplus};
+use ebm_core::math::{sigmoid_f32, sigmoid_f32x16, softplus};
 use ebm_core::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BipartiteConditionals;
@@ -284,6 +284,23 @@ impl BernoulliRbm {
         map_layer_inputs(&self.for_visible, &self.visible_bias, hidden, f, out);
     }
 
+    /// out_{jr} = P_β(h_j = 1 | v_r) = σ(β((v_r W)_j + b_j)) for the 0/1 visible
+    /// states v_r that are the rows of `visible` (out is hidden × samples;
+    /// padding rows are 0); the same values as [`BernoulliRbm::map_hidden_inputs`]
+    /// with f(j, x) = σ(βx), computed 16 units at a time.
+    pub fn map_hidden_probabilities(&self, visible: &BinaryRows, beta: f32, out: &mut Panels) {
+        assert_eq!(visible.width(), self.visible(), "visible states must have one entry per visible unit");
+        map_layer_probabilities(&self.for_hidden, &self.hidden_bias, visible, beta, out);
+    }
+
+    /// out_{ir} = P_β(v_i = 1 | h_r) = σ(β((W h_r)_i + a_i)) for the 0/1 hidden
+    /// states h_r that are the rows of `hidden` (out is visible × samples;
+    /// padding rows are 0), computed 16 units at a time.
+    pub fn map_visible_probabilities(&self, hidden: &BinaryRows, beta: f32, out: &mut Panels) {
+        assert_eq!(hidden.width(), self.hidden(), "hidden states must have one entry per hidden unit");
+        map_layer_probabilities(&self.for_visible, &self.visible_bias, hidden, beta, out);
+    }
+
     /// Hidden pre-activations β(VW + 1bᵀ) for a batch of visible rows (dense path, any values).
     fn hidden_input(&self, visible: &DMatrix<f32>, beta: f32) -> DMatrix<f32> {
         let mut x = visible * self.weights();
@@ -402,7 +419,7 @@ impl BernoulliRbm {
         rng: &mut R,
         probabilities: &mut Panels,
     ) -> BinaryRows {
-        self.map_hidden_inputs(visible, scaled(beta, sigmoid_f32), probabilities);
+        self.map_hidden_probabilities(visible, beta, probabilities);
         draw_columns(probabilities, rng)
     }
 
@@ -416,7 +433,7 @@ impl BernoulliRbm {
         rng: &mut R,
         probabilities: &mut Panels,
     ) -> BinaryRows {
-        self.map_visible_inputs(hidden, scaled(beta, sigmoid_f32), probabilities);
+        self.map_visible_probabilities(hidden, beta, probabilities);
         draw_columns(probabilities, rng)
     }
 }
@@ -431,21 +448,60 @@ fn map_layer_inputs(
     out: &mut Panels,
 ) {
     let units = bias.len();
+    map_layer_panels(
+        table,
+        bias,
+        states,
+        |top, values| {
+            // Only the panel's real units: f may be defined on units alone.
+            let height = PANEL.min(units - top);
+            for (t, value) in values[..height].iter_mut().enumerate() {
+                *value = f(top + t, *value);
+            }
+        },
+        out,
+    );
+}
+
+/// out_{·r} = σ(β (T s_r + bias)) for the 0/1 states s_r that are the rows
+/// of `states`, PANEL units at a time ([`sigmoid_f32x16`]).
+fn map_layer_probabilities(
+    table: &Panels,
+    bias: &DVector<f32>,
+    states: &BinaryRows,
+    beta: f32,
+    out: &mut Panels,
+) {
+    map_layer_panels(
+        table,
+        bias,
+        states,
+        |_, values| *values = sigmoid_f32x16(values.map(|x| beta * x)),
+        out,
+    );
+}
+
+/// out_{·r} = g(T s_r + bias) panel by panel: `g(top, values)` transforms
+/// the inputs of units top … top + PANEL − 1 of one sample in place (past
+/// the last unit, anything); padding rows of out are then set to 0.
+fn map_layer_panels(
+    table: &Panels,
+    bias: &DVector<f32>,
+    states: &BinaryRows,
+    g: impl Fn(usize, &mut [f32; PANEL]) + Sync,
+    out: &mut Panels,
+) {
+    let units = bias.len();
     let mut padded = bias.as_slice().to_vec();
     padded.resize(units.div_ceil(PANEL) * PANEL, 0.0);
     sum_selected_columns(table, states, out, |p, values| {
         let bias: &[f32; PANEL] =
             padded[p * PANEL..][..PANEL].try_into().expect("bias padded to whole panels");
+        values.iter_mut().zip(bias).for_each(|(value, &b)| *value += b);
         let top = p * PANEL;
-        if top + PANEL <= units {
-            // A full panel: one branch-free pass that vectorises.
-            for (t, (value, &b)) in values.iter_mut().zip(bias).enumerate() {
-                *value = f(top + t, *value + b);
-            }
-        } else {
-            for (t, (value, &b)) in values.iter_mut().zip(bias).enumerate() {
-                *value = if top + t < units { f(top + t, *value + b) } else { 0.0 };
-            }
+        g(top, values);
+        if top + PANEL > units {
+            values[units - top..].fill(0.0);
         }
     });
 }

@@ -3,7 +3,6 @@
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::draw_columns;
 use ebm_core::binary::BinaryRows;
-use ebm_core::math::sigmoid_f32;
 use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BlockChains;
@@ -108,7 +107,7 @@ impl NegativeSampler {
         let mut persistent = Panels::default();
         if let Negatives::Persistent { .. } = kind {
             let start = starts.pop().unwrap_or_default();
-            rbm.map_hidden_inputs(&start, |_, x| sigmoid_f32(x), &mut persistent);
+            rbm.map_hidden_probabilities(&start, 1.0, &mut persistent);
         }
         let rungs = starts
             .iter()
@@ -136,7 +135,6 @@ impl NegativeSampler {
         rng: &mut SamplerRng,
         hidden_probabilities: &mut Panels,
     ) -> Result<BinaryRows> {
-        let probability = |_, x| sigmoid_f32(x);
         match &self.kind {
             &Negatives::ContrastiveDivergence { steps } => {
                 // k − 1 further steps h ~ P(h | v), v ~ P(v | h) after v₁.
@@ -145,7 +143,7 @@ impl NegativeSampler {
                     let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, hidden_probabilities);
                     visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
                 }
-                rbm.map_hidden_inputs(&visible, probability, hidden_probabilities);
+                rbm.map_hidden_probabilities(&visible, 1.0, hidden_probabilities);
                 Ok(visible)
             }
             &Negatives::Persistent { steps, .. } => {
@@ -154,7 +152,7 @@ impl NegativeSampler {
                 for _ in 0..steps {
                     let hidden = draw_columns(&self.persistent, rng);
                     visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
-                    rbm.map_hidden_inputs(&visible, probability, &mut self.persistent);
+                    rbm.map_hidden_probabilities(&visible, 1.0, &mut self.persistent);
                 }
                 hidden_probabilities.clone_from(&self.persistent);
                 Ok(visible)
@@ -167,7 +165,7 @@ impl NegativeSampler {
                 }
                 self.exchange(rbm, temperatures.clone(), rng);
                 let visible = ones_of(&self.rungs[0].visible);
-                rbm.map_hidden_inputs(&visible, probability, hidden_probabilities);
+                rbm.map_hidden_probabilities(&visible, 1.0, hidden_probabilities);
                 Ok(visible)
             }
         }

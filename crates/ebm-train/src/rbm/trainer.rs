@@ -7,7 +7,6 @@ use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::base_rate_bias;
 use ebm_boltzmann::rbm::{draw_columns, skip_draw};
 use ebm_core::binary::BinaryRows;
-use ebm_core::math::sigmoid_f32;
 use ebm_core::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
@@ -322,11 +321,10 @@ impl RbmTrainer {
         // One Gibbs step from the data, shared by the reconstruction error and
         // CD: h₀ ~ P(h | v), then P(v | h₀) (CD draws v₁ from it). The positive
         // statistics use the probabilities P(h | v), not the draws.
-        let probability = |_, x| sigmoid_f32(x);
-        rbm.map_hidden_inputs(batch, probability, &mut workspace.positive);
+        rbm.map_hidden_probabilities(batch, 1.0, &mut workspace.positive);
         if negatives.reads_reconstruction() || self.track_reconstruction {
             let first_hidden = draw_columns(&workspace.positive, rng);
-            rbm.map_visible_inputs(&first_hidden, probability, &mut workspace.reconstruction);
+            rbm.map_visible_probabilities(&first_hidden, 1.0, &mut workspace.reconstruction);
         } else {
             skip_draw(rng);
         }
@@ -532,9 +530,8 @@ mod tests {
         let mut rbm = BernoulliRbm::random(37, 21, 0.5, &mut seeded(6)).unwrap();
         let before = rbm.clone();
         let mut workspace = Workspace::default();
-        let probability = |_, x| sigmoid_f32(x);
-        rbm.map_hidden_inputs(&positive, probability, &mut workspace.positive);
-        rbm.map_hidden_inputs(&negative, probability, &mut workspace.negative);
+        rbm.map_hidden_probabilities(&positive, 1.0, &mut workspace.positive);
+        rbm.map_hidden_probabilities(&negative, 1.0, &mut workspace.negative);
         let (mut p, mut q) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
         workspace.positive.write_transpose_to(&mut p);
         workspace.negative.write_transpose_to(&mut q);
