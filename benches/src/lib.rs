@@ -5,3 +5,5 @@
 //! a ratio that survives a noisy machine. Run them all with
 //! `cargo xtask bench`, which prints the ratios, or one group with
 //! `cargo bench -p ebm-benches --bench exact`.
+
+pub mod rbm;

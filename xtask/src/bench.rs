@@ -26,6 +26,11 @@ pub struct BenchArgs {
     /// and print the RBM updates' throughput as a ratio to it.
     #[arg(long)]
     sklearn: bool,
+    /// Also time the RBM updates and their products in alternation
+    /// (`benches/src/bin/rbm_interleaved.rs`), for a ratio that the
+    /// machine's drift between criterion's measurements does not move.
+    #[arg(long)]
+    interleaved: bool,
     /// Only benchmarks whose id contains this filter.
     filter: Option<String>,
 }
@@ -73,6 +78,15 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
     print_table(&results);
     if args.sklearn {
         compare_with_sklearn(&results)?;
+    }
+    if args.interleaved {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["run", "--release", "--quiet", "--package", "ebm-benches", "--bin", "rbm_interleaved"])
+            .status()
+            .map_err(|e| format!("cannot run the interleaved RBM comparison: {e}"))?;
+        if !status.success() {
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
