@@ -42,13 +42,13 @@ pub enum Negatives {
 /// The state of a negative phase across updates.
 pub(crate) struct NegativeSampler {
     kind: Negatives,
-    /// PCD's persistent chains, as P(h | v) of their last visible states (one
-    /// column per chain). Drawing h from it completes the previous update's
+    /// P(h | ṽ) of the last negative samples ṽ (one column per sample): the
+    /// model statistic of the update. For PCD it is also the state of the
+    /// persistent chains: drawing h from it completes the previous update's
     /// last Gibbs step; then v ~ P(v | h) and P(h | v) under the current
-    /// parameters, `steps` times. The last P(h | v) is also the model
-    /// statistic, so PCD-1 costs two products per update besides those every
-    /// update shares (CD-1's chain also costs two).
-    persistent: Panels,
+    /// parameters, `steps` times. So PCD-1 costs two products per update
+    /// besides those every update shares (CD-1's chain also costs two).
+    hidden: Panels,
     /// PT's persistent chains, one set per temperature.
     rungs: Vec<BlockChains>,
     /// Accepted and attempted exchanges per neighbouring pair of temperatures.
@@ -104,17 +104,17 @@ impl NegativeSampler {
         let mut starts: Vec<BinaryRows> = (0..rungs)
             .map(|_| data.select(&(0..chains).map(|_| rng.random_range(0..data.rows())).collect::<Vec<_>>()))
             .collect();
-        let mut persistent = Panels::default();
+        let mut hidden = Panels::default();
         if let Negatives::Persistent { .. } = kind {
             let start = starts.pop().unwrap_or_default();
-            rbm.map_hidden_probabilities(&start, 1.0, &mut persistent);
+            rbm.map_hidden_probabilities(&start, 1.0, &mut hidden);
         }
         let rungs = starts
             .iter()
             .map(|start| BlockChains::from_visible(rbm, start.to_matrix()))
             .collect::<Result<Vec<_>>>()?;
         let pairs = rungs.len().saturating_sub(1);
-        Ok(Self { kind, persistent, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
+        Ok(Self { kind, hidden, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
     }
 
     /// Whether [`NegativeSampler::sample`] reads the reconstruction P(v | h₀):
@@ -123,39 +123,37 @@ impl NegativeSampler {
         matches!(self.kind, Negatives::ContrastiveDivergence { .. })
     }
 
-    /// Visible states ṽ from the model for the current batch, with
-    /// P(h | ṽ) (one column per sample) written to `hidden_probabilities`
-    /// for the model statistics. `reconstruction` holds P(v | h₀) for the
-    /// batch, h₀ drawn from P(h | data) by the trainer: CD-k draws v₁ from it
-    /// and continues; the persistent phases ignore it.
+    /// Visible states ṽ from the model for the current batch, and P(h | ṽ)
+    /// (one column per sample) for the model statistics. `reconstruction`
+    /// holds P(v | h₀) for the batch, h₀ drawn from P(h | data) by the
+    /// trainer: CD-k draws v₁ from it and continues; the persistent phases
+    /// ignore it.
     pub fn sample(
         &mut self,
         rbm: &BernoulliRbm,
         reconstruction: &Panels,
         rng: &mut SamplerRng,
-        hidden_probabilities: &mut Panels,
-    ) -> Result<BinaryRows> {
-        match &self.kind {
+    ) -> Result<(BinaryRows, &Panels)> {
+        let visible = match &self.kind {
             &Negatives::ContrastiveDivergence { steps } => {
                 // k − 1 further steps h ~ P(h | v), v ~ P(v | h) after v₁.
                 let mut visible = draw_columns(reconstruction, rng);
                 for _ in 1..steps {
-                    let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, hidden_probabilities);
+                    let hidden = rbm.sample_hidden_of(&visible, 1.0, rng, &mut self.hidden);
                     visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
                 }
-                rbm.map_hidden_probabilities(&visible, 1.0, hidden_probabilities);
-                Ok(visible)
+                rbm.map_hidden_probabilities(&visible, 1.0, &mut self.hidden);
+                visible
             }
             &Negatives::Persistent { steps, .. } => {
                 // h ~ P(h | v) from the stored probabilities, v ~ P(v | h), repeated.
                 let mut visible = BinaryRows::default();
                 for _ in 0..steps {
-                    let hidden = draw_columns(&self.persistent, rng);
+                    let hidden = draw_columns(&self.hidden, rng);
                     visible = rbm.sample_visible_of(&hidden, 1.0, rng, &mut self.scratch);
-                    rbm.map_hidden_probabilities(&visible, 1.0, &mut self.persistent);
+                    rbm.map_hidden_probabilities(&visible, 1.0, &mut self.hidden);
                 }
-                hidden_probabilities.clone_from(&self.persistent);
-                Ok(visible)
+                visible
             }
             Negatives::Tempering { steps, temperatures, .. } => {
                 for _ in 0..*steps {
@@ -165,10 +163,11 @@ impl NegativeSampler {
                 }
                 self.exchange(rbm, temperatures.clone(), rng);
                 let visible = ones_of(&self.rungs[0].visible);
-                rbm.map_hidden_probabilities(&visible, 1.0, hidden_probabilities);
-                Ok(visible)
+                rbm.map_hidden_probabilities(&visible, 1.0, &mut self.hidden);
+                visible
             }
-        }
+        };
+        Ok((visible, &self.hidden))
     }
 
     /// Exchanges states between neighbouring temperatures, chain by chain,

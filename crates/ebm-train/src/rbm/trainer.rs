@@ -77,8 +77,14 @@ struct Workspace {
     positive: Panels,
     /// P(v | h₀), the one-step reconstruction.
     reconstruction: Panels,
-    /// P(h | ṽ) of the negative samples.
-    negative: Panels,
+}
+
+/// One phase of the gradient: 0/1 visible states (one per row) and
+/// P(h | v) of each (one column per sample).
+#[derive(Clone, Copy)]
+struct Phase<'a> {
+    states: &'a BinaryRows,
+    hidden: &'a Panels,
 }
 
 /// What one update did.
@@ -329,9 +335,10 @@ impl RbmTrainer {
             skip_draw(rng);
         }
         let squared = self.track_reconstruction.then(|| squared_error(batch, &workspace.reconstruction));
-        let negative_visible =
-            negatives.sample(rbm, &workspace.reconstruction, rng, &mut workspace.negative)?;
-        let accepted = Self::apply_gradient(rbm, batch, &negative_visible, workspace, velocity, step)?;
+        let (negative_visible, negative_hidden) = negatives.sample(rbm, &workspace.reconstruction, rng)?;
+        let positive = Phase { states: batch, hidden: &workspace.positive };
+        let negative = Phase { states: &negative_visible, hidden: negative_hidden };
+        let accepted = Self::apply_gradient(rbm, positive, negative, velocity, step)?;
         Ok(BatchOutcome { accepted, squared_error: squared })
     }
 
@@ -343,19 +350,19 @@ impl RbmTrainer {
     /// parameters only if they all stay finite, and then the result is true.
     fn apply_gradient(
         rbm: &mut BernoulliRbm,
-        positive: &BinaryRows,
-        negative: &BinaryRows,
-        workspace: &Workspace,
+        data: Phase<'_>,
+        model: Phase<'_>,
         velocity: &mut Velocity,
         step: Step,
     ) -> Result<bool> {
+        let (positive, negative) = (data.states, model.states);
         let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
         // Row i of each transpose: the samples whose visible unit i is on.
         // The three jobs run side by side: a serial stretch would let rayon's
         // other worker fall asleep, and waking it costs more than they do.
         let ((by_unit, negative_by_unit), hidden_gradient) = rayon::join(
             || rayon::join(|| positive.transpose(), || negative.transpose()),
-            || row_means(&workspace.positive) - row_means(&workspace.negative),
+            || row_means(data.hidden) - row_means(model.hidden),
         );
         let visible_gradient =
             unit_means(&by_unit, positive.rows()) - unit_means(&negative_by_unit, negative.rows());
@@ -381,7 +388,7 @@ impl RbmTrainer {
             .transposed_weights()
             .panels()
             .zip(velocity.weights.panels_mut())
-            .zip(workspace.positive.panels().zip(workspace.negative.panels()))
+            .zip(data.hidden.panels().zip(model.hidden.panels()))
             .map(|((w, v), (p, q))| {
                 // Two units at a time, so that four sums run side by side.
                 let (mut w_pairs, mut v_pairs) = (w.chunks_exact(2 * PANEL), v.chunks_exact_mut(2 * PANEL));
@@ -529,12 +536,12 @@ mod tests {
         let ((positive, v), (negative, v_tilde)) = (bits(9), bits(6));
         let mut rbm = BernoulliRbm::random(37, 21, 0.5, &mut seeded(6)).unwrap();
         let before = rbm.clone();
-        let mut workspace = Workspace::default();
-        rbm.map_hidden_probabilities(&positive, 1.0, &mut workspace.positive);
-        rbm.map_hidden_probabilities(&negative, 1.0, &mut workspace.negative);
+        let (mut positive_hidden, mut negative_hidden) = (Panels::default(), Panels::default());
+        rbm.map_hidden_probabilities(&positive, 1.0, &mut positive_hidden);
+        rbm.map_hidden_probabilities(&negative, 1.0, &mut negative_hidden);
         let (mut p, mut q) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
-        workspace.positive.write_transpose_to(&mut p);
-        workspace.negative.write_transpose_to(&mut q);
+        positive_hidden.write_transpose_to(&mut p);
+        negative_hidden.write_transpose_to(&mut q);
         let (p, q) = (p.map(f64::from), q.map(f64::from));
         let mut velocity = Velocity {
             weights: Panels::zeros(21, 37),
@@ -543,8 +550,14 @@ mod tests {
         };
         let step = Step { rate: 0.3, momentum: 0.0, decay: 0.01 };
         assert!(
-            RbmTrainer::apply_gradient(&mut rbm, &positive, &negative, &workspace, &mut velocity, step)
-                .unwrap()
+            RbmTrainer::apply_gradient(
+                &mut rbm,
+                Phase { states: &positive, hidden: &positive_hidden },
+                Phase { states: &negative, hidden: &negative_hidden },
+                &mut velocity,
+                step
+            )
+            .unwrap()
         );
         let w = before.weights().map(f64::from);
         let mean = |m: &DMatrix<f64>| m.row_mean().transpose();
