@@ -59,6 +59,7 @@ pub mod exact;
 pub mod file;
 pub mod gradient_check;
 pub mod kaufman;
+mod lanes;
 pub mod lattice;
 pub mod math;
 pub mod mixture;

@@ -16,6 +16,8 @@
 
 use crate::aligned::AlignedValues;
 use crate::binary::BinaryRows;
+#[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+use crate::lanes::{F32x16, Lanes};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
@@ -197,7 +199,7 @@ pub fn sum_four_panel_columns(sources: [(&[f32], &[u32]); 4]) -> [[f32; PANEL]; 
     ]
 }
 
-/// sum + Σ_{k ∈ selection} columns[k], added in order.
+/// sum + Σ_{k ∈ selection} `columns[k]`, added in order.
 #[inline]
 fn add_panel_columns(sum: Sum, columns: &[[f32; PANEL]], selection: &[u32]) -> Sum {
     selection.iter().fold(sum, |sum, &k| sum.add(&columns[k as usize]))
@@ -234,38 +236,31 @@ impl PanelSum for [f32; PANEL] {
 }
 
 /// The sums in one AVX-512 register. A build for a processor with AVX-512
-/// would otherwise add 16 values as two halves of 8: compilers prefer 256-bit
-/// vectors on such processors unless told otherwise, and Rust cannot tell
-/// them. Lane by lane these are the same IEEE additions, so the results equal
-/// the array's.
+/// would otherwise add 16 values as two halves of 8 (see [`crate::lanes`]);
+/// lane by lane these are the same IEEE additions, so the results equal the
+/// array's.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
-impl PanelSum for std::arch::x86_64::__m512 {
+impl PanelSum for F32x16 {
     #[inline(always)]
     fn zero() -> Self {
-        bytemuck::cast([0.0f32; PANEL])
+        F32x16::splat(0.0)
     }
 
     #[inline(always)]
     fn add(self, column: &[f32; PANEL]) -> Self {
-        // SAFETY: this impl is compiled only when the whole build targets
-        // processors with AVX-512F (`cfg(target_feature = "avx512f")`), so
-        // the instruction exists wherever this code runs.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::arch::x86_64::_mm512_add_ps(self, bytemuck::cast(*column))
-        }
+        self + F32x16(bytemuck::cast(*column))
     }
 
     #[inline(always)]
     fn values(self) -> [f32; PANEL] {
-        bytemuck::cast(self)
+        bytemuck::cast(self.0)
     }
 }
 
 /// The running sums of the kernels: one AVX-512 register where the build
 /// has AVX-512F, else an array.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
-type Sum = std::arch::x86_64::__m512;
+type Sum = F32x16;
 
 /// The running sums of the kernels: one AVX-512 register where the build
 /// has AVX-512F, else an array.

@@ -1,17 +1,19 @@
-//! [`Lanes`]: the arithmetic [`super::sigmoid_f32`] is written in, so that the
-//! one definition serves a single f32 and, where the build has AVX-512F, 16
-//! values in one register ([`F32x16`]).
+//! [`Lanes`]: the arithmetic that [`crate::math::sigmoid_f32`] is written in,
+//! so that one definition serves a single f32 and, where the build has
+//! AVX-512F, 16 values in one register (`F32x16`), which also holds the
+//! running sums of the [`crate::panels`] kernels.
 //!
-//! Compilers vectorise a loop of scalar sigmoids themselves, but on
-//! processors with AVX-512 they prefer 256-bit vectors unless told otherwise,
-//! and Rust cannot tell them; [`F32x16`] spells out the 512-bit instructions.
-//! Every operation is the same IEEE operation lane by lane (no fused
-//! multiply–adds, no approximate reciprocals), so both give identical bits.
+//! Compilers vectorise loops over f32 themselves, but on processors with
+//! AVX-512 they prefer 256-bit vectors unless told otherwise, and Rust cannot
+//! tell them; `F32x16` spells out the 512-bit instructions. Every operation
+//! is the same IEEE operation lane by lane (no fused multiply–adds, no
+//! approximate reciprocals), so both give identical bits. This is the one
+//! module of the workspace with `unsafe` code: the intrinsics' calls.
 
 use std::ops::{Add, Div, Mul, Sub};
 
 /// Values on which the sigmoid's operations act lane by lane.
-pub(super) trait Lanes:
+pub(crate) trait Lanes:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
 {
     /// One truth value per lane.
@@ -67,7 +69,7 @@ impl Lanes for f32 {
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
-pub(super) use wide::F32x16;
+pub(crate) use wide::F32x16;
 
 /// The 512-bit lanes. Every intrinsic here needs AVX-512F, which the whole
 /// build targets wherever this module is compiled
@@ -81,7 +83,7 @@ mod wide {
 
     /// 16 f32 in one AVX-512 register.
     #[derive(Clone, Copy)]
-    pub(in crate::math) struct F32x16(pub(in crate::math) __m512);
+    pub(crate) struct F32x16(pub(crate) __m512);
 
     /// A binary operation as one AVX-512 instruction.
     macro_rules! operation {
