@@ -1,4 +1,4 @@
-//! Numerically stable scalar functions.
+//! Numerically stable scalar functions (and the f32 sigmoid of 16 values at once).
 //!
 //! All functions are exact in the sense that they do not overflow or lose the
 //! result to cancellation for any finite input:

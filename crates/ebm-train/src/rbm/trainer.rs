@@ -336,9 +336,9 @@ impl RbmTrainer {
         }
         let squared = self.track_reconstruction.then(|| squared_error(batch, &workspace.reconstruction));
         let (negative_visible, negative_hidden) = negatives.sample(rbm, &workspace.reconstruction, rng)?;
-        let positive = Phase { states: batch, hidden: &workspace.positive };
-        let negative = Phase { states: &negative_visible, hidden: negative_hidden };
-        let accepted = Self::apply_gradient(rbm, positive, negative, velocity, step)?;
+        let data = Phase { states: batch, hidden: &workspace.positive };
+        let model = Phase { states: &negative_visible, hidden: negative_hidden };
+        let accepted = Self::apply_gradient(rbm, data, model, velocity, step)?;
         Ok(BatchOutcome { accepted, squared_error: squared })
     }
 
