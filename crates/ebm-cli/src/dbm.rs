@@ -171,6 +171,7 @@ fn bound_with_ais(
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
+    crate::output::check_output_directory(&args.out)?;
     let text = |e: ebm_core::Error| e.to_string();
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();

@@ -311,6 +311,7 @@ fn beside(out: &Path, suffix: &str) -> PathBuf {
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
+    crate::output::check_output_directory(&args.out)?;
     let points = load_points(&args.data, args.seed)?;
     let activation = match args.activation {
         ActivationArg::Silu => Activation::Silu,

@@ -1,10 +1,29 @@
-//! Writing results to standard output without panicking.
+//! Writing results without panicking or losing work.
 //!
 //! `println!` panics when standard output is a pipe whose reader has gone
 //! (`ebm rbm export MODEL | head`). Results go through [`print_result`],
 //! which stops quietly in that case and reports other write errors.
+//! Commands that train for a while and then write files check first, with
+//! [`check_output_directory`], that they will be able to.
 
 use std::io::{ErrorKind, Write};
+use std::path::Path;
+
+/// An error unless the directory that `out` is to be written in exists (the
+/// current one for a bare file name): a training command calls it before it
+/// starts, rather than failing at the end and losing the run.
+pub fn check_output_directory(out: &Path) -> Result<(), String> {
+    let directory = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if directory.is_dir() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot write {}: the directory {} does not exist (create it first)",
+            out.display(),
+            directory.display()
+        ))
+    }
+}
 
 /// Writes `text` and a newline to standard output. A closed pipe is not an
 /// error (the reader has all it wanted); any other failure is.
@@ -15,5 +34,20 @@ pub fn print_result(text: &str) -> Result<(), String> {
             Err(format!("cannot write to standard output: {error}"))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_in_a_missing_directory_is_refused_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_output_directory(&dir.path().join("model.ebm")).is_ok());
+        assert!(check_output_directory(Path::new("model.ebm")).is_ok());
+        let missing = dir.path().join("absent").join("model.ebm");
+        let error = check_output_directory(&missing).unwrap_err();
+        assert!(error.contains("does not exist"), "{error}");
     }
 }

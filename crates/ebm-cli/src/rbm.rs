@@ -486,6 +486,7 @@ impl TrainingObserver for EpochLog<'_> {
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
+    crate::output::check_output_directory(&args.out)?;
     if args.labels {
         let objective = crate::labels::objective(args.objective, args.alpha);
         return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
