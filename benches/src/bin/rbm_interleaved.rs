@@ -45,7 +45,7 @@ fn main() {
     );
     for (name, negatives, track) in updates() {
         let trainer = trainer(negatives, track);
-        let mut rounds: Vec<(f64, f64, f64)> = (0..rounds)
+        let mut measured: Vec<(f64, f64, f64)> = (0..rounds)
             .map(|_| {
                 // Timed inside, as the trainer times its epoch: both start with the workers awake.
                 let products = with_workers_awake(|| {
@@ -60,10 +60,10 @@ fn main() {
                 (update / products, products, update)
             })
             .collect();
-        rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let ratios: Vec<f64> = rounds.iter().map(|round| round.0).collect();
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let ratios: Vec<f64> = measured.iter().map(|round| round.0).collect();
         let median_of = |pick: fn(&(f64, f64, f64)) -> f64| {
-            let mut values: Vec<f64> = rounds.iter().map(pick).collect();
+            let mut values: Vec<f64> = measured.iter().map(pick).collect();
             values.sort_by(f64::total_cmp);
             quantile(&values, 0.5)
         };

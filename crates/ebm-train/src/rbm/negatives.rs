@@ -53,7 +53,7 @@ pub(crate) struct NegativeSampler {
     rungs: Vec<BlockChains>,
     /// Accepted and attempted exchanges per neighbouring pair of temperatures.
     pub swaps: Vec<(u64, u64)>,
-    /// Probabilities of the CD chain's current step, reused from update to update.
+    /// P(v | h) of the CD or PCD chains' current step, reused from update to update.
     scratch: Panels,
 }
 

@@ -183,9 +183,9 @@ impl RbmTrainer {
     ///
     /// CD starts its chains at the reconstruction, so there the error costs
     /// only its sum. PCD and tempering need the reconstruction for nothing
-    /// else: it costs them a draw of h₀ and the product H₀Wᵀ, about a sixth
-    /// of an update at 784 × 500. Training is the same either way: the
-    /// random stream advances as if h₀ had been drawn.
+    /// else: it costs them a draw of h₀ and the product H₀Wᵀ, about a quarter
+    /// of a PCD-1 update at 784 × 500 (the RBM benchmark). Training is the
+    /// same either way: the random stream advances as if h₀ had been drawn.
     pub fn track_reconstruction_error(mut self, track: bool) -> Self {
         self.track_reconstruction = track;
         self
