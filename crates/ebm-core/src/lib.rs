@@ -28,6 +28,7 @@
 //!   rayon's workers kept awake between the steps;
 //! - [`file`](mod@file): the versioned, checksummed model-file format with atomic
 //!   writes, and JSON export;
+//! - [`worst`]: the largest of many errors, keeping NaN (for checks and tests);
 //! - [`Error`]: the error type, which says what was wrong and where.
 //!
 //! Convention: lower energy is more probable, P(s) = exp(−E(s)/T) / Z.
@@ -70,6 +71,7 @@ pub mod quadrature;
 pub mod spin_glass;
 pub mod state;
 pub mod workers;
+pub mod worst;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};
 pub use energy::{ContinuousEnergy, DifferentiableEnergy, DiscreteEnergy, PairwiseEnergy, ParametricEnergy};
