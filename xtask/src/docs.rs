@@ -6,18 +6,9 @@
 //! build time by the KaTeX preprocessor and styled by the KaTeX stylesheet and
 //! fonts vendored in `docs/src/katex`, so the pages need no network.
 
+use crate::tools::{Tool, cargo, ensure_tools, run_command, tools_root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-
-/// A command-line tool the book needs, pinned to one version.
-struct Tool {
-    /// The crate and binary name.
-    name: &'static str,
-    /// The exact version to install.
-    version: &'static str,
-    /// Extra `cargo install` arguments.
-    install_args: &'static [&'static str],
-}
 
 /// mdBook and its KaTeX preprocessor (a pair that speaks the same preprocessor protocol).
 const TOOLS: [Tool; 2] = [
@@ -25,8 +16,9 @@ const TOOLS: [Tool; 2] = [
         name: "mdbook",
         version: "0.5.4",
         install_args: &["--no-default-features", "--features", "search"],
+        version_args: &["--version"],
     },
-    Tool { name: "mdbook-katex", version: "0.10.0", install_args: &[] },
+    Tool { name: "mdbook-katex", version: "0.10.0", install_args: &[], version_args: &["--version"] },
 ];
 
 /// Options of `cargo xtask docs`.
@@ -38,56 +30,6 @@ pub struct DocsArgs {
     /// Build only the book, not the API docs.
     #[arg(long)]
     book_only: bool,
-}
-
-/// Where the pinned tools are installed.
-fn tools_root() -> PathBuf {
-    PathBuf::from("target/tools")
-}
-
-/// The cargo that runs this xtask (so the same toolchain builds everything).
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-/// Runs `command`, turning a failure to start or a non-zero exit into an error.
-fn run_command(command: &mut Command, what: &str) -> Result<(), String> {
-    let status = command.status().map_err(|e| format!("cannot run {what}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
-}
-
-/// Whether `tool` at the pinned version is installed under the tools root.
-fn is_installed(tool: &Tool) -> bool {
-    Command::new(tools_root().join("bin").join(tool.name))
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).contains(tool.version))
-}
-
-/// Installs every missing tool, unless `no_install`.
-fn ensure_tools(no_install: bool) -> Result<(), String> {
-    for tool in &TOOLS {
-        if is_installed(tool) {
-            continue;
-        }
-        if no_install {
-            return Err(format!(
-                "{} {} is not installed in {}",
-                tool.name,
-                tool.version,
-                tools_root().display()
-            ));
-        }
-        println!("installing {} {} into {} (once)", tool.name, tool.version, tools_root().display());
-        run_command(
-            Command::new(cargo())
-                .args(["install", "--locked", tool.name, "--version", tool.version, "--root"])
-                .arg(tools_root())
-                .args(tool.install_args),
-            &format!("cargo install {}", tool.name),
-        )?;
-    }
-    Ok(())
 }
 
 /// Copies the directory tree `from` into `to`.
@@ -128,7 +70,7 @@ fn pages_needing_network(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Resul
 
 /// Builds the book into `target/docs` and the API docs into `target/docs/api`.
 pub fn run(args: &DocsArgs) -> Result<ExitCode, String> {
-    ensure_tools(args.no_install)?;
+    ensure_tools(&TOOLS, args.no_install)?;
     let bin = std::fs::canonicalize(tools_root().join("bin")).map_err(|e| e.to_string())?;
     let path = std::env::join_paths(
         std::iter::once(bin.clone())

@@ -3,9 +3,12 @@
 //! - `verify`: numerical checks that the mathematics of the library holds.
 //! - `bench`: criterion benchmarks, each as a ratio to a baseline of the same run.
 //! - `docs`: builds the mdBook site and the API documentation.
+//! - `mutants`: planted-bug testing (cargo-mutants) of the files that carry the mathematics.
 
 mod bench;
 mod docs;
+mod mutants;
+mod tools;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +29,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Build the docs site (mdBook) and the API docs into `target/docs`.
     Docs(docs::DocsArgs),
+    /// Plant bugs (cargo-mutants) in the mathematical core and count those the tests miss;
+    /// writes `target/mutants/summary.json`.
+    Mutants(mutants::MutantsArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Docs(args) => docs::run(&args),
+        Command::Mutants(args) => mutants::run(&args),
     };
     match outcome {
         Ok(code) => code,
