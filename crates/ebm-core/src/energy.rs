@@ -77,6 +77,13 @@ pub trait PairwiseEnergy: DiscreteEnergy {
 
     /// Number of units `unit` is coupled to (its degree).
     fn degree(&self, unit: usize) -> usize;
+
+    /// P(s_i = on | rest) at temperature T: σ(2 h_i / T) for ±1 units and
+    /// σ(h_i / T) for 0/1 units ([`Domain::on_probability`](crate::Domain::on_probability)
+    /// of the [`local_field`](Self::local_field)).
+    fn conditional_on_probability(&self, state: &[i8], unit: usize, temperature: f64) -> f64 {
+        self.domain().on_probability(self.local_field(state, unit), 1.0 / temperature)
+    }
 }
 
 /// An energy over real vectors x ∈ ℝᵈ.

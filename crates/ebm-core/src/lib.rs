@@ -12,6 +12,8 @@
 //! - [`SquareLattice`]: the periodic 2-D Ising model, and [`kaufman`]: its exact
 //!   log Z at zero field for lattices far beyond enumeration;
 //! - [`spin_glass`]: random fully connected models (Sherrington–Kirkpatrick);
+//! - [`planted`]: frustrated-loop spin glasses on the lattice with a known
+//!   ground state, for testing annealers beyond enumeration;
 //! - [`Quadratic`]: the Gaussian energy over ℝᵈ, also trainable through
 //!   [`ParametricEnergy`];
 //! - [`GaussianMixture`]: the mixture of diagonal Gaussians, a normalised
@@ -66,6 +68,7 @@ pub mod math;
 pub mod mixture;
 pub mod pairwise;
 pub mod panels;
+pub mod planted;
 pub mod quadratic;
 pub mod quadrature;
 pub mod spin_glass;

@@ -54,6 +54,19 @@ impl Domain {
         self.low() + self.high() - v
     }
 
+    /// P(unit on | rest) at temperature T = 1/β for a unit with local field
+    /// h_i = Σ_j w_ij s_j + b_i: σ(2β h_i) for ±1 units, σ(β h_i) for 0/1 units.
+    ///
+    /// The energy difference between the unit off and on is (high − low)·h_i,
+    /// so P(on)/P(off) = exp(β (high − low) h_i). (The note's
+    /// σ((Σ_j w_ij s_j + 2 b_i)/T) for ±1 units is a slip: the factor 2
+    /// multiplies the whole field.) This is the one definition the Gibbs
+    /// samplers use.
+    #[inline]
+    pub fn on_probability(self, field: f64, beta: f64) -> f64 {
+        crate::math::sigmoid(f64::from(self.high() - self.low()) * field * beta)
+    }
+
     /// The change of a unit's value when it flips: −2s for spins, 1 − 2b for bits.
     #[inline]
     pub const fn flip_delta(self, v: i8) -> i8 {

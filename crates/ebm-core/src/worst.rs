@@ -95,6 +95,13 @@ pub fn nan_max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
 }
 
+/// min(a, b) that returns NaN when either argument is NaN (unlike
+/// [`f64::min`]): for the smallest of rates or leads that must stay above a bound.
+#[inline]
+pub fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+}
+
 /// max_k |x_k|, NaN if any x_k is NaN, 0 for an empty sequence: the
 /// NaN-keeping replacement for nalgebra's `amax`.
 pub fn max_abs<I>(values: I) -> f64
@@ -169,6 +176,8 @@ mod tests {
     #[test]
     fn helpers_keep_nan() {
         assert!(nan_max(f64::NAN, 1.0).is_nan() && nan_max(1.0, f64::NAN).is_nan());
+        assert!(nan_min(f64::NAN, 1.0).is_nan() && nan_min(1.0, f64::NAN).is_nan());
+        assert_eq!(nan_min(2.0, 1.0), 1.0);
         assert!(max_abs([1.0f32, f32::NAN, -3.0]).is_nan());
         assert_eq!(max_abs([1.0f32, -3.0]), 3.0);
         assert!(max_abs_difference(&[1.0], &[1.0, 2.0]).is_nan());

@@ -12,8 +12,7 @@
 
 use crate::single_site::Rule;
 use ebm_core::error::check_positive;
-use ebm_core::math::sigmoid;
-use ebm_core::{Error, Result, SquareLattice};
+use ebm_core::{Domain, Error, Result, SquareLattice};
 use rand::Rng;
 use std::cell::Cell;
 
@@ -79,7 +78,7 @@ impl LatticeSweeper {
                         table[2 * k + up] = threshold((-2.0 * s * h / temperature).exp());
                     }
                 }
-                Rule::Gibbs => table[2 * k] = threshold(sigmoid(2.0 * h / temperature)),
+                Rule::Gibbs => table[2 * k] = threshold(Domain::Spin.on_probability(h, 1.0 / temperature)),
             }
         }
         Ok(Self { rows, cols, coupling, field, rule, order: Order::Typewriter, temperature, table })

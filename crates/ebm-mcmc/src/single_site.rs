@@ -3,7 +3,6 @@
 
 use crate::chain::PairwiseChain;
 use ebm_core::error::check_positive;
-use ebm_core::math::sigmoid;
 use ebm_core::{Error, PairwiseEnergy, Result};
 use rand::{Rng, RngExt};
 
@@ -102,9 +101,7 @@ impl SingleSite {
     ) -> bool {
         match self.rule {
             Rule::Gibbs => {
-                let domain = chain.domain();
-                let gap = f64::from(domain.high() - domain.low());
-                let p_on = sigmoid(gap * chain.field(i) * beta);
+                let p_on = chain.domain().on_probability(chain.field(i), beta);
                 chain.set(i, rng.random::<f64>() < p_on)
             }
             Rule::Metropolis => {
