@@ -3,6 +3,7 @@
 //! gradient, and what CD-1, persistent CD and parallel tempering learn on
 //! bars and stripes.
 
+use ebm_core::worst::{Worst, max_abs};
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias, log_partition};
@@ -74,7 +75,7 @@ fn bits(s: u32, n: usize) -> Vec<f32> {
 fn free_energy(ctx: &Context) -> Result<Measurement, String> {
     let models = ctx.size(10, 50);
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for _ in 0..models {
         let (nv, nh) = (rng.random_range(1..8), rng.random_range(1..8));
         let rbm = random_rbm(nv, nh, 1.5, &mut rng)?;
@@ -90,7 +91,7 @@ fn free_energy(ctx: &Context) -> Result<Measurement, String> {
                 .map_err(fail)?;
             let mut all = LogSumExp::new();
             minus_energies.iter().for_each(|&e| all.add(e));
-            worst = worst.max((f + all.value()).abs() / (1.0 + f.abs()));
+            worst.add((f + all.value()).abs() / (1.0 + f.abs()));
             for j in 0..nh {
                 let mut on = LogSumExp::new();
                 let with_j_on = minus_energies.iter().enumerate().filter(|(t, _)| t >> j & 1 == 1);
@@ -98,7 +99,7 @@ fn free_energy(ctx: &Context) -> Result<Measurement, String> {
                 let p = (on.value() - all.value()).exp();
                 let field = f64::from(rbm.hidden_bias()[j])
                     + (0..nv).map(|i| f64::from(v[i]) * f64::from(rbm.weights()[(i, j)])).sum::<f64>();
-                worst = worst.max((p - sigmoid(field)).abs()).max((p - f64::from(conditional[(s, j)])).abs());
+                worst = worst.with((p - sigmoid(field)).abs()).with((p - f64::from(conditional[(s, j)])).abs());
             }
         }
     }
@@ -146,7 +147,7 @@ fn visible_sum_log_z(rbm: &BernoulliRbm) -> f64 {
 
 fn exact_log_z(ctx: &Context) -> Result<Measurement, String> {
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     // Brute force over both layers, either layer the smaller one.
     let mut shapes = vec![(1, 1), (2, 9), (9, 2), (6, 6), (4, 11), (11, 4)];
     for _ in 0..ctx.size(6, 30) {
@@ -155,7 +156,7 @@ fn exact_log_z(ctx: &Context) -> Result<Measurement, String> {
     for &(nv, nh) in &shapes {
         let rbm = random_rbm(nv, nh, rng.random_range(0.1..2.0), &mut rng)?;
         let (fast, slow) = (log_partition(&rbm).map_err(fail)?, brute_force_log_z(&rbm)?);
-        worst = worst.max((fast - slow).abs() / slow.abs().max(1.0));
+        worst = worst.with((fast - slow).abs() / slow.abs().max(1.0));
     }
     // Layers of 13 and more: the enumeration runs in several blocks of 2¹² states
     // (Gray code inside each), against a plain sum over the visible states.
@@ -163,7 +164,7 @@ fn exact_log_z(ctx: &Context) -> Result<Measurement, String> {
     for &(nv, nh) in &large {
         let rbm = random_rbm(nv, nh, rng.random_range(0.1..1.0), &mut rng)?;
         let (fast, slow) = (log_partition(&rbm).map_err(fail)?, visible_sum_log_z(&rbm));
-        worst = worst.max((fast - slow).abs() / slow.abs().max(1.0));
+        worst = worst.with((fast - slow).abs() / slow.abs().max(1.0));
     }
     Ok(Measurement::at_most(
         format!(
@@ -208,7 +209,7 @@ fn ais(ctx: &Context) -> Result<Measurement, String> {
     let estimate = ais_log_partition(&rbm, &base, &options(rng.random())).map_err(fail)?;
     covered += usize::from((estimate.log_z_low..=estimate.log_z_high).contains(&exact));
     errors.push(estimate.log_z - exact);
-    let worst = errors.iter().fold(0f64, |m, e| m.max(e.abs()));
+    let worst = max_abs(errors.iter().copied());
     let trained_ll = exact_average_log_likelihood(&rbm, &data).map_err(fail)?;
     Ok(Measurement::at_most(
         format!(
@@ -224,7 +225,7 @@ fn ais(ctx: &Context) -> Result<Measurement, String> {
 
 fn gradient(ctx: &Context) -> Result<Measurement, String> {
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     let mut compared = 0;
     for _ in 0..ctx.size(3, 12) {
         let (nv, nh) = (rng.random_range(2..9), rng.random_range(1..7));
@@ -250,14 +251,14 @@ fn gradient(ctx: &Context) -> Result<Measurement, String> {
                 let n = numeric(&|m| m.weights()[(i, j)], &|m, x| {
                     m.update_weights(|w| w[(i, j)] = x).expect("finite weight")
                 })?;
-                worst = worst.max((n - analytic.weights[(i, j)]).abs());
+                worst.add((n - analytic.weights[(i, j)]).abs());
             }
             let n = numeric(&|m| m.visible_bias()[i], &|m, x| m.biases_mut().0[i] = x)?;
-            worst = worst.max((n - analytic.visible_bias[i]).abs());
+            worst.add((n - analytic.visible_bias[i]).abs());
         }
         for j in 0..nh {
             let n = numeric(&|m| m.hidden_bias()[j], &|m, x| m.biases_mut().1[j] = x)?;
-            worst = worst.max((n - analytic.hidden_bias[j]).abs());
+            worst.add((n - analytic.hidden_bias[j]).abs());
         }
     }
     Ok(Measurement::at_most(

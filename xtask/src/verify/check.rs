@@ -1,6 +1,7 @@
 //! What a check is: a named function from a [`Context`] to a [`Measurement`]
 //! compared with a [`Bound`].
 
+use ebm_core::worst::Worst;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
@@ -18,11 +19,21 @@ pub enum Bound {
 }
 
 impl Bound {
-    /// Whether `value` respects the bound; NaN never does.
+    /// Whether `value` respects the bound; a non-finite value (NaN, ±∞) never
+    /// does, whichever side it lies on: it means the computation broke down.
     pub fn admits(self, value: f64) -> bool {
+        value.is_finite()
+            && match self {
+                Bound::AtMost(limit) => value <= limit,
+                Bound::AtLeast(limit) => value >= limit,
+            }
+    }
+
+    /// How far `value` is on the passing side of the limit (negative when it fails).
+    pub fn margin(self, value: f64) -> f64 {
         match self {
-            Bound::AtMost(limit) => value <= limit,
-            Bound::AtLeast(limit) => value >= limit,
+            Bound::AtMost(limit) => limit - value,
+            Bound::AtLeast(limit) => value - limit,
         }
     }
 }
@@ -48,14 +59,29 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    /// A measurement that passes when `value ≤ limit`.
-    pub fn at_most(quantity: impl Into<String>, value: f64, limit: f64) -> Self {
-        Self { quantity: quantity.into(), value, bound: Bound::AtMost(limit) }
+    /// A measurement that passes when `value ≤ limit` (a [`Worst`] passes its NaN on).
+    pub fn at_most(quantity: impl Into<String>, value: impl Into<Value>, limit: f64) -> Self {
+        Self { quantity: quantity.into(), value: value.into().0, bound: Bound::AtMost(limit) }
     }
 
     /// A measurement that passes when `value ≥ limit`.
-    pub fn at_least(quantity: impl Into<String>, value: f64, limit: f64) -> Self {
-        Self { quantity: quantity.into(), value, bound: Bound::AtLeast(limit) }
+    pub fn at_least(quantity: impl Into<String>, value: impl Into<Value>, limit: f64) -> Self {
+        Self { quantity: quantity.into(), value: value.into().0, bound: Bound::AtLeast(limit) }
+    }
+}
+
+/// A measured number: an `f64`, or the value of a [`Worst`] accumulator.
+pub struct Value(f64);
+
+impl From<f64> for Value {
+    fn from(value: f64) -> Self {
+        Self(value)
+    }
+}
+
+impl From<Worst> for Value {
+    fn from(worst: Worst) -> Self {
+        Self(worst.value())
     }
 }
 

@@ -2,6 +2,7 @@
 //! second hidden layer buys on bars-and-stripes and on small shape images in
 //! a DBM, and in a DBN.
 
+use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::dbm::ais::ais_log_partition;
 use ebm_boltzmann::dbm::exact::{average_log_likelihood, log_partition};
@@ -93,7 +94,7 @@ fn train_both(
 
 fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
     let runs = ctx.size(64, 256);
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     let data = bars(3)?;
     // Random machines of several depths, and one trained on bars-and-stripes.
     let mut machines = Vec::new();
@@ -118,7 +119,7 @@ fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
         let base = base_rate_bias(data, 1.0).map_err(fail)?;
         let estimate =
             ais_log_partition(dbm, &base, &AisOptions::staged(5_000, runs, k as u64)).map_err(fail)?;
-        worst = worst.max((estimate.log_z - log_partition(dbm).map_err(fail)?).abs());
+        worst.add((estimate.log_z - log_partition(dbm).map_err(fail)?).abs());
     }
     Ok(Measurement::at_most(
         format!(
@@ -181,7 +182,7 @@ fn dbm_beats_rbm_on_shapes(ctx: &Context) -> Result<Measurement, String> {
 fn dbn_tied_start(ctx: &Context) -> Result<Measurement, String> {
     let data = bars(3)?;
     let trainer = RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 50 }).batch_size(2).epochs(200);
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for k in 0..ctx.size(3, 6) as u64 {
         let seed = ctx.rng().random::<u64>() ^ k;
         let one = train_greedy(&[9, 8], &data, &trainer.clone().seed(seed), seed, true, 1, &mut ())
@@ -198,7 +199,7 @@ fn dbn_tied_start(ctx: &Context) -> Result<Measurement, String> {
         let ll = one.exact_log_likelihood(&data).map_err(fail)?;
         let (bound, _) = likelihood_bound(&two, &data, log_z, 50, &mut stream(seed, 1)).map_err(fail)?;
         worst =
-            worst.max((two.exact_log_likelihood(&data).map_err(fail)? - ll).abs()).max((bound - ll).abs());
+            worst.with((two.exact_log_likelihood(&data).map_err(fail)? - ll).abs()).with((bound - ll).abs());
     }
     Ok(Measurement::at_most(
         "max |ℓ(RBM + its transpose) − ℓ(RBM)| and |sampled bound − ℓ|, trained 9-8 RBMs on 3×3 bars"

@@ -4,6 +4,7 @@
 //! log-likelihood, computed exactly by quadrature, comes within 0.3 nats of
 //! the true density's and far above a single Gaussian's.
 
+use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_core::Quadratic;
 use ebm_core::gradient_check::{input_gradient_error, parameter_gradient_error};
@@ -61,7 +62,7 @@ pub fn checks() -> Vec<Check> {
 
 fn gradients(ctx: &Context) -> Result<Measurement, String> {
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     let trials = ctx.size(5, 40);
     for t in 0..trials {
         let activation = [Activation::Silu, Activation::Softplus, Activation::Tanh][t % 3];
@@ -69,14 +70,14 @@ fn gradients(ctx: &Context) -> Result<Measurement, String> {
         let x = [rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)];
         let input = input_gradient_error(&energy, &x, 1e-6).map_err(fail)?;
         let parameters = parameter_gradient_error(&energy, &x, &[1.0], 1e-6).map_err(fail)?;
-        worst = worst.max(input).max(parameters);
+        worst = worst.with(input).with(parameters);
     }
     Ok(Measurement::at_most(format!("max relative error over {trials} networks (x and θ)"), worst, 1e-6))
 }
 
 fn quadrature_gaussian(ctx: &Context) -> Result<Measurement, String> {
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for _ in 0..ctx.size(4, 20) {
         let (a, c) = (rng.random_range(1.0..3.0), rng.random_range(1.0..3.0));
         let b = rng.random_range(-0.5..0.5);
@@ -84,7 +85,7 @@ fn quadrature_gaussian(ctx: &Context) -> Result<Measurement, String> {
         let energy = Quadratic::new(mean, DMatrix::from_row_slice(2, 2, &[a, b, b, c])).map_err(fail)?;
         let t = rng.random_range(0.5..1.5);
         let density = Grid::square(9.0, 300).map_err(fail)?.density(&energy, t).map_err(fail)?;
-        worst = worst.max((density.log_partition() - energy.log_partition(t).map_err(fail)?).abs());
+        worst.add((density.log_partition() - energy.log_partition(t).map_err(fail)?).abs());
     }
     Ok(Measurement::at_most("max |log Z(quadrature) − log Z(closed form)|", worst, 1e-8))
 }

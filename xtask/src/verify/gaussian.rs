@@ -2,6 +2,7 @@
 //! the exact gradient against finite differences, AIS against exact log Z,
 //! and what learned variances buy on the ring of Gaussians.
 
+use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
@@ -57,11 +58,11 @@ fn random_model(seed: u64, n: usize, m: usize, w: f32) -> Result<GaussianRbm, St
 fn log_z_matches_quadrature(ctx: &Context) -> Result<Measurement, String> {
     let (models, cells) = (ctx.size(3, 8), ctx.size(600, 1500));
     let grid = Grid::square(25.0, cells).map_err(fail)?;
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for k in 0..models {
         let rbm = random_model(ctx.rng().random::<u64>() ^ k as u64, 2, 6, 0.8)?;
         let quadrature = grid.density(&rbm, 1.0).map_err(fail)?.log_partition();
-        worst = worst.max((quadrature - log_partition(&rbm).map_err(fail)?).abs());
+        worst.add((quadrature - log_partition(&rbm).map_err(fail)?).abs());
     }
     Ok(Measurement::at_most(
         format!("max |exact − quadrature| log Z, {models} models of 2×6 units, {cells}² cells on [−25, 25]²"),
@@ -71,7 +72,7 @@ fn log_z_matches_quadrature(ctx: &Context) -> Result<Measurement, String> {
 }
 
 fn gradient_matches_differences(ctx: &Context) -> Result<Measurement, String> {
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for k in 0..ctx.size(4, 12) as u64 {
         let seed = ctx.rng().random::<u64>() ^ k;
         let rbm = random_model(seed, 3, 3, 0.8)?;
@@ -104,7 +105,7 @@ fn gradient_matches_differences(ctx: &Context) -> Result<Measurement, String> {
         for (block, values) in blocks.iter().enumerate() {
             for (index, &g) in values.iter().enumerate() {
                 let numeric = difference(block, index)?;
-                worst = worst.max((g - numeric).abs() / (1.0 + numeric.abs()));
+                worst.add((g - numeric).abs() / (1.0 + numeric.abs()));
             }
         }
     }
@@ -164,11 +165,11 @@ fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
     let (train, _, _, _) = standardised_ring(2_000, seed)?;
     let trained = train_ring(&train, 20, ctx.size(20, 60), true, seed)?;
     cases.push((AisBase::from_data(&train).map_err(fail)?, trained));
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for (k, (base, rbm)) in cases.iter().enumerate() {
         let estimate =
             ais_log_partition(rbm, base, &AisOptions::staged(steps, runs, seed ^ k as u64)).map_err(fail)?;
-        worst = worst.max((estimate.log_z - log_partition(rbm).map_err(fail)?).abs());
+        worst.add((estimate.log_z - log_partition(rbm).map_err(fail)?).abs());
     }
     Ok(Measurement::at_most(
         format!(

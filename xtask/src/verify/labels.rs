@@ -2,6 +2,7 @@
 //! force, classification of unseen noisy bars-and-stripes under each
 //! objective, and class-clamped sampling.
 
+use ebm_core::worst::{Worst, max_abs, nan_min};
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::Domain;
@@ -39,7 +40,7 @@ const SIDE: usize = 4;
 fn posterior_exact(ctx: &Context) -> Result<Measurement, String> {
     let machines = ctx.size(20, 100);
     let mut rng = ctx.rng();
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for _ in 0..machines {
         let (visible, classes, hidden) =
             (rng.random_range(1..7), rng.random_range(2..5), rng.random_range(1..7));
@@ -51,7 +52,7 @@ fn posterior_exact(ctx: &Context) -> Result<Measurement, String> {
         let every_v = DMatrix::from_fn(1 << visible, visible, |r, i| f32::from(u8::from(r >> i & 1 == 1)));
         let closed = rbm.class_log_probabilities(&every_v).map_err(fail)?;
         let enumerated = rbm.enumerated_class_log_probabilities().map_err(fail)?;
-        worst = worst.max((closed - enumerated).amax());
+        worst.add(max_abs((closed - enumerated).iter().copied()));
     }
     Ok(Measurement::at_most(
         format!("max |log P(y | v) closed form − brute force| over every v, y of {machines} random machines"),
@@ -119,7 +120,7 @@ fn bars_accuracy(ctx: &Context) -> Result<Measurement, String> {
     let mut rng = ctx.rng();
     let (test, truth) = noisy_copies(1_000, 2, &mut rng)?;
     let majority = (0..3).map(|c| truth.iter().filter(|&&y| y == c).count()).max().unwrap_or(0);
-    let mut worst: f64 = 1.0;
+    let mut lowest: f64 = 1.0;
     let mut accuracies = Vec::new();
     for (name, objective) in [
         ("generative", Objective::Generative),
@@ -134,7 +135,7 @@ fn bars_accuracy(ctx: &Context) -> Result<Measurement, String> {
             mean += correct as f64 / truth.len() as f64 / seeds as f64;
         }
         accuracies.push(format!("{name} {mean:.3}"));
-        worst = worst.min(mean);
+        lowest = nan_min(lowest, mean);
     }
     Ok(Measurement::at_least(
         format!(
@@ -143,7 +144,7 @@ fn bars_accuracy(ctx: &Context) -> Result<Measurement, String> {
             accuracies.join(", "),
             majority as f64 / truth.len() as f64
         ),
-        worst,
+        lowest,
         0.8,
     ))
 }

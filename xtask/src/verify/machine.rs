@@ -2,6 +2,7 @@
 //! maximum-likelihood learning (`ebm_train::boltzmann`): the exact gradient,
 //! the note's sampled learning against it, and what hidden units add.
 
+use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{Domain, exact};
@@ -54,7 +55,7 @@ fn visible_draws(teacher: &BoltzmannMachine, count: usize, seed: u64) -> Result<
 
 fn gradient_finite_difference(ctx: &Context) -> Result<Measurement, String> {
     let (models, step) = (ctx.size(10, 40), 1e-2f32);
-    let mut worst: f64 = 0.0;
+    let mut worst = Worst::new();
     for m in 0..models as u64 {
         let machine = random_machine(ctx, m, 3, 2, 0.8);
         let data = visible_draws(&random_machine(ctx, m + 1000, 3, 2, 0.8), 20, m)?;
@@ -70,7 +71,7 @@ fn gradient_finite_difference(ctx: &Context) -> Result<Measurement, String> {
                     likelihood(w, machine.biases().to_vec())
                 };
                 let numeric = (at(step).map_err(fail)? - at(-step).map_err(fail)?) / (2.0 * f64::from(step));
-                worst = worst.max((numeric - gradient.couplings[(i, j)]).abs());
+                worst.add((numeric - gradient.couplings[(i, j)]).abs());
             }
         }
     }

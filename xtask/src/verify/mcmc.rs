@@ -2,8 +2,10 @@
 //! formula, annealing against exact ground states, determinism of parallel
 //! tempering.
 
+use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_core::spin_glass::SpinGlass;
+use ebm_core::planted::PlantedLoops;
 use ebm_core::{DensePairwise, DiscreteEnergy, Quadratic, SquareLattice, exact, kaufman};
 use ebm_mcmc::anneal::{Annealer, Schedule};
 use ebm_mcmc::cluster::{SwendsenWang, Wolff};
@@ -37,7 +39,7 @@ pub fn checks() -> Vec<Check> {
         },
         Check {
             name: "mcmc.anneal.ground-state",
-            claim: "annealing finds the exact ground state of random 16-unit models",
+            claim: "annealing ends in the planted ground state of 64-spin frustrated-loop glasses far more often than any constant temperature",
             run: anneal_ground_states,
         },
         Check {
@@ -74,7 +76,7 @@ fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
     let (model, t) = (spin_glass(ctx, 8, 0.7)?, 1.0);
     let exact = exact::probabilities(&model, t).map_err(fail)?;
     let chains = ctx.size(4_000, 40_000);
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for rule in [Rule::Gibbs, Rule::Metropolis] {
         for scan in [Scan::Sequential, Scan::Random] {
             let sampler = SingleSite::new(rule).scan(scan);
@@ -86,7 +88,7 @@ fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
                 histogram.add(chain.state());
             }
             let tv = histogram.total_variation(&exact).map_err(fail)?;
-            worst = worst.max(tv / expected_total_variation(&exact, chains as f64));
+            worst.add(tv / expected_total_variation(&exact, chains as f64));
         }
     }
     Ok(Measurement::at_most(
@@ -108,10 +110,10 @@ fn tempering_rungs(ctx: &Context) -> Result<Measurement, String> {
         .map_err(fail)?;
     pt.run(rounds, |replicas| histograms.iter_mut().zip(replicas).for_each(|(h, r)| h.add(r.state())))
         .map_err(fail)?;
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for (h, &t) in histograms.iter().zip(ladder.temperatures()) {
         let p = exact::probabilities(&model, t).map_err(fail)?;
-        worst = worst.max(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64));
+        worst.add(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64));
     }
     Ok(Measurement::at_most(format!("max over 5 rungs of TV / TV of {rounds} exact draws"), worst, 3.0))
 }
@@ -132,26 +134,71 @@ fn tempering_threads(ctx: &Context) -> Result<Measurement, String> {
     Ok(Measurement::at_most("replicas differing between 1 and 2 threads, 8 rungs", differing as f64, 0.0))
 }
 
-fn anneal_ground_states(ctx: &Context) -> Result<Measurement, String> {
-    let instances = ctx.size(40, 200);
-    let annealer =
-        Annealer::new(Schedule::Geometric { start: 3.0, factor: 0.98, end: 0.05 }).sweeps_per_temperature(20);
+/// Frustrated-loop instances on the periodic 16×16 lattice (N = 256, 2²⁵⁶
+/// states): the ground energy is known by construction and no search by luck
+/// finds it.
+const ANNEAL_SIDE: usize = 16;
+
+/// Cycles per spin of the planted instances. Measured at 24 instances: with
+/// 0.3 even annealing rarely succeeds in ~3,500 sweeps, with 1.0 the couplings
+/// are so strong that a constant T = 3 ends in the ground state half the
+/// time; at 0.7 annealing solved 0.88 and the best constant T 0.21.
+const ANNEAL_LOOPS_PER_UNIT: f64 = 0.7;
+
+/// Sweeps at each temperature of the schedule.
+const ANNEAL_SWEEPS: usize = 20;
+
+/// The fraction of `instances` planted instances whose *final* state after
+/// `schedule` ([`ANNEAL_SWEEPS`] a temperature, no closing quench) has the ground energy.
+fn anneal_solved_fraction(ctx: &Context, instances: usize, schedule: &Schedule) -> Result<f64, String> {
+    let annealer = Annealer::new(schedule.clone()).sweeps_per_temperature(ANNEAL_SWEEPS).quench(false);
     let mut rng = ctx.rng();
-    let mut found = 0;
+    let mut solved = 0;
     for k in 0..instances as u64 {
-        let model = SpinGlass::new(16).field_std(0.3).sample(&mut rng).map_err(fail)?;
-        let (ground, _) = exact::ground_states(&model, 1).map_err(fail)?;
+        let instance = PlantedLoops::new(ANNEAL_SIDE, ANNEAL_SIDE)
+            .loops_per_unit(ANNEAL_LOOPS_PER_UNIT)
+            .sample(&mut rng)
+            .map_err(fail)?;
         let mut chain_rng = stream(rng.random(), k);
-        let mut chain = PairwiseChain::random(&model, &mut chain_rng);
+        let mut chain = PairwiseChain::random(&instance.model, &mut chain_rng);
         let outcome = annealer.run(&mut chain, &mut chain_rng).map_err(fail)?;
-        found += usize::from(outcome.best_energy - ground < 1e-9 * ground.abs().max(1.0));
+        let final_energy = instance.model.energy(&outcome.final_state);
+        if final_energy < instance.ground_energy - 1e-9 {
+            return Err(format!("a state below the planted ground energy {}: {final_energy}", instance.ground_energy));
+        }
+        solved += usize::from(final_energy - instance.ground_energy < 1e-9);
+    }
+    Ok(solved as f64 / instances as f64)
+}
+
+fn anneal_ground_states(ctx: &Context) -> Result<Measurement, String> {
+    let instances = ctx.size(24, 96);
+    let cooling = Schedule::Geometric { start: 10.0, factor: 0.97, end: 0.05 };
+    let length = cooling.temperatures().map_err(fail)?.len();
+    let annealed = anneal_solved_fraction(ctx, instances, &cooling)?;
+    // The same instances, starts and number of sweeps at each of several
+    // constant temperatures; annealing must beat the best of them.
+    let mut best_constant = (0.0, CONSTANT_TEMPERATURES[0]);
+    for t in CONSTANT_TEMPERATURES {
+        let rate = anneal_solved_fraction(ctx, instances, &Schedule::Custom(vec![t; length]))?;
+        if rate > best_constant.0 {
+            best_constant = (rate, t);
+        }
     }
     Ok(Measurement::at_least(
-        format!("fraction of {instances} SK models (N = 16) solved exactly"),
-        found as f64 / instances as f64,
-        0.95,
+        format!(
+            "solved fraction annealed ({annealed:.2}) − best at constant T ({:.2} at T = {}), {instances} planted {ANNEAL_SIDE}×{ANNEAL_SIDE} instances, {} sweeps, final state",
+            best_constant.0,
+            best_constant.1,
+            length * ANNEAL_SWEEPS
+        ),
+        annealed - best_constant.0,
+        0.5,
     ))
 }
+
+/// The constant temperatures annealing must beat.
+const CONSTANT_TEMPERATURES: [f64; 7] = [0.05, 0.5, 1.0, 1.5, 2.0, 3.0, 10.0];
 
 fn cluster_exact(ctx: &Context) -> Result<Measurement, String> {
     let model = SquareLattice::new(3, 3).coupling(1.0).build().map_err(fail)?;
@@ -159,7 +206,7 @@ fn cluster_exact(ctx: &Context) -> Result<Measurement, String> {
     let exact = exact::probabilities(&model, t).map_err(fail)?;
     let chains = ctx.size(5_000, 50_000);
     let seed: u64 = ctx.rng().random();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for wolff in [true, false] {
         let mut histogram = StateHistogram::new(9, model.domain()).map_err(fail)?;
         let (mut w, mut sw) =
@@ -174,7 +221,7 @@ fn cluster_exact(ctx: &Context) -> Result<Measurement, String> {
             }
             histogram.add(&state);
         }
-        worst = worst.max(
+        worst.add(
             histogram.total_variation(&exact).map_err(fail)?
                 / expected_total_variation(&exact, chains as f64),
         );
@@ -189,7 +236,7 @@ fn cluster_exact(ctx: &Context) -> Result<Measurement, String> {
 fn ar1_autocorrelation(ctx: &Context) -> Result<Measurement, String> {
     let n = ctx.size(200_000, 2_000_000);
     let mut rng = ctx.rng();
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     for phi in [0.0, 0.5, 0.9] {
         let scale = (1.0f64 - phi * phi).sqrt();
         let mut x = 0.0;
@@ -203,7 +250,7 @@ fn ar1_autocorrelation(ctx: &Context) -> Result<Measurement, String> {
             .collect();
         let tau = integrated_time(&series).map_err(fail)?.tau;
         let exact = (1.0 + phi) / (1.0 - phi);
-        worst = worst.max((tau - exact).abs() / exact);
+        worst.add((tau - exact).abs() / exact);
     }
     Ok(Measurement::at_most(format!("max relative error of τ̂, φ ∈ {{0, 0.5, 0.9}}, n = {n}"), worst, 0.1))
 }
@@ -214,7 +261,7 @@ fn continuous_gaussian(ctx: &Context) -> Result<Measurement, String> {
     let precision = DMatrix::from_row_slice(2, 2, &[1.0 / det, -1.2 / det, -1.2 / det, 2.0 / det]);
     let energy = Quadratic::new(vec![1.0, -2.0], precision).map_err(fail)?;
     let (t, samples) = (1.5, ctx.size(20_000, 200_000));
-    let mut worst = 0f64;
+    let mut worst = Worst::new();
     let mut check = |draws: Draws| -> Result<(), String> {
         let covariance = energy.covariance(t);
         for j in 0..2 {
@@ -224,7 +271,7 @@ fn continuous_gaussian(ctx: &Context) -> Result<Measurement, String> {
             let squares: Vec<f64> = series.iter().map(|x| (x - energy.mean()[j]).powi(2)).collect();
             let mean_square = squares.iter().sum::<f64>() / squares.len() as f64;
             let z_variance = (mean_square - covariance[(j, j)]).abs() / mcse(&squares).map_err(fail)?;
-            worst = worst.max(z).max(z_variance);
+            worst = worst.with(z).with(z_variance);
         }
         Ok(())
     };
@@ -273,3 +320,4 @@ fn lattice_mean_energy(ctx: &Context) -> Result<Measurement, String> {
         5.0,
     ))
 }
+

@@ -5,6 +5,13 @@
 //! FAIL — and the whole run is written as JSON to `target/verify/report.json`.
 //! The exit status is non-zero if any check fails. `--quick` is the CI mode;
 //! `--only PREFIX` runs the checks whose name starts with a prefix.
+//!
+//! A measurement that is not finite (NaN, ±∞) fails its check whatever the
+//! bound, with a message that says so: it means the computation broke down.
+//!
+//! `--seeds K` runs every check under K seeds (the run seed and the K − 1
+//! after it) and reports each check's pass rate and the spread of its
+//! measurement — how the bounds in `docs/src/verify.md` were set.
 
 mod boltzmann;
 mod check;
@@ -39,6 +46,10 @@ pub struct VerifyArgs {
     /// Seed of every random draw.
     #[arg(long, default_value_t = 20_261_125)]
     seed: u64,
+    /// Run every check under this many seeds (`--seed` and the ones after
+    /// it) and report pass rates and the spread of each measurement.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    seeds: u64,
     /// Where to write the JSON report.
     #[arg(long, default_value = "target/verify/report.json")]
     report: PathBuf,
@@ -62,11 +73,12 @@ fn registry(quick: bool) -> Vec<Check> {
     .collect()
 }
 
-/// The JSON form of one check's outcome.
+/// The JSON form of one check's outcome under one seed.
 #[derive(Serialize)]
 struct Row {
     name: &'static str,
     claim: &'static str,
+    seed: u64,
     quantity: String,
     measured: Option<f64>,
     bound: Option<Bound>,
@@ -80,8 +92,27 @@ struct Row {
 struct Report {
     mode: &'static str,
     seed: u64,
+    seeds: u64,
     passed: bool,
     checks: Vec<Row>,
+    /// One entry per check when `--seeds` is above 1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    spread: Vec<Spread>,
+}
+
+/// A check's outcomes over several seeds.
+#[derive(Serialize)]
+struct Spread {
+    name: &'static str,
+    runs: usize,
+    passed: usize,
+    bound: Option<Bound>,
+    /// Smallest, median and largest finite measurement.
+    min: Option<f64>,
+    median: Option<f64>,
+    max: Option<f64>,
+    /// The smallest distance to the bound on the passing side (negative: some run failed).
+    worst_margin: Option<f64>,
 }
 
 /// Runs the selected checks, prints a table and writes the report.
@@ -99,14 +130,27 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, String> {
     if selected.is_empty() {
         return Err(format!("no check matches {:?}; see `cargo xtask verify --list`", args.only));
     }
+    let seeds: Vec<u64> = (0..args.seeds).map(|k| args.seed.wrapping_add(k)).collect();
     println!("{:<40} {:<75} {:>12} {:>12}  result", "check", "measured", "value", "bound");
-    let rows: Vec<Row> = selected.iter().map(|check| run_one(check, args)).collect();
+    let mut rows = Vec::with_capacity(selected.len() * seeds.len());
+    for &seed in &seeds {
+        if seeds.len() > 1 {
+            println!("— seed {seed}");
+        }
+        rows.extend(selected.iter().map(|check| run_one(check, args.quick, seed)));
+    }
+    let spread = if seeds.len() > 1 { summarise(&selected, &rows) } else { Vec::new() };
     let report = Report {
         mode: if args.quick { "quick" } else { "full" },
         seed: args.seed,
+        seeds: args.seeds,
         passed: rows.iter().all(|r| r.passed),
         checks: rows,
+        spread,
     };
+    if !report.spread.is_empty() {
+        print_spread(&report.spread);
+    }
     let failed = report.checks.iter().filter(|r| !r.passed).count();
     println!("{} checks, {} passed, {} failed", report.checks.len(), report.checks.len() - failed, failed);
     let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
@@ -118,25 +162,76 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, String> {
     Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Runs one check, prints its row and returns it.
-fn run_one(check: &Check, args: &VerifyArgs) -> Row {
+/// Each check's pass count and the spread of its measurement over the seeds.
+fn summarise(checks: &[Check], rows: &[Row]) -> Vec<Spread> {
+    checks
+        .iter()
+        .map(|check| {
+            let runs: Vec<&Row> = rows.iter().filter(|r| r.name == check.name).collect();
+            let bound = runs.iter().find_map(|r| r.bound);
+            let mut values: Vec<f64> = runs.iter().filter_map(|r| r.measured).filter(|v| v.is_finite()).collect();
+            values.sort_by(f64::total_cmp);
+            let all_finite = values.len() == runs.len();
+            let worst_margin = bound.filter(|_| all_finite).and_then(|b| {
+                values.iter().map(|&v| b.margin(v)).min_by(f64::total_cmp)
+            });
+            Spread {
+                name: check.name,
+                runs: runs.len(),
+                passed: runs.iter().filter(|r| r.passed).count(),
+                bound,
+                min: values.first().copied(),
+                median: values.get(values.len() / 2).copied(),
+                max: values.last().copied(),
+                worst_margin,
+            }
+        })
+        .collect()
+}
+
+/// Prints the multi-seed table: pass rate, spread and the worst margin.
+fn print_spread(spread: &[Spread]) {
+    let show = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |v| format!("{v:.3e}"));
+    println!();
+    println!(
+        "{:<40} {:>7} {:>11} {:>11} {:>11} {:>12} {:>12}",
+        "check", "passed", "min", "median", "max", "bound", "worst margin"
+    );
+    for s in spread {
+        println!(
+            "{:<40} {:>7} {:>11} {:>11} {:>11} {:>12} {:>12}",
+            s.name,
+            format!("{}/{}", s.passed, s.runs),
+            show(s.min),
+            show(s.median),
+            show(s.max),
+            s.bound.map_or_else(|| "—".to_string(), |b| b.to_string()),
+            show(s.worst_margin),
+        );
+    }
+}
+
+/// Runs one check under `seed`, prints its row and returns it.
+fn run_one(check: &Check, quick: bool, seed: u64) -> Row {
     let start = Instant::now();
-    let outcome = (check.run)(&Context::new(args.quick, args.seed, check.name));
+    let outcome = (check.run)(&Context::new(quick, seed, check.name));
     let seconds = start.elapsed().as_secs_f64();
     let row = match outcome {
         Ok(m) => Row {
             name: check.name,
             claim: check.claim,
+            seed,
             passed: m.bound.admits(m.value),
+            error: (!m.value.is_finite()).then(|| format!("the measurement is not finite ({})", m.value)),
             quantity: m.quantity,
             measured: Some(m.value),
             bound: Some(m.bound),
-            error: None,
             seconds,
         },
         Err(error) => Row {
             name: check.name,
             claim: check.claim,
+            seed,
             quantity: String::new(),
             measured: None,
             bound: None,
@@ -147,9 +242,10 @@ fn run_one(check: &Check, args: &VerifyArgs) -> Row {
     };
     let verdict = if row.passed { "PASS" } else { "FAIL" };
     match (&row.measured, &row.bound, &row.error) {
-        (Some(value), Some(bound), _) => {
+        (Some(value), Some(bound), error) => {
+            let note = error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
             println!(
-                "{:<40} {:<75} {:>12.3e} {:>12}  {verdict} ({seconds:.1}s)",
+                "{:<40} {:<75} {:>12.3e} {:>12}  {verdict} ({seconds:.1}s){note}",
                 row.name, row.quantity, value, bound
             )
         }
