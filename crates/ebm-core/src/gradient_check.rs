@@ -12,7 +12,12 @@ use crate::{Error, Result};
 
 /// The largest relative error of `to_check` against `numeric`.
 fn worst_relative_error(numeric: &[f64], to_check: &[f64]) -> f64 {
-    numeric.iter().zip(to_check).map(|(d, g)| (d - g).abs() / (1.0 + d.abs())).fold(0.0, f64::max)
+    numeric
+        .iter()
+        .zip(to_check)
+        .map(|(d, g)| (d - g).abs() / (1.0 + d.abs()))
+        .collect::<crate::worst::Worst>()
+        .value()
 }
 
 /// The input gradient ∇ₓE(x) of `energy_and_gradient` at the point `x`

@@ -97,7 +97,10 @@ impl PlantedLoops {
             return Err(Error::invalid("lattice", "more than 2²⁴ spins".to_string()));
         }
         if !(self.loops_per_unit.is_finite() && self.loops_per_unit > 0.0 && self.loops_per_unit <= 100.0) {
-            return Err(Error::invalid("loops per unit", format!("{} is not in (0, 100]", self.loops_per_unit)));
+            return Err(Error::invalid(
+                "loops per unit",
+                format!("{} is not in (0, 100]", self.loops_per_unit),
+            ));
         }
         if !(4..=self.rows * self.cols).contains(&self.min_length) {
             return Err(Error::invalid(

@@ -98,7 +98,7 @@ impl ModernHopfield {
         let mut state = query.to_vec();
         for step in 1..=max_steps {
             let next = self.update(&state)?;
-            let moved = next.iter().zip(&state).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let moved = ebm_core::worst::max_abs_difference(&next, &state);
             state = next;
             if moved < tolerance {
                 return Ok(Retrieval { state, steps: step, converged: true });

@@ -446,6 +446,7 @@ fn draw_category<R: Rng + ?Sized>(probabilities: impl Iterator<Item = f32>, rng:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebm_core::worst::max_abs;
     use ebm_mcmc::histogram::{StateHistogram, expected_total_variation};
     use ebm_mcmc::rng::seeded;
     use proptest::prelude::*;
@@ -486,7 +487,7 @@ mod tests {
                     // P(h_j = 1 | v, y).
                     let p = rbm.hidden_probabilities(&visible.rows(v, 1).into_owned(), &[y]).unwrap();
                     let shared = rbm.shared_hidden_input(&visible.rows(v, 1).into_owned()).unwrap();
-                    prop_assert!((rbm.class_hidden_probabilities(&shared, y).unwrap() - &p).amax() < 1e-6);
+                    prop_assert!(max_abs((rbm.class_hidden_probabilities(&shared, y).unwrap() - &p).iter().copied()) < 1e-6);
                     for j in 0..nh {
                         let on: Vec<f64> = (0..1 << nh).filter(|h| h >> j & 1 == 1).map(|h| table[v][y][h]).collect();
                         prop_assert!((f64::from(p[(0, j)]) - (log_sum_exp(&on) - per_class[y]).exp()).abs() < 1e-4);

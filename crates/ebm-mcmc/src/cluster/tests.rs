@@ -99,13 +99,13 @@ fn exact_kernels(bonds: &Bonds) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
 
 /// max over pairs of |π(s) P(s, s') − π(s') P(s', s)|.
 fn detailed_balance_violation(pi: &[f64], kernel: &[Vec<f64>]) -> f64 {
-    let mut worst: f64 = 0.0;
+    let mut worst = ebm_core::worst::Worst::new();
     for (s, row) in kernel.iter().enumerate() {
         for (t, &p) in row.iter().enumerate() {
-            worst = worst.max((pi[s] * p - pi[t] * kernel[t][s]).abs());
+            worst.add((pi[s] * p - pi[t] * kernel[t][s]).abs());
         }
     }
-    worst
+    worst.value()
 }
 
 fn tiny_ferromagnet() -> impl Strategy<Value = (DensePairwise, f64)> {
@@ -162,7 +162,7 @@ fn worst_kernel_row(
     trials: usize,
     mut update: impl FnMut(&mut [i8]),
 ) -> f64 {
-    let mut worst: f64 = 0.0;
+    let mut worst = ebm_core::worst::Worst::new();
     for (start, row) in exact_kernel.iter().enumerate() {
         let mut histogram = StateHistogram::new(units, Domain::Spin).unwrap();
         for _ in 0..trials {
@@ -172,9 +172,9 @@ fn worst_kernel_row(
         }
         let tv = histogram.total_variation(row).unwrap();
         let expected = expected_total_variation(row, trials as f64);
-        worst = worst.max(if tv == 0.0 { 0.0 } else { tv / expected });
+        worst.add(if tv == 0.0 { 0.0 } else { tv / expected });
     }
-    worst
+    worst.value()
 }
 
 #[test]

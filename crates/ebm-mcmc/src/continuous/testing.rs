@@ -203,15 +203,15 @@ pub(crate) fn invariance_z<S: ContinuousSampler<Quadratic>>(
     let n = chains as f64;
     let mean = draws.mean();
     let sample_cov = draws.covariance();
-    let mut worst: f64 = 0.0;
+    let mut worst = ebm_core::worst::Worst::new();
     for i in 0..2 {
-        worst = worst.max((mean[i] - energy.mean()[i]).abs() / (cov[(i, i)] / n).sqrt());
+        worst.add((mean[i] - energy.mean()[i]).abs() / (cov[(i, i)] / n).sqrt());
         for j in 0..=i {
             let error = ((cov[(i, i)] * cov[(j, j)] + cov[(i, j)].powi(2)) / n).sqrt();
-            worst = worst.max((sample_cov[(i, j)] - cov[(i, j)]).abs() / error);
+            worst.add((sample_cov[(i, j)] - cov[(i, j)]).abs() / error);
         }
     }
-    worst
+    worst.value()
 }
 
 /// Checks P(x > 0) and E[x] of `sampler` on the two-mode [`Mixture`] with

@@ -4,6 +4,7 @@ use super::*;
 use crate::SgdBuilder;
 use crate::schedule::LearningRate;
 use ebm_boltzmann::BoltzmannMachine;
+use ebm_core::worst::{max_abs, max_abs_difference, nan_max};
 use ebm_core::{Domain, exact};
 use ebm_mcmc::rng::seeded;
 use proptest::prelude::*;
@@ -24,8 +25,8 @@ fn samples(teacher: &BoltzmannMachine, count: usize, seed: u64) -> Vec<Vec<i8>> 
 }
 
 fn max_difference(a: &Gradient, b: &Gradient) -> f64 {
-    let couplings = (&a.couplings - &b.couplings).amax();
-    couplings.max((&a.biases - &b.biases).amax())
+    let couplings = max_abs((&a.couplings - &b.couplings).iter().copied());
+    nan_max(couplings, max_abs((&a.biases - &b.biases).iter().copied()))
 }
 
 proptest! {
@@ -115,9 +116,8 @@ fn sampled_ml_without_hidden_units_reaches_the_exact_ml_parameters() {
     assert!(norm < 1e-4, "exact ascent converged: gradient norm {norm}");
     let decaying = LearningRate::Linear { start: 0.2, end: 0.01 };
     let sampled = trained(&start, &data, sampled_ml(200).learning_rate(decaying).epochs(600).seed(13));
-    let coupling_error = (sampled.couplings() - exact.couplings()).amax();
-    let bias_error =
-        sampled.biases().iter().zip(exact.biases()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    let coupling_error = max_abs((sampled.couplings() - exact.couplings()).iter().copied());
+    let bias_error = max_abs_difference(sampled.biases(), exact.biases());
     assert!(coupling_error < 0.05 && bias_error < 0.05, "W error {coupling_error}, b error {bias_error}");
     let (ll_exact, ll_sampled) =
         (exact.average_log_likelihood(&data).unwrap(), sampled.average_log_likelihood(&data).unwrap());

@@ -195,7 +195,7 @@ mod tests {
                     assert!((h[i] + p_ii[i] * s - s).abs() < 1e-5, "Pξ ≠ ξ");
                 }
             }
-            let worst = p_ii.iter().copied().fold(0.0, f64::max);
+            let worst = p_ii.iter().copied().collect::<ebm_core::worst::Worst>().value();
             eprintln!("N = {n}, K = {k}: min stability 1 − max P_ii = {:.2e}", 1.0 - worst);
         }
     }
