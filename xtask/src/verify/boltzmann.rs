@@ -3,12 +3,12 @@
 //! gradient, and what CD-1, persistent CD and parallel tempering learn on
 //! bars and stripes.
 
-use ebm_core::worst::{Worst, max_abs};
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias, log_partition};
 use ebm_core::Domain;
 use ebm_core::math::{LogSumExp, sigmoid, softplus};
+use ebm_core::worst::{Worst, max_abs};
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
 use ebm_train::rbm::{
@@ -99,7 +99,8 @@ fn free_energy(ctx: &Context) -> Result<Measurement, String> {
                 let p = (on.value() - all.value()).exp();
                 let field = f64::from(rbm.hidden_bias()[j])
                     + (0..nv).map(|i| f64::from(v[i]) * f64::from(rbm.weights()[(i, j)])).sum::<f64>();
-                worst = worst.with((p - sigmoid(field)).abs()).with((p - f64::from(conditional[(s, j)])).abs());
+                worst =
+                    worst.with((p - sigmoid(field)).abs()).with((p - f64::from(conditional[(s, j)])).abs());
             }
         }
     }

@@ -127,6 +127,12 @@ impl Context {
         if self.quick { quick } else { full }
     }
 
+    /// The run seed, for work shared by several checks (and so not seeded by
+    /// one check's name).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// A generator seeded from the run seed and the check's name (FNV-1a), so
     /// that a check draws the same numbers whichever other checks run.
     pub fn rng(&self) -> Pcg64Mcg {

@@ -2,15 +2,15 @@
 //! of variables, low-temperature stability, determinism, the file format and
 //! Kaufman's formula.
 
-use ebm_core::worst::{Worst, nan_min};
-use ebm_mcmc::{PairwiseChain, Rule, SingleSite};
 use super::{Check, Context, Measurement, fail};
 use ebm_core::math::{log_sum_exp, sigmoid};
 use ebm_core::spin_glass::SpinGlass;
+use ebm_core::worst::{Worst, nan_min};
 use ebm_core::{
     DensePairwise, DiscreteEnergy, Domain, PairwiseEnergy, SparseCouplings, SparsePairwise, SquareLattice,
     exact, file, kaufman,
 };
+use ebm_mcmc::{PairwiseChain, Rule, SingleSite};
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 

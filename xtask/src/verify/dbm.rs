@@ -2,7 +2,6 @@
 //! second hidden layer buys on bars-and-stripes and on small shape images in
 //! a DBM, and in a DBN.
 
-use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::dbm::ais::ais_log_partition;
 use ebm_boltzmann::dbm::exact::{average_log_likelihood, log_partition};
@@ -11,6 +10,7 @@ use ebm_boltzmann::rbm::partition::log_partition as log_partition_rbm;
 use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
 use ebm_boltzmann::{BernoulliRbm, DeepBeliefNet, DeepBoltzmannMachine};
 use ebm_core::Domain;
+use ebm_core::worst::Worst;
 use ebm_mcmc::rng::stream;
 use ebm_train::dbm::DbmTrainer;
 use ebm_train::dbn::train_greedy;

@@ -4,13 +4,14 @@
 //! log-likelihood, computed exactly by quadrature, comes within 0.3 nats of
 //! the true density's and far above a single Gaussian's.
 
-use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_core::Quadratic;
 use ebm_core::gradient_check::{input_gradient_error, parameter_gradient_error};
 use ebm_core::quadrature::Grid;
+use ebm_core::worst::Worst;
 use ebm_data::plane::{HALF_WIDTH, Plane};
 use ebm_density::{Activation, NeuralEnergy};
+use ebm_mcmc::continuous::{ContinuousSampler, RandomWalk};
 use ebm_mcmc::rng::stream;
 use ebm_train::density::{DensityTrainer, fit_gaussian, mean_log_density};
 use ebm_train::optim::OptimizerKind;
@@ -90,42 +91,41 @@ fn quadrature_gaussian(ctx: &Context) -> Result<Measurement, String> {
     Ok(Measurement::at_most("max |log Z(quadrature) − log Z(closed form)|", worst, 1e-8))
 }
 
-/// Random-walk Metropolis on E = x²/2 with the correct acceptance and with
-/// the note's: the correct chain's variance is T = 1, the note's chain
-/// (which accepts everything) diffuses away.
+/// The library's random-walk Metropolis on E = x²/2 at T = 0.4 against the
+/// note's acceptance rule: the library's chain has variance T, a chain with
+/// the note's rule (which accepts every move) diffuses away.
 fn note_acceptance(ctx: &Context) -> Result<Measurement, String> {
-    let energy = |x: f64| 0.5 * x * x;
-    let steps = ctx.size(100_000, 1_000_000);
-    let run = |note: bool, seed: u64| {
+    let (t, steps, proposal) = (0.4, ctx.size(100_000, 1_000_000), 1.5);
+    let seed: u64 = ctx.rng().random();
+    let note_variance = {
+        let energy = |x: f64| 0.5 * x * x;
         let mut rng = stream(seed, 0);
         let (mut x, mut sum) = (0.0f64, 0.0);
-        let mut series = Vec::with_capacity(steps);
         for _ in 0..steps {
-            let y = x + rng.random_range(-1.5..1.5);
+            let y = x + proposal * rng.random_range(-1.0..1.0);
             let (e, e_new) = (energy(x), energy(y));
-            let accept = if note {
-                // "If the energy rose, jump; otherwise jump with exp(E(s) − E(s'))" — at least 1.
-                e_new > e || rng.random::<f64>() < (e - e_new).exp()
-            } else {
-                rng.random::<f64>() < (-(e_new - e)).exp().min(1.0)
-            };
-            if accept {
+            // "If the energy rose, jump; otherwise jump with exp(E(s) − E(s'))" — at least 1.
+            if e_new > e || rng.random::<f64>() < ((e - e_new) / t).exp() {
                 x = y;
             }
             sum += x * x;
-            series.push(x * x);
         }
-        (sum / steps as f64, series)
+        sum / steps as f64
     };
-    let (note_variance, _) = run(true, 1);
     if note_variance < 10.0 {
         return Err(format!("the note's rule kept the variance at {note_variance:.2}; it should run away"));
     }
-    let (variance, series) = run(false, 2);
-    let error = ebm_mcmc::diagnostics::mcse(&series).map_err(fail)?;
+    let energy = Quadratic::isotropic(vec![0.0], 1.0).map_err(fail)?;
+    let mut sampler = RandomWalk::new(proposal).and_then(|s| s.with_temperature(t)).map_err(fail)?;
+    let draws = sampler.sample(&energy, &mut [0.0], 1000, steps, 1, &mut stream(seed, 1)).map_err(fail)?;
+    let squares: Vec<f64> = draws.coordinate(0).iter().map(|x| x * x).collect();
+    let variance = squares.iter().sum::<f64>() / squares.len() as f64;
+    let error = ebm_mcmc::diagnostics::mcse(&squares).map_err(fail)?;
     Ok(Measurement::at_most(
-        format!("|Var − 1|/s.e. with min(1, e^−ΔE) (the note's rule: Var = {note_variance:.0})"),
-        (variance - 1.0).abs() / error,
+        format!(
+            "|Var − T|/s.e. of the library's random walk at T = {t} (Var {variance:.3}; the note's rule: Var = {note_variance:.0})"
+        ),
+        (variance - t).abs() / error,
         5.0,
     ))
 }
@@ -133,20 +133,20 @@ fn note_acceptance(ctx: &Context) -> Result<Measurement, String> {
 /// Held-out log-likelihoods (model, truth, single Gaussian), in nats per point.
 type Likelihoods = (f64, f64, f64);
 
-/// The trained models' likelihoods by (data set, quick mode).
-type Cache = Mutex<HashMap<(&'static str, bool), Likelihoods>>;
+/// The trained models' likelihoods by (data set, quick mode, run seed).
+type Cache = Mutex<HashMap<(&'static str, bool, u64), Likelihoods>>;
 
 /// The [`Likelihoods`] of a neural energy trained on `plane`, trained once
 /// per run and shared by its checks.
 fn trained(ctx: &Context, plane: Plane) -> Result<Likelihoods, String> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let key = (plane.name(), ctx.is_quick());
+    let key = (plane.name(), ctx.is_quick(), ctx.seed());
     if let Some(hit) = CACHE.get_or_init(Default::default).lock().map_err(|e| e.to_string())?.get(&key) {
         return Ok(*hit);
     }
     let to_f64 =
         |d: ebm_data::Dataset| d.rows().flat_map(|r| r.iter().map(|&v| f64::from(v))).collect::<Vec<f64>>();
-    let seed = 20_261_125;
+    let seed = ctx.seed();
     let train = to_f64(plane.sample(ctx.size(2000, 20_000), &mut stream(seed, 0)).map_err(fail)?);
     let held_out = to_f64(plane.sample(ctx.size(2000, 10_000), &mut stream(seed, 1)).map_err(fail)?);
     let width = ctx.size(32, 64);
@@ -178,15 +178,31 @@ fn trained(ctx: &Context, plane: Plane) -> Result<Likelihoods, String> {
     Ok(result)
 }
 
-/// Quick mode trains briefly, so its bounds are looser.
+/// The full mode's gap to the truth must be under 0.3 nats. Quick mode
+/// trains briefly, so it measures the gap as a fraction of the fitted
+/// Gaussian's own gap to the truth (0.90 nats on two moons, 1.41 on the
+/// ring): a bound below 1 still separates a model that learned from the
+/// baseline.
 fn gap(ctx: &Context, plane: Plane) -> Result<Measurement, String> {
-    let (model, truth, _) = trained(ctx, plane)?;
+    let (model, truth, gaussian) = trained(ctx, plane)?;
+    if ctx.is_quick() {
+        return Ok(Measurement::at_most(
+            format!(
+                "(truth − model) / (truth − Gaussian) held-out log-likelihood (model {model:.3}, truth {truth:.3}, Gaussian {gaussian:.3})"
+            ),
+            (truth - model) / (truth - gaussian),
+            QUICK_GAP_FRACTION,
+        ));
+    }
     Ok(Measurement::at_most(
         format!("truth − model held-out log-likelihood (model {model:.3}, truth {truth:.3} nats)"),
         truth - model,
-        if ctx.is_quick() { 1.0 } else { 0.3 },
+        0.3,
     ))
 }
+
+/// The largest fraction of the Gaussian's gap to the truth a quick-mode model may leave.
+const QUICK_GAP_FRACTION: f64 = 0.7;
 
 fn above_gaussian(ctx: &Context, plane: Plane, margin: f64) -> Result<Measurement, String> {
     let (model, _, gaussian) = trained(ctx, plane)?;

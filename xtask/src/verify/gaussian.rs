@@ -2,13 +2,13 @@
 //! the exact gradient against finite differences, AIS against exact log Z,
 //! and what learned variances buy on the ring of Gaussians.
 
-use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
 use ebm_boltzmann::rbm::gaussian::partition::log_partition;
 use ebm_boltzmann::rbm::partition::AisOptions;
 use ebm_core::quadrature::Grid;
+use ebm_core::worst::Worst;
 use ebm_data::plane::Plane;
 use ebm_data::standardize::Standardization;
 use ebm_mcmc::rng::stream;

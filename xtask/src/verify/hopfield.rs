@@ -1,9 +1,9 @@
 //! Checks of `ebm-hopfield`: monotone energy under asynchronous dynamics,
 //! the synchronous two-cycle the note overlooks, and dense-memory capacity.
 
-use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_core::spin_glass::SpinGlass;
+use ebm_core::worst::Worst;
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Spins};
 use ebm_hopfield::capacity::{Experiment, Memory, Rule};
 use ebm_hopfield::dense::{DenseMemory, Interaction};
@@ -57,9 +57,13 @@ fn energy_monotone(ctx: &Context) -> Result<Measurement, String> {
         let update = if k % 2 == 0 { Update::Sequential } else { Update::RandomOrder };
         let options = RecallOptions { update, max_sweeps: 100_000, trace_energy: true };
         let recall = net.recall(&probe, &options, &mut probe_rng).map_err(fail)?;
-        let trace = recall.energy_trace.ok_or("recall returned no energy trace although one was asked for")?;
+        let trace =
+            recall.energy_trace.ok_or("recall returned no energy trace although one was asked for")?;
         if trace.len() < 2 {
-            return Err(format!("an energy trace of {} value(s): it must hold the start and every sweep", trace.len()));
+            return Err(format!(
+                "an energy trace of {} value(s): it must hold the start and every sweep",
+                trace.len()
+            ));
         }
         worst_rise.extend(trace.windows(2).map(|w| w[1] - w[0]));
         not_fixed += usize::from(

@@ -2,10 +2,10 @@
 //! force, classification of unseen noisy bars-and-stripes under each
 //! objective, and class-clamped sampling.
 
-use ebm_core::worst::{Worst, max_abs, nan_min};
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::Domain;
+use ebm_core::worst::{Worst, max_abs, nan_min};
 use ebm_data::bars_stripes;
 use ebm_mcmc::rng::stream;
 use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};

@@ -2,9 +2,9 @@
 //! maximum-likelihood learning (`ebm_train::boltzmann`): the exact gradient,
 //! the note's sampled learning against it, and what hidden units add.
 
-use ebm_core::worst::Worst;
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::BoltzmannMachine;
+use ebm_core::worst::Worst;
 use ebm_core::{Domain, exact};
 use ebm_mcmc::rng::stream;
 use ebm_mcmc::tempering::Ladder;

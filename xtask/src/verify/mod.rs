@@ -169,12 +169,13 @@ fn summarise(checks: &[Check], rows: &[Row]) -> Vec<Spread> {
         .map(|check| {
             let runs: Vec<&Row> = rows.iter().filter(|r| r.name == check.name).collect();
             let bound = runs.iter().find_map(|r| r.bound);
-            let mut values: Vec<f64> = runs.iter().filter_map(|r| r.measured).filter(|v| v.is_finite()).collect();
+            let mut values: Vec<f64> =
+                runs.iter().filter_map(|r| r.measured).filter(|v| v.is_finite()).collect();
             values.sort_by(f64::total_cmp);
             let all_finite = values.len() == runs.len();
-            let worst_margin = bound.filter(|_| all_finite).and_then(|b| {
-                values.iter().map(|&v| b.margin(v)).min_by(f64::total_cmp)
-            });
+            let worst_margin = bound
+                .filter(|_| all_finite)
+                .and_then(|b| values.iter().map(|&v| b.margin(v)).min_by(f64::total_cmp));
             Spread {
                 name: check.name,
                 runs: runs.len(),
