@@ -178,8 +178,9 @@ pub fn run(args: &MutantsArgs) -> Result<ExitCode, String> {
     command.arg("--output").arg(&out).args([
         // Each mutant is tested by its own package's tests only, …
         "--test-workspace=false",
-        // … unit and integration tests, without the slow-to-build doctests.
-        "--cargo-test-arg=--tests",
+        // … unit and integration tests, without the slow-to-build doctests; given to the build
+        // (`cargo test --no-run`) too, so that it skips the library build only doctests need.
+        "--cargo-arg=--tests",
         // Copy only what git tracks (not docs/book and other build output).
         "--gitignore=true",
     ]);
