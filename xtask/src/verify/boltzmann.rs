@@ -8,7 +8,7 @@ use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias, log_partition};
 use ebm_core::Domain;
 use ebm_core::math::{LogSumExp, sigmoid, softplus};
-use ebm_core::worst::{Worst, max_abs};
+use ebm_core::worst::{Worst, max_abs, nan_max};
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
 use ebm_train::rbm::{
@@ -407,7 +407,7 @@ impl BarsSetup {
                 seeds.len(),
                 side = self.side,
             ),
-            finals[2] - finals[0].max(finals[1]),
+            finals[2] - nan_max(finals[0], finals[1]),
             0.1,
         ))
     }

@@ -146,7 +146,8 @@ fn dbm_beats_rbm(ctx: &Context) -> Result<Measurement, String> {
             "mean ℓ(DBM {sizes:?}) − ℓ(RBM) on {side}×{side} bars-and-stripes, {seeds} seeds, {epochs} epochs"
         ),
         gain,
-        0.0,
+        // Quick: 0.71–1.15 over 12 seeds. Full (4×4): +0.26 measured when the check was written.
+        if ctx.is_quick() { 0.35 } else { 0.1 },
     ))
 }
 
@@ -175,7 +176,8 @@ fn dbm_beats_rbm_on_shapes(ctx: &Context) -> Result<Measurement, String> {
             gains.join(" ")
         ),
         mean(|r| r.0 - r.1),
-        0.0,
+        // Quick: 0.68–1.28 over 12 seeds. Full: +0.33 measured when the check was written.
+        if ctx.is_quick() { 0.3 } else { 0.1 },
     ))
 }
 

@@ -8,7 +8,7 @@ use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
 use ebm_boltzmann::rbm::gaussian::partition::log_partition;
 use ebm_boltzmann::rbm::partition::AisOptions;
 use ebm_core::quadrature::Grid;
-use ebm_core::worst::Worst;
+use ebm_core::worst::{Worst, nan_max};
 use ebm_data::plane::Plane;
 use ebm_data::standardize::Standardization;
 use ebm_mcmc::rng::stream;
@@ -155,7 +155,7 @@ fn train_ring(
 }
 
 fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
-    let (steps, runs) = (ctx.size(1_000, 5_000), ctx.size(32, 128));
+    let (steps, runs) = (ctx.size(3_000, 5_000), ctx.size(32, 128));
     let seed = ctx.rng().random::<u64>();
     let mut cases = Vec::new();
     for (k, w) in [0.3f32, 0.6].into_iter().enumerate() {
@@ -192,7 +192,7 @@ fn ring_with_learned_variances(ctx: &Context) -> Result<Measurement, String> {
         format!(
             "held-out ℓ(learned σ) − max(ℓ Gaussian, ℓ σ=1): {learned:.3} vs {gaussian:.3}, {fixed:.3} (truth {truth:.3}); {hidden} hidden"
         ),
-        learned - gaussian.max(fixed),
-        0.6,
+        learned - nan_max(gaussian, fixed),
+        if ctx.is_quick() { 0.25 } else { 0.6 },
     ))
 }

@@ -126,7 +126,8 @@ fn sampled_approaches_exact(ctx: &Context) -> Result<Measurement, String> {
             "KL(P_exact-ML ‖ P_sampled-ML) of v after {epochs} epochs ({visible} visible + {hidden} hidden)"
         ),
         visible_kl(&exact, &sampled)?,
-        5e-3,
+        // Quick: 3.5e-5 to 4.4e-4 over 12 seeds.
+        2e-3,
     ))
 }
 
@@ -139,7 +140,7 @@ fn even_parity() -> Vec<Vec<i8>> {
 
 fn tempering_parity(ctx: &Context) -> Result<Measurement, String> {
     let data = even_parity();
-    let seeds = ctx.size(4, 8) as u64;
+    let seeds = ctx.size(6, 8) as u64;
     let ladder = Ladder::geometric(1.0, 8.0, 6).map_err(fail)?;
     // 300 plain chains cost as many sweeps as 50 tempered runs of 6 replicas.
     let kinds = [FreeChains::Persistent { chains: 300 }, FreeChains::Tempering { chains: 50, ladder }];
@@ -165,7 +166,9 @@ fn tempering_parity(ctx: &Context) -> Result<Measurement, String> {
     Ok(Measurement::at_least(
         format!("mean over {seeds} starts of ℓ(tempered) − ℓ(persistent) on even 3-bit parity, 1500 epochs"),
         mean,
-        0.01,
+        // Over 12 seeds with 4 starts: 0.017–0.075 (median 0.034). The effect is
+        // small, so the bound is low; a tempering that does not help scores ~0.
+        0.005,
     ))
 }
 

@@ -70,20 +70,20 @@ fn spin_glass(ctx: &Context, units: usize, coupling: f64) -> Result<DensePairwis
 }
 
 /// Sweeps from a uniform start before a chain's state counts as an exact draw.
-const SWEEPS: usize = 100;
+const SWEEPS: usize = 200;
 
 fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
     let chains = ctx.size(2_000, 20_000);
     let mut worst = Worst::new();
     // T and 1/T both differ from 1 (a sampler that confuses them fails), in
     // both unit domains (σ(2h/T) for spins, σ(h/T) for bits). The parameters
-    // scale with T so that every case mixes within the sweeps (at T = 0.5
-    // with σ_J = 0.7 the spin glass is glassy: all four samplers stay ~5× the
-    // sampling TV after 100 sweeps).
+    // scale with T so that every case mixes within the sweeps: with σ_J = 0.7
+    // T the spin glasses of some seeds are glassy enough that all four
+    // samplers stay ~5× the sampling TV after 100 sweeps (and pass after 1,000).
     for (domain, t) in [(Domain::Spin, 0.5), (Domain::Bit, 2.0), (Domain::Spin, 2.0), (Domain::Bit, 0.5)] {
         let model = SpinGlass::new(8)
             .domain(domain)
-            .coupling_std(0.7 * t)
+            .coupling_std(0.5 * t)
             .field_std(0.4 * t)
             .sample(&mut ctx.rng())
             .map_err(fail)?;
@@ -112,6 +112,9 @@ fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
     ))
 }
 
+/// Tempering rounds per recorded state in `mcmc.tempering.rungs`.
+const THINNING: usize = 4;
+
 fn tempering_rungs(ctx: &Context) -> Result<Measurement, String> {
     let model = spin_glass(ctx, 8, 1.5)?;
     let ladder = Ladder::geometric(0.4, 3.0, 5).map_err(fail)?;
@@ -122,14 +125,27 @@ fn tempering_rungs(ctx: &Context) -> Result<Measurement, String> {
         .map(|_| StateHistogram::new(8, model.domain()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
-    pt.run(rounds, |replicas| histograms.iter_mut().zip(replicas).for_each(|(h, r)| h.add(r.state())))
-        .map_err(fail)?;
+    // Successive rounds are correlated (τ ≈ 4 rounds at the cold end), which
+    // inflates the TV of `rounds` recorded states by about √τ over exact
+    // draws; recording every fourth round brings the ratio back near 1.
+    let mut round = 0usize;
+    pt.run(THINNING * rounds, |replicas| {
+        round += 1;
+        if round % THINNING == 0 {
+            histograms.iter_mut().zip(replicas).for_each(|(h, r)| h.add(r.state()));
+        }
+    })
+    .map_err(fail)?;
     let mut worst = Worst::new();
     for (h, &t) in histograms.iter().zip(ladder.temperatures()) {
         let p = exact::probabilities(&model, t).map_err(fail)?;
         worst.add(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64));
     }
-    Ok(Measurement::at_most(format!("max over 5 rungs of TV / TV of {rounds} exact draws"), worst, 3.0))
+    Ok(Measurement::at_most(
+        format!("max over 5 rungs of TV / TV of {rounds} exact draws, every {THINNING}th round recorded"),
+        worst,
+        2.0,
+    ))
 }
 
 fn tempering_threads(ctx: &Context) -> Result<Measurement, String> {
@@ -210,7 +226,8 @@ fn anneal_ground_states(ctx: &Context) -> Result<Measurement, String> {
             length * ANNEAL_SWEEPS
         ),
         annealed - best_constant.0,
-        0.5,
+        // 0.54–0.75 over 12 seeds in quick mode; a schedule that does not cool scores ≤ 0.
+        0.3,
     ))
 }
 
@@ -269,7 +286,11 @@ fn ar1_autocorrelation(ctx: &Context) -> Result<Measurement, String> {
         let exact = (1.0 + phi) / (1.0 - phi);
         worst.add((tau - exact).abs() / exact);
     }
-    Ok(Measurement::at_most(format!("max relative error of τ̂, φ ∈ {{0, 0.5, 0.9}}, n = {n}"), worst, 0.1))
+    // The relative standard error of τ̂ with a window of M lags is about
+    // √(2(2M + 1)/n) (Sokal); at φ = 0.9 (τ = 19, M ≈ 5τ) that is 0.044 for
+    // n = 2·10⁵ and 0.014 for 2·10⁶. The bound is five of them.
+    let bound = 5.0 * (2.0 * (2.0 * 95.0 + 1.0) / n as f64).sqrt();
+    Ok(Measurement::at_most(format!("max relative error of τ̂, φ ∈ {{0, 0.5, 0.9}}, n = {n}"), worst, bound))
 }
 
 fn continuous_gaussian(ctx: &Context) -> Result<Measurement, String> {
