@@ -5,11 +5,12 @@ use crate::progress::Progress;
 use crate::render;
 use ebm_core::{DensePairwise, Domain, Result as CoreResult};
 use ebm_hopfield::analysis::{classify, overlaps};
-use ebm_hopfield::capacity::{Experiment, Memory};
+use ebm_hopfield::capacity::{CapacityPoint, Experiment, Memory};
 use ebm_hopfield::dense::{DenseMemory, Interaction};
 use ebm_hopfield::{Hopfield, RecallOptions, Update};
 use ebm_mcmc::rng::stream;
 use ebm_train::hopfield::contrastive::ContrastiveHopfield;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The storage rule.
@@ -77,6 +78,10 @@ pub struct RecallSettings {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Print JSON (each pattern's probe, recalled state, overlap, sweeps,
+    /// flips and energy per sweep) instead of the table; the pictures are still written.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Options of `ebm hopfield demo`.
@@ -124,6 +129,9 @@ pub struct CapacityArgs {
     /// fraction of fixed points in red, exact retrieval in green, against load).
     #[arg(short, long, default_value = ".")]
     out: PathBuf,
+    /// Print JSON (the curve and the critical load) instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `ebm hopfield`.
@@ -177,7 +185,10 @@ fn store_and_recall(
     let net = store(settings.rule, patterns, settings.seed).map_err(|e| e.to_string())?;
     let options = RecallOptions { update: settings.update.into(), max_sweeps: 1000, trace_energy: true };
     let (mut corrupted, mut recalled, mut traces) = (Vec::new(), Vec::new(), Vec::new());
-    println!("{:<24} {:>9} {:>7} {:>7}  final state", "pattern", "overlap", "sweeps", "flips");
+    let mut reports = Vec::new();
+    if !settings.json {
+        println!("{:<24} {:>9} {:>7} {:>7}  final state", "pattern", "overlap", "sweeps", "flips");
+    }
     for (k, pattern) in patterns.iter().enumerate() {
         let mut rng = stream(settings.seed, k as u64);
         let probe = ebm_data::patterns::corrupt(pattern, Domain::Spin, settings.noise, &mut rng)
@@ -185,12 +196,22 @@ fn store_and_recall(
         let recall = net.recall(&probe, &options, &mut rng).map_err(|e| e.to_string())?;
         let overlap = overlaps(&recall.state, std::slice::from_ref(pattern)).map_err(|e| e.to_string())?[0];
         let class = classify(&recall.state, patterns, 0.0).map_err(|e| e.to_string())?;
-        println!(
-            "{:<24} {overlap:>9.3} {:>7} {:>7}  {class:?} ({:?})",
-            names[k], recall.sweeps, recall.flips, recall.outcome
-        );
+        let trace = recall.energy_trace.unwrap_or_default();
+        if settings.json {
+            reports.push(json!({
+                "name": names[k], "pattern": pattern, "probe": probe, "state": recall.state,
+                "overlap": overlap, "sweeps": recall.sweeps, "flips": recall.flips,
+                "outcome": format!("{:?}", recall.outcome), "class": format!("{class:?}"),
+                "energy": recall.energy, "energy_trace": trace,
+            }));
+        } else {
+            println!(
+                "{:<24} {overlap:>9.3} {:>7} {:>7}  {class:?} ({:?})",
+                names[k], recall.sweeps, recall.flips, recall.outcome
+            );
+        }
         corrupted.push(probe);
-        traces.push(recall.energy_trace.unwrap_or_default());
+        traces.push(trace);
         recalled.push(recall.state);
     }
     std::fs::create_dir_all(&settings.out).map_err(|e| format!("{}: {e}", settings.out.display()))?;
@@ -199,6 +220,13 @@ fn store_and_recall(
     let plot = settings.out.join("hopfield-energy.png");
     let series: Vec<&[f64]> = traces.iter().take(render::COLOURS.len()).map(Vec::as_slice).collect();
     render::write_line_plot(&plot, &series, None)?;
+    if settings.json {
+        let value = json!({
+            "rule": format!("{:?}", settings.rule), "update": format!("{:?}", settings.update),
+            "noise": settings.noise, "seed": settings.seed, "units": side * side, "patterns": reports,
+        });
+        return crate::output::print_result(&serde_json::to_string(&value).map_err(|e| e.to_string())?);
+    }
     println!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
     let colours: Vec<&str> = render::COLOURS.iter().map(|c| c.0).collect();
     println!(
@@ -225,38 +253,63 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
     };
     let loads: Vec<f64> = (1..=12).map(|k| 0.025 * f64::from(k)).collect();
     let progress = Progress::new(loads.len() as u64, u64::MAX, "loads");
-    println!(
-        "N = {}, rule {:?}, {} trials, {:.0}% noise",
-        args.n,
-        args.rule,
-        args.trials,
-        100.0 * args.noise
-    );
-    println!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
+    if !args.json {
+        println!(
+            "N = {}, rule {:?}, {} trials, {:.0}% noise",
+            args.n,
+            args.rule,
+            args.trials,
+            100.0 * args.noise
+        );
+        println!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
+    }
     let mut curve = Vec::with_capacity(loads.len());
     for (k, &load) in loads.iter().enumerate() {
         let point = experiment.curve(&[load], &rule).map_err(|e| e.to_string())?[0];
         curve.push(point);
         progress.set(k as u64 + 1);
-        println!(
-            "{:>7.3} {:>5} {:>14.3} {:>14.3} {:>10.3}",
-            point.load, point.patterns, point.fixed_fraction, point.mean_overlap, point.retrieval_rate
-        );
+        if !args.json {
+            println!(
+                "{:>7.3} {:>5} {:>14.3} {:>14.3} {:>10.3}",
+                point.load, point.patterns, point.fixed_fraction, point.mean_overlap, point.retrieval_rate
+            );
+        }
     }
     progress.finish();
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let plot = args.out.join("hopfield-capacity.png");
-    let series =
-        |f: fn(&ebm_hopfield::capacity::CapacityPoint) -> f64| curve.iter().map(f).collect::<Vec<f64>>();
+    let series = |f: fn(&CapacityPoint) -> f64| curve.iter().map(f).collect::<Vec<f64>>();
     let (overlap, fixed, retrieved) =
         (series(|p| p.mean_overlap), series(|p| p.fixed_fraction), series(|p| p.retrieval_rate));
     let range = (loads[0], loads[loads.len() - 1]);
     render::write_line_plot(&plot, &[&overlap, &fixed, &retrieved], Some(range))?;
+    let critical = experiment.critical_load(args.threshold, args.n, &rule);
+    if args.json {
+        let point = |p: &CapacityPoint| {
+            json!({
+                "load": p.load, "patterns": p.patterns, "fixed_fraction": p.fixed_fraction,
+                "mean_overlap": p.mean_overlap, "retrieval_rate": p.retrieval_rate,
+            })
+        };
+        let (last_good, first_bad, reason) = match &critical {
+            Ok((good, bad)) => (Some(point(good)), Some(point(bad)), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        let value = json!({
+            "units": args.n, "rule": format!("{:?}", args.rule), "trials": args.trials,
+            "noise": args.noise, "threshold": args.threshold, "seed": args.seed,
+            "curve": curve.iter().map(point).collect::<Vec<_>>(),
+            "critical": { "last_good": last_good, "first_bad": first_bad, "not_found": reason },
+        });
+        return crate::output::print_result(
+            &serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?,
+        );
+    }
     println!(
         "wrote {} (against the load α; blue: mean recalled overlap, red: fixed points, green: exactly retrieved)",
         display(&plot)
     );
-    match experiment.critical_load(args.threshold, args.n, &rule) {
+    match critical {
         Ok((good, bad)) => println!(
             "critical load: between α = {:.4} (overlap {:.3}) and α = {:.4} (overlap {:.3})",
             good.load, good.mean_overlap, bad.load, bad.mean_overlap
