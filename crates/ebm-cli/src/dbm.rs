@@ -119,6 +119,10 @@ pub struct SampleArgs {
     /// The PNG to write.
     #[arg(short, long, default_value = "dbm-samples.png")]
     out: PathBuf,
+    /// Also write what the PNG shows as CSV, one row per chain: P(v = 1 | x₁)
+    /// of its final first hidden layer.
+    #[arg(long)]
+    csv: Option<PathBuf>,
 }
 
 /// Options of `ebm dbm export`.
@@ -135,9 +139,10 @@ pub fn run(command: &DbmCommand) -> Result<(), String> {
         DbmCommand::Train(args) => train(args),
         DbmCommand::Eval(args) => eval(args),
         DbmCommand::Sample(args) => {
-            write_samples(&load(&args.model)?, args.chains, args.steps, args.seed, &args.out)?;
+            let means = draw_samples(&load(&args.model)?, args.chains, args.steps, args.seed)?;
+            write_visible_grid(&means, &args.out)?;
             println!("wrote {}", args.out.display());
-            Ok(())
+            args.csv.as_ref().map_or(Ok(()), |path| crate::output::write_rows_csv(path, &means))
         }
         DbmCommand::Export(args) => {
             crate::output::print_result(&file::to_json(&load(&args.model)?).map_err(|e| e.to_string())?)?;
@@ -263,13 +268,23 @@ fn write_samples(
     seed: u64,
     out: &Path,
 ) -> Result<(), String> {
+    write_visible_grid(&draw_samples(dbm, chains, steps, seed)?, out)
+}
+
+/// Runs `chains` block-Gibbs chains `steps` steps from random states and
+/// returns P(v = 1 | x₁) of their final states, one row per chain.
+fn draw_samples(
+    dbm: &DeepBoltzmannMachine,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+) -> Result<DMatrix<f32>, String> {
     let mut rng = seeded(seed);
     let mut state = DbmChains::random(dbm, chains, &mut rng);
     for _ in 0..steps {
         state.step(dbm, &mut rng).map_err(|e| e.to_string())?;
     }
-    let means = dbm.layer_probabilities(&state.layers, 0).map_err(|e| e.to_string())?;
-    write_visible_grid(&means, out)
+    dbm.layer_probabilities(&state.layers, 0).map_err(|e| e.to_string())
 }
 
 fn eval(args: &EvalArgs) -> Result<(), String> {

@@ -340,9 +340,19 @@ fn write_image_samples(
     seed: u64,
     out: &Path,
 ) -> Result<(), String> {
-    let blocks = gibbs(model, chains, steps, seed)?;
-    let means = model.visible_means(&blocks.hidden).map_err(text)?;
+    let means = image_samples(model, chains, steps, seed)?;
     write_visible_grid(&means.map(|x| x.clamp(0.0, 1.0)), out)
+}
+
+/// The means E[v | h] of the last hidden states of `chains` Gibbs chains after `steps` steps.
+fn image_samples(
+    model: &GaussianRbm,
+    chains: usize,
+    steps: usize,
+    seed: u64,
+) -> Result<DMatrix<f32>, String> {
+    let blocks = gibbs(model, chains, steps, seed)?;
+    model.visible_means(&blocks.hidden).map_err(text)
 }
 
 /// Whether the model file at `path` holds a Gaussian–Bernoulli RBM.
@@ -395,20 +405,24 @@ pub fn eval(options: &EvalOptions<'_>) -> Result<(), String> {
 }
 
 /// `ebm rbm sample` on a Gaussian model: a scatter for 2-D models (exact
-/// samples when the hidden layer is small, `steps` Gibbs steps otherwise), a grid
+/// samples when the hidden layer is small, `--steps` Gibbs steps otherwise), a grid
 /// of sample means otherwise (as square images when the width is a square).
-pub fn sample(path: &Path, chains: usize, steps: usize, seed: u64, out: &Path) -> Result<(), String> {
-    let model: GaussianRbm = file::load(path).map_err(text)?;
-    if model.visible() == 2 {
-        let (samples, how) = draw_2d(&model, chains, steps, seed)?;
+pub fn sample(args: &crate::rbm::SampleArgs) -> Result<(), String> {
+    let model: GaussianRbm = file::load(&args.model).map_err(text)?;
+    let (chains, out) = (args.chains, &args.out);
+    let rows = if model.visible() == 2 {
+        let (samples, how) = draw_2d(&model, chains, args.steps, args.seed)?;
         let range = box_of(&samples);
         render::write_panels(out, &[render::scatter(&flat(&samples), range, range, PANEL)], (PANEL, PANEL))?;
         println!("{chains} {how}");
+        samples
     } else {
-        write_image_samples(&model, chains, steps, seed, out)?;
-    }
+        let means = image_samples(&model, chains, args.steps, args.seed)?;
+        write_visible_grid(&means.map(|x| x.clamp(0.0, 1.0)), out)?;
+        means
+    };
     println!("wrote {}", out.display());
-    Ok(())
+    args.write_csv(&rows)
 }
 
 /// `ebm rbm export` on a Gaussian model.

@@ -135,19 +135,14 @@ fn write_class_samples(
 }
 
 /// `ebm rbm sample --class C`: samples of P(v | C) from a labelled model.
-pub fn sample(
-    model: &Path,
-    class: usize,
-    chains: usize,
-    steps: usize,
-    seed: u64,
-    out: &Path,
-) -> Result<(), String> {
-    let rbm: LabelledRbm = file::load(model).map_err(|e| e.to_string())?;
-    let samples = rbm.class_samples(class, chains, steps, &mut seeded(seed)).map_err(|e| e.to_string())?;
-    write_visible_grid(&samples, out)?;
-    println!("wrote {}", out.display());
-    Ok(())
+pub fn sample(args: &crate::rbm::SampleArgs, class: usize) -> Result<(), String> {
+    let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+    let samples = rbm
+        .class_samples(class, args.chains, args.steps, &mut seeded(args.seed))
+        .map_err(|e| e.to_string())?;
+    write_visible_grid(&samples, &args.out)?;
+    println!("wrote {}", args.out.display());
+    args.write_csv(&samples)
 }
 
 /// `copies` copies of each row of `examples` (0/1) with each pixel flipped

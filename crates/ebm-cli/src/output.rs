@@ -37,6 +37,21 @@ pub fn print_result(text: &str) -> Result<(), String> {
     }
 }
 
+/// Writes `rows` as CSV to `path` (atomically): a header `v0,v1,…` naming
+/// the columns (the visible units), then one line per row.
+pub fn write_rows_csv(path: &Path, rows: &nalgebra::DMatrix<f32>) -> Result<(), String> {
+    let header: Vec<String> = (0..rows.ncols()).map(|i| format!("v{i}")).collect();
+    let mut csv = header.join(",") + "\n";
+    for row in rows.row_iter() {
+        let cells: Vec<String> = row.iter().map(f32::to_string).collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    ebm_core::file::write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +64,15 @@ mod tests {
         let missing = dir.path().join("absent").join("model.ebm");
         let error = check_output_directory(&missing).unwrap_err();
         assert!(error.contains("does not exist"), "{error}");
+    }
+
+    #[test]
+    fn rows_are_written_as_csv_with_a_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        let rows = nalgebra::DMatrix::from_row_slice(2, 3, &[0.0, 0.25, 1.0, 0.5, 1e-8, -2.0]);
+        write_rows_csv(&path, &rows).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "v0,v1,v2\n0,0.25,1\n0.5,0.00000001,-2\n");
     }
 }

@@ -252,22 +252,33 @@ pub struct EvalArgs {
 #[derive(clap::Args)]
 pub struct SampleArgs {
     /// The model file.
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Chains (one image each).
     #[arg(long, default_value_t = 64)]
-    chains: usize,
+    pub(crate) chains: usize,
     /// Block-Gibbs steps.
     #[arg(long, default_value_t = 1000)]
-    steps: usize,
+    pub(crate) steps: usize,
     /// Seed.
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Clamp the label to this class (a model trained with --labels): samples of P(v | class).
     #[arg(long)]
-    class: Option<usize>,
+    pub(crate) class: Option<usize>,
     /// The PNG to write.
     #[arg(short, long, default_value = "rbm-samples.png")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
+    /// Also write what the PNG shows as CSV, one row per chain: P(v = 1 | h)
+    /// of its final hidden state (Gaussian models: the 2-D samples, or E[v | h]).
+    #[arg(long)]
+    pub(crate) csv: Option<PathBuf>,
+}
+
+impl SampleArgs {
+    /// Writes `rows` to the `--csv` file, if one was asked for.
+    pub(crate) fn write_csv(&self, rows: &DMatrix<f32>) -> Result<(), String> {
+        self.csv.as_ref().map_or(Ok(()), |path| crate::output::write_rows_csv(path, rows))
+    }
 }
 
 /// Options of `ebm rbm export`.
@@ -285,22 +296,16 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
         RbmCommand::Eval(args) => eval(args),
         RbmCommand::Sample(args) => {
             if let Some(class) = args.class {
-                return crate::labels::sample(
-                    &args.model,
-                    class,
-                    args.chains,
-                    args.steps,
-                    args.seed,
-                    &args.out,
-                );
+                return crate::labels::sample(args, class);
             }
             if crate::gaussian::is_gaussian(&args.model)? {
-                return crate::gaussian::sample(&args.model, args.chains, args.steps, args.seed, &args.out);
+                return crate::gaussian::sample(args);
             }
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-            write_samples(&rbm, args.chains, args.steps, args.seed, &args.out)?;
+            let means = draw_samples(&rbm, args.chains, args.steps, args.seed)?;
+            write_visible_grid(&means, &args.out)?;
             println!("wrote {}", args.out.display());
-            Ok(())
+            args.write_csv(&means)
         }
         RbmCommand::Classify(args) => crate::labels::classify(args),
         RbmCommand::Export(args) if crate::gaussian::is_gaussian(&args.model)? => {
@@ -660,6 +665,12 @@ fn write_samples(
     seed: u64,
     out: &Path,
 ) -> Result<(), String> {
+    write_visible_grid(&draw_samples(rbm, chains, steps, seed)?, out)
+}
+
+/// Runs `chains` block-Gibbs chains `steps` steps from random states and
+/// returns P(v = 1 | h) of their final hidden states, one row per chain.
+fn draw_samples(rbm: &BernoulliRbm, chains: usize, steps: usize, seed: u64) -> Result<DMatrix<f32>, String> {
     let mut rng = seeded(seed);
     let start = DMatrix::from_fn(chains, rbm.visible(), |_, _| {
         f32::from(u8::from(rand::RngExt::random::<bool>(&mut rng)))
@@ -668,8 +679,7 @@ fn write_samples(
     for _ in 0..steps {
         blocks.step(rbm, 1.0, &mut rng).map_err(|e| e.to_string())?;
     }
-    let means = rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())?;
-    write_visible_grid(&means, out)
+    rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())
 }
 
 /// Writes each row of `means` (P(v = 1), one image per row) as a grid of
