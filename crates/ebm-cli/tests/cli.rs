@@ -1,24 +1,9 @@
 //! End-to-end tests of the `ebm` binary: real processes, real files.
 
+mod common;
+
+use common::{ebm, eval_by_ais, json_of, path_str, write};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn ebm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebm")).args(args).output().expect("the ebm binary runs")
-}
-
-fn json_of(output: &Output) -> serde_json::Value {
-    assert!(output.status.success(), "ebm failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("valid JSON on stdout")
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 #[test]
 fn built_in_lattice_agrees_with_kaufman() {
@@ -247,19 +232,7 @@ fn rbm_train_eval_sample_and_export() {
     let ais_last: Vec<f64> = rows[299][5..8].iter().map(|x| x.parse().unwrap()).collect();
     assert!((ais_last[0] - value).abs() < 0.4, "AIS during training {ais_last:?} vs exact {value}");
     assert!(ais_last[1] <= value && value <= ais_last[2], "AIS bounds {ais_last:?} vs exact {value}");
-    let ais = json_of(&ebm(&[
-        "rbm",
-        "eval",
-        path_str(&model),
-        "--data",
-        "bars:3",
-        "--ais",
-        "--betas",
-        "2000",
-        "--runs",
-        "32",
-        "--json",
-    ]));
+    let ais = eval_by_ais("rbm", &model, "bars:3", "2000");
     assert!((ais["log_z"].as_f64().unwrap() - exact["log_z"].as_f64().unwrap()).abs() < 0.1);
     let samples = dir.path().join("samples.png");
     assert!(
@@ -303,19 +276,7 @@ fn dbm_train_eval_sample_and_export() {
     let exact = json_of(&ebm(&["dbm", "eval", path_str(&model), "--data", "bars:3", "--json"]));
     let value = exact["average_log_likelihood"].as_f64().unwrap();
     assert!((value - last).abs() < 1e-3, "eval {value} vs training {last}");
-    let ais = json_of(&ebm(&[
-        "dbm",
-        "eval",
-        path_str(&model),
-        "--data",
-        "bars:3",
-        "--ais",
-        "--betas",
-        "2000",
-        "--runs",
-        "32",
-        "--json",
-    ]));
+    let ais = eval_by_ais("dbm", &model, "bars:3", "2000");
     assert!((ais["log_z"].as_f64().unwrap() - exact["log_z"].as_f64().unwrap()).abs() < 0.1);
     let bound = ais["average_log_likelihood_lower_bound"].as_f64().unwrap();
     assert!(bound < value + 0.1, "mean-field bound {bound} vs exact {value}");
@@ -425,19 +386,7 @@ fn gaussian_rbm_trains_on_ring8_and_evaluates_exactly_and_by_ais() {
     let exact = json_of(&ebm(&["rbm", "eval", path_str(&model), "--data", "ring8", "--json"]));
     assert_eq!(exact["method"], "exact");
     let ll = exact["average_log_likelihood"].as_f64().unwrap();
-    let ais = json_of(&ebm(&[
-        "rbm",
-        "eval",
-        path_str(&model),
-        "--data",
-        "ring8",
-        "--ais",
-        "--betas",
-        "500",
-        "--runs",
-        "32",
-        "--json",
-    ]));
+    let ais = eval_by_ais("rbm", &model, "ring8", "500");
     let (low, high) = (
         ais["average_log_likelihood_low"].as_f64().unwrap(),
         ais["average_log_likelihood_high"].as_f64().unwrap(),
