@@ -453,6 +453,7 @@ mod tests {
     use crate::couplings::DenseCouplings;
     use crate::lattice::SquareLattice;
     use crate::pairwise::{DensePairwise, PairwiseModel, tests::dense_model};
+    use crate::worst::{Worst, nan_max};
     use proptest::prelude::*;
 
     fn brute_force(model: &DensePairwise, t: f64) -> (f64, Vec<f64>, DMatrix<f64>) {
@@ -507,7 +508,7 @@ mod tests {
                 prop_assert!((exact - brute).abs() < 1e-9);
             }
             let c = s.correlations.unwrap();
-            prop_assert!((c - corr).abs().max() < 1e-9);
+            prop_assert!(crate::worst::max_abs_difference(c.as_slice(), corr.as_slice()) < 1e-9);
         }
 
         #[test]
@@ -599,6 +600,319 @@ mod tests {
             assert!((c as f64 / n as f64 - pk).abs() < 5.0 * sd + 1e-9, "state {k}: {c} draws, p = {pk}");
         }
         assert!(draw(&model, 0.0, 1, &mut rng).is_err());
+    }
+
+    // Hard regimes: couplings up to 50, biases up to 500, temperatures down to a
+    // millionth of the energy gap, where e^{−E/T} over- or underflows unless every
+    // energy is taken relative to E₀.
+
+    /// Σ x_k with Neumaier's compensation, accurate to a few ulps: the reference
+    /// for Σp, so that the check measures the probabilities, not its own sum.
+    fn compensated_sum(values: &[f64]) -> f64 {
+        let (mut sum, mut carry) = (0.0f64, 0.0f64);
+        for &x in values {
+            let t = sum + x;
+            carry += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
+            sum = t;
+        }
+        sum + carry
+    }
+
+    /// A model whose weights and biases lie on a grid of step 2⁻³ or coarser:
+    /// exact in f32 and f64, so every energy (all below 2⁴⁰ here) is exact, and so
+    /// are E₀, the gap to the first excited level and the ground degeneracy g that
+    /// the low-temperature checks rely on. The scales run from fine grids with
+    /// strong couplings to coarse ones whose ties make degenerate ground states,
+    /// with biases from none (spin-flip symmetry, g ≥ 2 for spins) to large.
+    fn gridded_model(n: usize, domain: Domain) -> impl Strategy<Value = DensePairwise> {
+        let scales = prop_oneof![
+            Just((0.125f32, 50.0f32, 0.0f32)),
+            Just((0.125, 50.0, 200.0)),
+            Just((0.125, 5.0, 500.0)),
+            Just((10.0, 50.0, 0.0)),
+            Just((1.0, 30.0, 30.0)),
+        ];
+        scales.prop_flat_map(move |(step, w_max, b_max)| {
+            let (w_steps, b_steps) = ((w_max / step) as i32, (b_max / step) as i32);
+            (prop::collection::vec(-w_steps..=w_steps, n * n), prop::collection::vec(-b_steps..=b_steps, n))
+                .prop_map(move |(w, b)| {
+                    let m = DMatrix::from_fn(n, n, |i, j| {
+                        if i == j { 0.0 } else { w[i.min(j) * n + i.max(j)] as f32 * step }
+                    });
+                    let bias = b.iter().map(|&k| k as f32 * step).collect();
+                    DensePairwise::new(domain, DenseCouplings::new(m).unwrap(), bias).unwrap()
+                })
+        })
+    }
+
+    fn any_gridded_model(units: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = DensePairwise> {
+        (units, any::<bool>())
+            .prop_flat_map(|(n, spin)| gridded_model(n, if spin { Domain::Spin } else { Domain::Bit }))
+    }
+
+    /// The energy levels of a model, from a table of its energies: what the
+    /// low-temperature limit must reproduce.
+    struct Levels {
+        domain: Domain,
+        units: usize,
+        energies: Vec<f64>,
+        /// E₀.
+        ground: f64,
+        /// E₁ − E₀, the distance to the first excited level (∞ if there is none).
+        gap: f64,
+        /// g, the number of states at E₀ (exactly equal: the energies are exact).
+        degeneracy: u64,
+        /// ⟨s_i⟩ over the ground states: the means as T → 0.
+        ground_means: Vec<f64>,
+        /// The largest energy.
+        top: f64,
+    }
+
+    impl Levels {
+        fn new(domain: Domain, units: usize, energies: Vec<f64>) -> Self {
+            assert!(energies.iter().all(|e| e.is_finite()), "a non-finite energy in the table");
+            let ground = energies.iter().copied().fold(f64::INFINITY, f64::min);
+            let top = energies.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let gap = energies.iter().map(|&e| e - ground).filter(|&d| d > 0.0).fold(f64::INFINITY, f64::min);
+            let mut ground_means = vec![0.0; units];
+            let mut degeneracy = 0u64;
+            for (k, _) in energies.iter().enumerate().filter(|&(_, &e)| e == ground) {
+                degeneracy += 1;
+                for (m, &s) in ground_means.iter_mut().zip(&state_of(domain, units, k as u64)) {
+                    *m += f64::from(s);
+                }
+            }
+            ground_means.iter_mut().for_each(|m| *m /= degeneracy as f64);
+            Self { domain, units, energies, ground, gap, degeneracy, ground_means, top }
+        }
+
+        /// By direct evaluation of every state (small models).
+        fn of(model: &DensePairwise) -> Self {
+            let n = model.num_units();
+            let energies = (0..1u64 << n).map(|k| model.energy(&state_of(model.domain(), n, k))).collect();
+            Self::new(model.domain(), n, energies)
+        }
+
+        /// ln(1 + Σ_{E > E₀} e^{−(E − E₀)/T} / g) ≤ ln(1 + (2ᴺ − g)/g · e^{−gap/T}):
+        /// how far log Z may lie above −E₀/T + ln g.
+        fn excited_bound(&self, t: f64) -> f64 {
+            let g = self.degeneracy as f64;
+            let excited_states = (self.energies.len() as u64 - self.degeneracy) as f64;
+            (excited_states / g * (-self.gap / t).exp()).ln_1p()
+        }
+
+        /// The temperatures to test: fractions of the gap down to 10⁻⁶, the gap
+        /// itself, and moderate ones where −E/T is still far beyond e^{709}.
+        fn temperatures(&self) -> Vec<f64> {
+            if self.gap.is_finite() {
+                vec![self.gap / 1e6, self.gap / 1e3, self.gap / 10.0, self.gap, 0.5, 2.0, 10.0 * self.gap]
+            } else {
+                vec![1e-6, 0.5, 2.0, 1e3]
+            }
+        }
+    }
+
+    /// Every check of the exact results of `model` at temperature `t` against
+    /// `levels`, with tolerances that follow from the rounding of each quantity.
+    fn check_hard_regime(
+        model: &DensePairwise,
+        levels: &Levels,
+        t: f64,
+        correlations: bool,
+    ) -> std::result::Result<(), TestCaseError> {
+        let eps = f64::EPSILON;
+        let n = levels.units;
+        let (low, high) = (f64::from(levels.domain.low()), f64::from(levels.domain.high()));
+        let g = levels.degeneracy as f64;
+        let excited = levels.excited_bound(t);
+        // The share of probability outside the ground states is 1 − g/z ≤ 1 − e^{−excited}.
+        let outside = -(-excited).exp_m1();
+        let scale = levels.ground.abs() / t;
+
+        // The reference: ln Z by log-sum-exp of −E_k/T and p_k = e^{−E_k/T − ln Z}. Each
+        // exponent is rounded by ε|E_k/T|, and the terms that matter have E_k − E₀ < 40T.
+        let log_terms: Vec<f64> = levels.energies.iter().map(|e| -e / t).collect();
+        let reference = crate::math::log_sum_exp(&log_terms);
+        prop_assert!(reference.is_finite(), "T = {t}: reference ln Z = {reference}");
+        let drift = 16.0 * eps * (scale + 40.0);
+        let reference_error = drift + 1e-10;
+
+        let p = probabilities(model, t).unwrap();
+        let outside_unit = p.iter().filter(|pk| !(0.0..=1.0).contains(*pk)).count();
+        prop_assert!(outside_unit == 0, "T = {t}: {outside_unit} probabilities are NaN or outside [0, 1]");
+        let total = compensated_sum(&p);
+        prop_assert!((total - 1.0).abs() <= 1e-12, "T = {t}: Σp − 1 = {:e}", total - 1.0);
+        // p_k = e^{−(E_k − E₀)/T} / z with g ≤ z ≤ g e^{excited}, and p_k against the reference.
+        let mut outside_bounds = Worst::new();
+        let mut from_reference = Worst::new();
+        let mut reference_means = vec![0.0; n];
+        let mut reference_products = DMatrix::zeros(n, n);
+        for (k, (&pk, &ek)) in p.iter().zip(&levels.energies).enumerate() {
+            let boltzmann = (-(ek - levels.ground) / t).exp();
+            let (lowest, highest) = (boltzmann / g * (-excited).exp(), boltzmann / g);
+            outside_bounds.add(nan_max(pk - highest * (1.0 + 1e-12), lowest * (1.0 - 1e-12) - pk) - 1e-300);
+            let expected = (log_terms[k] - reference).exp();
+            let tolerance = expected * (4.0 * eps * (log_terms[k].abs() + reference.abs()) + reference_error);
+            from_reference.add((pk - expected).abs() - tolerance - 1e-300);
+            if expected > 0.0 {
+                // Unit i of state k is on exactly when bit i of k is set.
+                let unit = |i: usize| if k >> i & 1 == 1 { high } else { low };
+                for i in 0..n {
+                    reference_means[i] += expected * unit(i);
+                    if correlations {
+                        for j in 0..n {
+                            reference_products[(i, j)] += expected * unit(i) * unit(j);
+                        }
+                    }
+                }
+            }
+        }
+        prop_assert!(
+            outside_bounds.is_within(0.0),
+            "T = {t}: p beyond its bounds by {:e}",
+            outside_bounds.value()
+        );
+        prop_assert!(
+            from_reference.is_within(0.0),
+            "T = {t}: p off the reference by {:e}",
+            from_reference.value()
+        );
+
+        let options = ExactOptions::new().temperature(t).correlations(correlations);
+        let s = summarize(model, &options).unwrap();
+        prop_assert_eq!(s.ground_energy, levels.ground);
+        prop_assert_eq!(s.ground_state_count, levels.degeneracy);
+        prop_assert!(s.log_z.is_finite(), "T = {t}: log Z = {}", s.log_z);
+        // log Z = −E₀/T + ln g + ln(1 + Σ_{excited} e^{−(E−E₀)/T}/g), the last term in
+        // [0, excited]; the only rounding is that of log Z itself.
+        let above_ground = s.log_z - (-levels.ground / t) - g.ln();
+        let rounding = 2.0 * eps * s.log_z.abs() + 1e-12;
+        prop_assert!(
+            above_ground >= -rounding && above_ground <= excited + rounding,
+            "T = {t}: log Z + E₀/T − ln g = {above_ground:e}, not in [0, {excited:e}] ± {rounding:e}"
+        );
+        prop_assert!(
+            (s.log_z - reference).abs() <= reference_error + rounding,
+            "T = {t}: log Z = {}, log-sum-exp {reference}",
+            s.log_z
+        );
+        if n <= 12 {
+            prop_assert_eq!(log_partition(model, t).unwrap(), s.log_z);
+        }
+
+        // Means: in range, near the ground states' as far as the excited share allows, and
+        // equal to the reference's.
+        let ground_gap = Worst::from_iter(
+            s.means.iter().zip(&levels.ground_means).map(|(m, g)| (m - g).abs() - outside * (high - low)),
+        );
+        prop_assert!(
+            ground_gap.is_within(1e-12),
+            "T = {t}: means beyond the ground-state bound by {:e}",
+            ground_gap.value()
+        );
+        let means_error = crate::worst::max_abs_difference(&s.means, &reference_means);
+        prop_assert!(means_error <= 2.0 * reference_error + 1e-12, "T = {t}: means off by {means_error:e}");
+        prop_assert!(s.means.iter().all(|m| (low..=high).contains(m)), "T = {t}: means {:?}", s.means);
+        prop_assert!((0..n).all(|i| (0.0..=1.0).contains(&s.prob_on(i))));
+
+        // ⟨E⟩ − E₀ ∈ [0, (1 − g/z)(E_max − E₀)], Var E ≤ (1 − g/z)(E_max − E₀)²,
+        // and F ≤ ⟨E⟩.
+        let span = levels.top - levels.ground;
+        let excess = s.mean_energy - levels.ground;
+        let energy_rounding = 4.0 * eps * levels.ground.abs() + 1e-12;
+        prop_assert!(
+            excess >= -energy_rounding && excess <= outside * span + energy_rounding,
+            "T = {t}: ⟨E⟩ − E₀ = {excess:e}, bound {:e}",
+            outside * span
+        );
+        prop_assert!(
+            s.energy_variance >= 0.0 && s.energy_variance <= outside * span * span * (1.0 + 1e-12) + 1e-12,
+            "T = {t}: Var E = {:e}",
+            s.energy_variance
+        );
+        prop_assert!(s.free_energy() <= s.mean_energy + energy_rounding + 4.0 * eps * (t * s.log_z).abs());
+        // S = ln z + (⟨E⟩ − E₀)/T, computed as (⟨E⟩ − F)/T: its rounding is ε|E₀|/T.
+        let entropy_rounding = 8.0 * eps * scale + 1e-12;
+        let entropy = s.entropy();
+        prop_assert!(
+            entropy >= -entropy_rounding && entropy <= n as f64 * std::f64::consts::LN_2 + entropy_rounding,
+            "T = {t}: S = {entropy}"
+        );
+        if excited < 1e-15 {
+            // Only the ground states carry weight.
+            prop_assert!(
+                (entropy - g.ln()).abs() <= entropy_rounding,
+                "T = {t}: S = {entropy}, ln g = {}",
+                g.ln()
+            );
+        }
+
+        if let Some(c) = &s.correlations {
+            prop_assert!(
+                crate::worst::max_abs(c.iter().copied()) <= 1.0 + 1e-12,
+                "T = {t}: correlations {c}"
+            );
+            let asymmetry = crate::worst::max_abs_difference(c.as_slice(), c.transpose().as_slice());
+            prop_assert!(asymmetry <= 1e-12, "T = {t}: asymmetric correlations, {asymmetry:e}");
+            let diagonal: Vec<f64> = c.diagonal().iter().copied().collect();
+            let expected_diagonal: Vec<f64> = match levels.domain {
+                Domain::Spin => vec![1.0; n],
+                Domain::Bit => s.means.clone(),
+            };
+            let diagonal_error = crate::worst::max_abs_difference(&diagonal, &expected_diagonal);
+            prop_assert!(diagonal_error <= 1e-12, "T = {t}: ⟨s_i²⟩ off by {diagonal_error:e}");
+            let error = crate::worst::max_abs_difference(c.as_slice(), reference_products.as_slice());
+            prop_assert!(error <= 2.0 * reference_error + 1e-12, "T = {t}: correlations off by {error:e}");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        /// Strong couplings and large biases, T from gap/10⁶ up: every probability
+        /// finite and in [0, 1], Σp = 1, log Z = −E₀/T + ln g + (excited share),
+        /// equal to log-sum-exp, and every mean, correlation and moment in range.
+        #[test]
+        fn strong_couplings_at_low_temperature_stay_exact(model in any_gridded_model(1..=12)) {
+            let levels = Levels::of(&model);
+            for t in levels.temperatures() {
+                check_hard_regime(&model, &levels, t, true)?;
+            }
+            // Far below the gap, exact draws are ground states.
+            let t = if levels.gap.is_finite() { levels.gap / 1e6 } else { 1.0 };
+            let mut rng = <rand_pcg::Pcg64Mcg as rand::SeedableRng>::seed_from_u64(1);
+            for state in draw(&model, t, 20, &mut rng).unwrap() {
+                prop_assert_eq!(model.energy(&state), levels.ground);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3))]
+
+        /// The same checks near the table's limit (20 or 21 units, 2²⁰ or 2²¹
+        /// states, many blocks summed in parallel).
+        #[test]
+        fn large_strongly_coupled_models_stay_exact(
+            model in any_gridded_model(20..=21),
+            probe in any::<u64>(),
+        ) {
+            let n = model.num_units();
+            let table = energies(&model).unwrap();
+            // The table is the reference here, so check it against direct evaluation at many states.
+            let spread = |r: u64| probe.wrapping_add(r.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % (1 << n);
+            for k in (0..512u64).map(spread) {
+                prop_assert_eq!(table[k as usize], model.energy(&state_of(model.domain(), n, k)));
+            }
+            let levels = Levels::new(model.domain(), n, table);
+            let temperatures = if levels.gap.is_finite() {
+                vec![levels.gap / 1e6, levels.gap / 10.0, 2.0]
+            } else {
+                vec![1e-6, 2.0]
+            };
+            for t in temperatures {
+                check_hard_regime(&model, &levels, t, false)?;
+            }
+        }
     }
 
     #[test]
