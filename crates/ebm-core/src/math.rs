@@ -221,6 +221,34 @@ mod tests {
         v.iter().map(|x| x.exp()).sum::<f64>().ln()
     }
 
+    /// Arguments far outside the range where e^x is a normal f64 (|x| > 708),
+    /// through the subnormal tail (−745 < x < −708) to the largest finite values.
+    fn wide() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => -1e4f64..1e4,
+            2 => -800.0f64..800.0,
+            1 => -745.0f64..-700.0,
+            1 => -1e300f64..1e300,
+            1 => prop_oneof![
+                Just(f64::MAX),
+                Just(-f64::MAX),
+                Just(0.0),
+                Just(-0.0),
+                Just(710.0),
+                Just(-710.0),
+            ],
+        ]
+    }
+
+    /// Single-precision arguments of any magnitude, infinities included.
+    fn wide_f32() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            -1e4f32..1e4,
+            -120.0f32..120.0,
+            prop_oneof![Just(f32::MAX), Just(-f32::MAX), Just(f32::INFINITY), Just(f32::NEG_INFINITY)],
+        ]
+    }
+
     #[test]
     fn sigmoid_extremes_do_not_overflow() {
         assert_eq!(sigmoid(1000.0), 1.0);
@@ -293,6 +321,117 @@ mod tests {
         fn log_sum_exp_is_shift_equivariant(v in prop::collection::vec(-50.0f64..50.0, 1..40), c in -1e4f64..1e4) {
             let shifted: Vec<f64> = v.iter().map(|x| x + c).collect();
             prop_assert!((log_sum_exp(&shifted) - log_sum_exp(&v) - c).abs() < 1e-8);
+        }
+
+        #[test]
+        fn log_sum_exp_stays_finite_and_bounded_at_any_magnitude(v in prop::collection::vec(wide(), 1..40)) {
+            // max ≤ log Σ e^{x_k} ≤ max + ln n, whatever the magnitude; the streaming and
+            // merged accumulators agree with it.
+            let value = log_sum_exp(&v);
+            let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let rounding = 4.0 * f64::EPSILON * max.abs() + 1e-12;
+            prop_assert!(value.is_finite(), "log-sum-exp = {value}");
+            let ln_n = (v.len() as f64).ln();
+            prop_assert!(value >= max - rounding && value <= max + ln_n + rounding, "{value} vs max {max}");
+            let (left, right) = v.split_at(v.len() / 2);
+            let mut merged = LogSumExp::new();
+            left.iter().for_each(|&x| merged.add(x));
+            let mut other = LogSumExp::new();
+            right.iter().for_each(|&x| other.add(x));
+            merged.merge(&other);
+            prop_assert!((merged.value() - value).abs() <= rounding, "merged {} vs {value}", merged.value());
+            let mean = log_mean_exp(&v);
+            prop_assert!(mean.is_finite() && mean <= value && mean >= max - ln_n - rounding);
+        }
+
+        #[test]
+        fn log_sum_exp_of_equal_terms_is_exact_far_out(x in wide(), copies in 1usize..50) {
+            let value = log_sum_exp(&vec![x; copies]);
+            let expected = x + (copies as f64).ln();
+            let rounding = 4.0 * f64::EPSILON * x.abs() + 1e-12;
+            prop_assert!((value - expected).abs() <= rounding, "{value} vs {expected}");
+        }
+
+        #[test]
+        fn log_sum_exp_shifts_with_huge_offsets(
+            v in prop::collection::vec(-1e4f64..1e4, 1..40),
+            c in -1e6f64..1e6,
+        ) {
+            let shifted: Vec<f64> = v.iter().map(|x| x + c).collect();
+            let error = (log_sum_exp(&shifted) - log_sum_exp(&v) - c).abs();
+            prop_assert!(error <= 8.0 * f64::EPSILON * (c.abs() + 1e4) + 1e-12, "error {error:e}");
+        }
+
+        #[test]
+        fn softplus_and_log_sigmoid_are_finite_with_exact_identities(x in wide()) {
+            let rounding = 4.0 * f64::EPSILON * x.abs() + 1e-15;
+            let (up, down) = (softplus(x), softplus(-x));
+            // max(x, 0) ≤ softplus(x) ≤ max(x, 0) + ln 2, and softplus(x) − softplus(−x) = x.
+            prop_assert!(up.is_finite() && up >= x.max(0.0), "softplus({x}) = {up}");
+            prop_assert!(up <= x.max(0.0) + std::f64::consts::LN_2 + rounding, "softplus({x}) = {up}");
+            prop_assert!((up - down - x).abs() <= rounding, "softplus(±{x}) differ by {}", up - down);
+            // log σ(x) = −softplus(−x) ≤ 0, and log σ(x) − log σ(−x) = x.
+            let (ls, ls_minus) = (log_sigmoid(x), log_sigmoid(-x));
+            let lowest = x.min(0.0) - std::f64::consts::LN_2 - rounding;
+            prop_assert!(ls.is_finite() && ls <= 0.0 && ls >= lowest, "log σ({x}) = {ls}");
+            prop_assert!((ls - ls_minus - x).abs() <= rounding);
+            // Far tails: softplus(x) = e^x (1 − e^x/2 + …) for x ≤ −40, log σ(x) = x − e^x.
+            if x <= -40.0 {
+                let e = x.exp();
+                prop_assert!((up - e).abs() <= 1e-15 * e + 1e-323, "softplus({x}) = {up:e}, e^x = {e:e}");
+                prop_assert!((ls - x).abs() <= rounding, "log σ({x}) = {ls}");
+            }
+        }
+
+        #[test]
+        fn sigmoid_is_a_probability_with_exact_tails(x in wide()) {
+            let s = sigmoid(x);
+            prop_assert!((0.0..=1.0).contains(&s), "σ({x}) = {s}");
+            let both = s + sigmoid(-x);
+            prop_assert!((both - 1.0).abs() <= 4.0 * f64::EPSILON, "σ({x}) + σ(−x) = {both}");
+            // σ(x) = e^x/(1 + e^x) = e^x to within e^{2x} for x ≤ −40, into the subnormals
+            // (e^x > 0 down to x ≈ −745).
+            if x <= -40.0 {
+                let e = x.exp();
+                prop_assert!((s - e).abs() <= 1e-15 * e + 1e-323, "σ({x}) = {s:e}, e^x = {e:e}");
+            }
+            if x >= -700.0 {
+                let through_log = log_sigmoid(x).exp();
+                prop_assert!((s - through_log).abs() <= 1e-12 * s, "σ({x}) = {s:e} ≠ {through_log:e}");
+            }
+        }
+
+        #[test]
+        fn the_stable_functions_are_monotone(a in wide(), b in wide(), nearby in 0.0f64..1.0) {
+            for (x, y) in [(a.min(b), a.max(b)), (a, a + nearby * (1e-12 * a.abs() + 1e-9))] {
+                prop_assert!(sigmoid(x) <= sigmoid(y), "σ({x}) = {} > σ({y}) = {}", sigmoid(x), sigmoid(y));
+                prop_assert!(softplus(x) <= softplus(y), "softplus({x}) > softplus({y})");
+                prop_assert!(log_sigmoid(x) <= log_sigmoid(y), "log σ({x}) > log σ({y})");
+                prop_assert!(log_sum_exp(&[x, 1.0]) <= log_sum_exp(&[y, 1.0]), "log-sum-exp at {x}, {y}");
+                let (xf, yf) = (x as f32, y as f32);
+                prop_assert!(sigmoid_f32(xf) <= sigmoid_f32(yf), "σ_f32({xf}) > σ_f32({yf})");
+                prop_assert!(softplus_f32(xf) <= softplus_f32(yf), "softplus_f32({xf}) > softplus_f32({yf})");
+            }
+        }
+
+        #[test]
+        fn single_precision_functions_hold_far_out(x in wide_f32()) {
+            let s = sigmoid_f32(x);
+            prop_assert!((0.0..=1.0).contains(&s), "σ_f32({x}) = {s}");
+            let both = s + sigmoid_f32(-x);
+            prop_assert!((both - 1.0).abs() <= 8.0 * f32::EPSILON, "σ_f32({x}) + σ_f32(−x) = {both}");
+            // Relative error 5·10⁻⁷; below −87 the result is flushed to 0 (σ < 1.7·10⁻³⁸).
+            let exact = sigmoid(f64::from(x));
+            let error = (f64::from(s) - exact).abs();
+            prop_assert!(error <= 5e-7 * exact + 1.7e-38, "σ_f32({x}) = {s:e}, σ = {exact:e}");
+            let sixteen = sigmoid_f32x16([x; 16]);
+            prop_assert!(sixteen.iter().all(|v| v.to_bits() == s.to_bits()));
+            if x.is_finite() {
+                let (up, down) = (softplus_f32(x), softplus_f32(-x));
+                prop_assert!(up.is_finite() && up >= x.max(0.0), "softplus_f32({x}) = {up}");
+                let rounding = 4.0 * f32::EPSILON * x.abs() + 1e-6;
+                prop_assert!((up - down - x).abs() <= rounding, "softplus_f32(±{x}): {up}, {down}");
+            }
         }
 
         #[test]
