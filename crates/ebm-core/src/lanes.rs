@@ -149,3 +149,85 @@ mod wide {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// 1.5·2²³, as in the sigmoid's exponential: adding it rounds to an integer
+    /// held in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+
+    #[test]
+    fn power_of_two_builds_every_normal_power() {
+        for n in -126i32..=127 {
+            let expected = 2f32.powi(n);
+            assert_eq!((ROUND + n as f32).power_of_two(ROUND), expected, "2^{n}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+            {
+                let wide: [f32; 16] = bytemuck::cast(F32x16::splat(ROUND + n as f32).power_of_two(ROUND).0);
+                assert!(wide.iter().all(|&v| v == expected), "2^{n} in 16 lanes: {wide:?}");
+            }
+        }
+    }
+
+    fn value() -> impl Strategy<Value = f32> {
+        prop_oneof![-100.0f32..100.0, any::<f32>()]
+    }
+
+    proptest! {
+        /// Every operation of the 16-lane type against the same operation on each
+        /// lane's f32, bit for bit (NaN for NaN): the AVX-512 path checked against
+        /// the scalar one.
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+        #[test]
+        fn sixteen_lanes_equal_sixteen_scalars(
+            x in proptest::array::uniform16(value()),
+            y in proptest::array::uniform16(value()),
+            exponents in proptest::array::uniform16(-126i32..=127),
+        ) {
+            let wide = |v: [f32; 16]| F32x16(bytemuck::cast(v));
+            let lanes = |v: F32x16| -> [f32; 16] { bytemuck::cast(v.0) };
+            let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let (a, b) = (wide(x), wide(y));
+            type Scalar = fn(f32, f32) -> f32;
+            let operations: [(&str, [f32; 16], Scalar); 4] = [
+                ("+", lanes(a + b), |p, q| p + q),
+                ("−", lanes(a - b), |p, q| p - q),
+                ("×", lanes(a * b), |p, q| p * q),
+                ("÷", lanes(a / b), |p, q| p / q),
+            ];
+            for (name, result, scalar) in operations {
+                for t in 0..16 {
+                    let (lane, alone) = (result[t], scalar(x[t], y[t]));
+                    prop_assert!(same(lane, alone), "{} {name} {}: {lane} vs {alone}", x[t], y[t]);
+                }
+            }
+            let negated = lanes(a.negated_magnitude());
+            let (less, at_least) = (a.less_than(b), a.at_least(b));
+            let chosen = lanes(F32x16::select(less, a, b));
+            for t in 0..16 {
+                prop_assert!(same(negated[t], x[t].negated_magnitude()), "−|{}|: {}", x[t], negated[t]);
+                prop_assert_eq!(less >> t & 1 == 1, x[t].less_than(y[t]), "{} < {}", x[t], y[t]);
+                prop_assert_eq!(at_least >> t & 1 == 1, x[t].at_least(y[t]), "{} ≥ {}", x[t], y[t]);
+                prop_assert!(same(chosen[t], f32::select(x[t].less_than(y[t]), x[t], y[t])));
+            }
+            let shifted = exponents.map(|n| ROUND + n as f32);
+            let powers = lanes(wide(shifted).power_of_two(ROUND));
+            for t in 0..16 {
+                let alone = shifted[t].power_of_two(ROUND);
+                prop_assert!(same(powers[t], alone), "2^{}: {} vs {alone}", exponents[t], powers[t]);
+            }
+        }
+
+        /// The scalar masks follow IEEE comparisons: false whenever either side is NaN.
+        #[test]
+        fn scalar_comparisons_are_false_with_nan(x in value()) {
+            prop_assert!(!f32::NAN.less_than(x) && !x.less_than(f32::NAN));
+            prop_assert!(!f32::NAN.at_least(x) && !x.at_least(f32::NAN));
+            prop_assert_eq!(x.less_than(0.0), x < 0.0);
+            prop_assert!(x.negated_magnitude() <= 0.0 || x.is_nan());
+        }
+    }
+}

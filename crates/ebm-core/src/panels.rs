@@ -351,6 +351,59 @@ mod tests {
             prop_assert_eq!(kernels.values(), expected);
         }
 
+        /// The kernels against plain scalar loops, bit for bit, on values whose sums
+        /// round (so that a wrong lane, a lost column or another order shows):
+        /// one sum, four sums of unequal lengths (the common part in step, then
+        /// each remainder), and the product with every count of output columns
+        /// modulo the four chains.
+        #[test]
+        fn kernels_equal_scalar_sums_in_order(
+            rows in 1usize..50,
+            cols in 1usize..40,
+            values in proptest::collection::vec(-1e3f32..1e3, 50 * 40),
+            selections in proptest::collection::vec(proptest::collection::btree_set(0u32..40, 0..40), 1..11),
+        ) {
+            let table = DMatrix::from_fn(rows, cols, |r, c| values[r * 40 + c]);
+            let mut packed = Panels::default();
+            packed.copy_from_matrix(&table);
+            let within = |s: &std::collections::BTreeSet<u32>| s.range(..cols as u32).copied().collect();
+            let selections: Vec<Vec<u32>> = selections.iter().map(within).collect();
+            // Σ_{k ∈ selection} table[(i, k)], one f32 addition at a time in increasing k.
+            let scalar = |i: usize, selection: &[u32]| {
+                let mut sum = 0.0f32;
+                for &k in selection {
+                    sum += table[(i, k as usize)];
+                }
+                sum
+            };
+            let same = |a: f32, b: f32| a.to_bits() == b.to_bits();
+            let panel_len = cols * PANEL;
+            for (p, panel) in packed.as_slice().chunks_exact(panel_len).enumerate() {
+                let height = PANEL.min(rows - p * PANEL);
+                let four: [&[u32]; 4] = std::array::from_fn(|j| selections[j % selections.len()].as_slice());
+                let together = sum_four_panel_columns(four.map(|s| (panel, s)));
+                for (j, selection) in four.iter().enumerate() {
+                    let alone = sum_panel_columns(panel, selection);
+                    for t in 0..PANEL {
+                        let expected = if t < height { scalar(p * PANEL + t, selection) } else { 0.0 };
+                        let (one, four) = (alone[t], together[j][t]);
+                        prop_assert!(same(one, expected), "panel {p}, row {t}: {one} alone vs {expected}");
+                        prop_assert!(same(four, expected), "panel {p}, row {t}, sum {j}: {four} vs {expected}");
+                    }
+                }
+            }
+            let mut binary = BinaryRows::new(cols);
+            selections.iter().for_each(|s| binary.push_row(s));
+            let mut out = Panels::default();
+            sum_selected_columns(&packed, &binary, &mut out, |_, _| {});
+            for (r, selection) in selections.iter().enumerate() {
+                for i in 0..rows {
+                    let (value, expected) = (out.get(i, r), scalar(i, selection));
+                    prop_assert!(same(value, expected), "output ({i}, {r}): {value} vs {expected}");
+                }
+            }
+        }
+
         #[test]
         fn the_product_adds_the_selected_columns_in_order(
             rows in 1usize..40, cols in 1usize..30, batch in 0usize..11, seed in any::<u32>(),
