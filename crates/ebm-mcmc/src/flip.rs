@@ -99,6 +99,45 @@ mod tests {
     }
 
     #[test]
+    fn keeps_both_domains_exact_at_temperatures_other_than_one() {
+        // Chains started at exact draws stay exact at T; a sweep that used
+        // exp(−ΔE·T) for exp(−ΔE/T) drifts towards the distribution at 1/T.
+        use ebm_core::spin_glass::SpinGlass;
+        let chains = 8_000;
+        let mut failures = Vec::new();
+        for (m, domain) in [Domain::Spin, Domain::Bit].into_iter().enumerate() {
+            let model = SpinGlass::new(6)
+                .domain(domain)
+                .coupling_std(0.6)
+                .field_std(0.4)
+                .sample(&mut crate::rng::seeded(40 + m as u64))
+                .unwrap();
+            for t in [0.5, 2.0] {
+                let exact = exact::probabilities(&model, t).unwrap();
+                let swapped = exact::probabilities(&model, 1.0 / t).unwrap();
+                let iid = expected_total_variation(&exact, chains as f64);
+                let apart = 0.5 * exact.iter().zip(&swapped).map(|(p, q)| (p - q).abs()).sum::<f64>();
+                assert!(apart > 10.0 * iid, "{domain:?}, T = {t}: the test cannot tell T from 1/T");
+                let mut histogram = StateHistogram::new(6, domain).unwrap();
+                let starts = exact::draw(&model, t, chains as usize, &mut stream(10, 0)).unwrap();
+                for (c, mut state) in (0..).zip(starts) {
+                    let mut rng = stream(9, c);
+                    for _ in 0..20 {
+                        metropolis_sweep(&model, &mut state, t, Scan::Random, &mut rng).unwrap();
+                    }
+                    histogram.add(&state);
+                }
+                let tv = histogram.total_variation(&exact).unwrap();
+                let near_exact = tv < 2.0 * iid;
+                if !near_exact {
+                    failures.push(format!("{domain:?}, T = {t}: TV {tv:.4} vs iid {iid:.4}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
     fn bad_input_is_refused() {
         let model = ThreeBody { units: 4, j: 1.0, h: 0.0 };
         let mut rng = stream(0, 0);

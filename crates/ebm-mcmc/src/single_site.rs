@@ -206,20 +206,38 @@ mod tests {
             .unwrap()
     }
 
+    /// Where the chains of [`endpoint_tv`] start.
+    #[derive(Clone, Copy, Debug)]
+    enum Start {
+        /// A uniformly random state: the endpoints test convergence.
+        Uniform,
+        /// An exact draw from the target: the endpoints test that a sweep keeps
+        /// the target invariant, however slowly the chain would mix.
+        Exact,
+    }
+
     /// TV distance between the exact distribution and the final states of
-    /// `chains` independent chains, each run `sweeps` sweeps from a uniform
-    /// random start, and the TV distance expected of that many exact draws.
+    /// `chains` independent chains, each run `sweeps` sweeps from `start`, and
+    /// the TV distance expected of that many exact draws.
     fn endpoint_tv(
         sampler: &SingleSite,
         model: &DensePairwise,
         t: f64,
         chains: u64,
         sweeps: usize,
+        start: Start,
     ) -> (f64, f64) {
         let mut histogram = StateHistogram::new(model.num_units(), model.domain()).unwrap();
+        let draws = match start {
+            Start::Uniform => Vec::new(),
+            Start::Exact => exact::draw(model, t, chains as usize, &mut crate::rng::stream(12, 0)).unwrap(),
+        };
         for c in 0..chains {
             let mut rng = crate::rng::stream(11, c);
-            let mut chain = PairwiseChain::random(model, &mut rng);
+            let mut chain = match draws.get(c as usize) {
+                Some(state) => PairwiseChain::new(model, state.clone()).unwrap(),
+                None => PairwiseChain::random(model, &mut rng),
+            };
             sampler.run(&mut chain, t, sweeps, &mut rng).unwrap();
             histogram.add(chain.state());
         }
@@ -245,11 +263,45 @@ mod tests {
                 // Independent endpoints are exact draws once the chain has mixed, so the
                 // distance must stay near the sampling noise, which shrinks like 1/√n.
                 for chains in [1_000, 16_000] {
-                    let (tv, iid) = endpoint_tv(sampler, &model, t, chains, 30);
+                    let (tv, iid) = endpoint_tv(sampler, &model, t, chains, 30, Start::Uniform);
                     assert!(tv < 2.0 * iid, "{sampler:?}, model {m}, {chains} chains: TV {tv} vs iid {iid}");
                 }
             }
         }
+    }
+
+    /// ½ Σ_s |p(s) − q(s)|.
+    fn distance(p: &[f64], q: &[f64]) -> f64 {
+        0.5 * p.iter().zip(q).map(|(a, b)| (a - b).abs()).sum::<f64>()
+    }
+
+    #[test]
+    fn both_rules_keep_both_domains_exact_at_temperatures_other_than_one() {
+        // At T = 0.5 and T = 2 the Boltzmann distributions at T and at 1/T differ
+        // far beyond the sampling noise, so a rule that used exp(−ΔE·T) for
+        // exp(−ΔE/T) (β for T) drifts from exact draws at T towards 1/T.
+        let chains = 8_000;
+        let mut failures = Vec::new();
+        for (k, rule) in [Rule::Gibbs, Rule::Metropolis].into_iter().enumerate() {
+            for (m, domain) in [Domain::Spin, Domain::Bit].into_iter().enumerate() {
+                let model = model(200 + 2 * k as u64 + m as u64, 6, domain);
+                for t in [0.5, 2.0] {
+                    let p = exact::probabilities(&model, t).unwrap();
+                    let swapped = exact::probabilities(&model, 1.0 / t).unwrap();
+                    let iid = expected_total_variation(&p, chains as f64);
+                    assert!(
+                        distance(&p, &swapped) > 10.0 * iid,
+                        "{domain:?}, T = {t}: the test cannot tell T from 1/T"
+                    );
+                    let (tv, iid) = endpoint_tv(&SingleSite::new(rule), &model, t, chains, 20, Start::Exact);
+                    let near_exact = tv < 2.0 * iid;
+                    if !near_exact {
+                        failures.push(format!("{rule:?}, {domain:?}, T = {t}: TV {tv:.4} vs iid {iid:.4}"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
