@@ -155,7 +155,7 @@ fn train_ring(
 }
 
 fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
-    let (steps, runs) = (ctx.size(3_000, 5_000), ctx.size(32, 128));
+    let (steps, runs) = (ctx.size(2_000, 5_000), ctx.size(128, 256));
     let seed = ctx.rng().random::<u64>();
     let mut cases = Vec::new();
     for (k, w) in [0.3f32, 0.6].into_iter().enumerate() {

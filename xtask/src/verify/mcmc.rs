@@ -5,7 +5,7 @@
 use super::{Check, Context, Measurement, fail};
 use ebm_core::planted::PlantedLoops;
 use ebm_core::spin_glass::SpinGlass;
-use ebm_core::worst::Worst;
+use ebm_core::worst::{Worst, nan_max};
 use ebm_core::{DensePairwise, DiscreteEnergy, Domain, Quadratic, SquareLattice, exact, kaufman};
 use ebm_mcmc::anneal::{Annealer, Schedule};
 use ebm_mcmc::cluster::{SwendsenWang, Wolff};
@@ -112,39 +112,43 @@ fn single_site_exact(ctx: &Context) -> Result<Measurement, String> {
     ))
 }
 
-/// Tempering rounds per recorded state in `mcmc.tempering.rungs`.
-const THINNING: usize = 4;
-
 fn tempering_rungs(ctx: &Context) -> Result<Measurement, String> {
     let model = spin_glass(ctx, 8, 1.5)?;
     let ladder = Ladder::geometric(0.4, 3.0, 5).map_err(fail)?;
     let mut pt = ParallelTempering::new(&model, ladder.clone(), ctx.rng().random()).sweeps_per_round(5);
     pt.run(200, |_| {}).map_err(fail)?;
-    let rounds = ctx.size(20_000, 200_000);
+    let rounds = ctx.size(40_000, 400_000);
     let mut histograms = (0..ladder.len())
         .map(|_| StateHistogram::new(8, model.domain()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
-    // Successive rounds are correlated (τ ≈ 4 rounds at the cold end), which
-    // inflates the TV of `rounds` recorded states by about √τ over exact
-    // draws; recording every fourth round brings the ratio back near 1.
-    let mut round = 0usize;
-    pt.run(THINNING * rounds, |replicas| {
-        round += 1;
-        if round % THINNING == 0 {
-            histograms.iter_mut().zip(replicas).for_each(|(h, r)| h.add(r.state()));
+    let mut energies = vec![Vec::with_capacity(rounds); ladder.len()];
+    pt.run(rounds, |replicas| {
+        for ((h, e), r) in histograms.iter_mut().zip(&mut energies).zip(replicas) {
+            h.add(r.state());
+            e.push(r.energy());
         }
     })
     .map_err(fail)?;
+    // Successive rounds are correlated, by how much depends on the rung and
+    // the model (τ of a few rounds to ten at the middle rungs of glassy
+    // seeds), so each rung's TV is compared with that of as many exact draws
+    // as its effective sample size n/τ, τ from its energy series. Moves
+    // between states of equal energy are slower than τ_E shows, so the ratio
+    // still reaches 3 on some seeds (0.75–3.1 over 12): the bound is 4. A
+    // biased sampler's ratio grows like √n; a correct one's does not.
     let mut worst = Worst::new();
-    for (h, &t) in histograms.iter().zip(ladder.temperatures()) {
+    let mut largest_tau = 1f64;
+    for ((h, e), &t) in histograms.iter().zip(&energies).zip(ladder.temperatures()) {
         let p = exact::probabilities(&model, t).map_err(fail)?;
-        worst.add(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64));
+        let tau = integrated_time(e).map_err(fail)?.tau.max(1.0);
+        largest_tau = nan_max(largest_tau, tau);
+        worst.add(h.total_variation(&p).map_err(fail)? / expected_total_variation(&p, rounds as f64 / tau));
     }
     Ok(Measurement::at_most(
-        format!("max over 5 rungs of TV / TV of {rounds} exact draws, every {THINNING}th round recorded"),
+        format!("max over 5 rungs of TV / TV of n/τ exact draws, n = {rounds} rounds, τ ≤ {largest_tau:.1}"),
         worst,
-        2.0,
+        4.0,
     ))
 }
 
