@@ -179,14 +179,17 @@ mod tests {
     proptest! {
         /// Every operation of the 16-lane type against the same operation on each
         /// lane's f32, bit for bit (NaN for NaN): the AVX-512 path checked against
-        /// the scalar one.
+        /// the scalar one. Lanes where `ties` has a bit set compare equal values,
+        /// where < and ≥ part from ≤ and >.
         #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
         #[test]
         fn sixteen_lanes_equal_sixteen_scalars(
             x in proptest::array::uniform16(value()),
             y in proptest::array::uniform16(value()),
+            ties in any::<u16>(),
             exponents in proptest::array::uniform16(-126i32..=127),
         ) {
+            let y: [f32; 16] = std::array::from_fn(|t| if ties >> t & 1 == 1 { x[t] } else { y[t] });
             let wide = |v: [f32; 16]| F32x16(bytemuck::cast(v));
             let lanes = |v: F32x16| -> [f32; 16] { bytemuck::cast(v.0) };
             let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
