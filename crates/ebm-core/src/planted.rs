@@ -199,7 +199,7 @@ mod tests {
             prop_assert!((ground - instance.ground_energy).abs() < 1e-9, "{} vs {}", ground, instance.ground_energy);
             prop_assert!((instance.model.energy(&instance.planted) - ground).abs() < 1e-9);
             let negated: Vec<i8> = instance.planted.iter().map(|s| -s).collect();
-            prop_assert!(states.iter().any(|s| *s == instance.planted) || states.len() == 4096);
+            prop_assert!(states.contains(&instance.planted) || states.len() == 4096);
             prop_assert!((instance.model.energy(&negated) - ground).abs() < 1e-9);
         }
 
