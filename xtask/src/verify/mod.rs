@@ -254,3 +254,61 @@ fn run_one(check: &Check, quick: bool, seed: u64) -> Row {
     }
     row
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use check::CheckFn;
+
+    fn always(_: &Context) -> Result<Measurement, String> {
+        Ok(Measurement::at_most("x", 1.0, 2.0))
+    }
+
+    fn nan(_: &Context) -> Result<Measurement, String> {
+        Ok(Measurement::at_least("x", f64::NAN, f64::NEG_INFINITY))
+    }
+
+    fn infinite(_: &Context) -> Result<Measurement, String> {
+        Ok(Measurement::at_most("x", f64::INFINITY, f64::INFINITY))
+    }
+
+    fn seed_dependent(ctx: &Context) -> Result<Measurement, String> {
+        Ok(Measurement::at_most("seed parity", (ctx.seed() % 2) as f64, 0.5))
+    }
+
+    fn check(name: &'static str, run: CheckFn) -> Check {
+        Check { name, claim: "", run }
+    }
+
+    #[test]
+    fn non_finite_measurements_fail_whatever_the_bound() {
+        for run in [nan as CheckFn, infinite] {
+            let row = run_one(&check("t.nan", run), true, 1);
+            assert!(!row.passed);
+            assert!(row.error.as_deref().is_some_and(|e| e.contains("not finite")), "{:?}", row.error);
+        }
+        assert!(run_one(&check("t.ok", always), true, 1).passed);
+    }
+
+    #[test]
+    fn spread_counts_passes_and_the_worst_margin() {
+        let checks = [check("t.ok", always), check("t.seed", seed_dependent)];
+        let rows: Vec<Row> =
+            (10..14).flat_map(|seed| checks.iter().map(move |c| run_one(c, true, seed))).collect();
+        let spread = summarise(&checks, &rows);
+        assert_eq!((spread[0].runs, spread[0].passed), (4, 4));
+        assert_eq!(spread[0].worst_margin, Some(1.0));
+        assert_eq!((spread[1].runs, spread[1].passed), (4, 2));
+        assert_eq!((spread[1].min, spread[1].max), (Some(0.0), Some(1.0)));
+        assert_eq!(spread[1].worst_margin, Some(-0.5));
+    }
+
+    #[test]
+    fn a_nan_run_leaves_no_margin() {
+        let checks = [check("t.nan", nan)];
+        let rows = vec![run_one(&checks[0], true, 1)];
+        let spread = summarise(&checks, &rows);
+        assert_eq!(spread[0].passed, 0);
+        assert_eq!(spread[0].worst_margin, None);
+    }
+}
