@@ -60,8 +60,10 @@ const FILES: &[&str] = &[
     // Stable mathematics: sigmoid, softplus, log-sum-exp and their kin.
     "crates/ebm-core/src/math.rs",
     // Pairwise models: the energy, the local fields h_i = Σ_j W_ij s_j + b_i
-    // and the flip energies that every conditional σ(2h/T) or σ(h/T) is built on.
+    // and the flip energies; the unit domains, whose `on_probability` is the
+    // one Gibbs conditional σ((high − low) h / T) — σ(2h/T) or σ(h/T).
     "crates/ebm-core/src/pairwise.rs",
+    "crates/ebm-core/src/state.rs",
     // RBM gradients: the exact gradient, the data and model terms of the
     // sampled one and its update, the negative phases (CD, PCD, tempering),
     // and the Gaussian–Bernoulli gradient.
