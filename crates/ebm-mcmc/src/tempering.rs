@@ -26,6 +26,10 @@ const RESYNC_INTERVAL: u64 = 1024;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ladder(Vec<f64>);
 
+/// The most rungs [`Ladder::geometric`] builds: far more than any tempering
+/// run needs, few enough that a mistyped count cannot exhaust memory.
+pub const MAX_RUNGS: usize = 100_000;
+
 impl Ladder {
     /// The given temperatures, which must be finite, positive and strictly increasing.
     pub fn new(temperatures: Vec<f64>) -> Result<Self> {
@@ -48,7 +52,15 @@ impl Ladder {
     /// `rungs` temperatures in geometric progression from `coldest` to
     /// `hottest`, T_k = T_min (T_max/T_min)^{k/(n−1)}: equal ratios give
     /// roughly equal swap rates when the heat capacity varies slowly.
+    /// At most [`MAX_RUNGS`] rungs.
     pub fn geometric(coldest: f64, hottest: f64, rungs: usize) -> Result<Self> {
+        if rungs > MAX_RUNGS {
+            return Err(Error::TooLarge {
+                what: "temperature ladder".into(),
+                limit: MAX_RUNGS as u64,
+                found: rungs as u64,
+            });
+        }
         if rungs < 2 {
             return Self::new(vec![coldest; rungs]);
         }
@@ -230,6 +242,18 @@ mod tests {
     use crate::rng::seeded;
     use ebm_core::spin_glass::SpinGlass;
     use ebm_core::{DiscreteEnergy, exact};
+
+    #[test]
+    fn geometric_ladders_end_at_both_temperatures_and_refuse_bad_counts() {
+        assert_eq!(Ladder::geometric(1.0, 2.0, 2).unwrap().temperatures(), [1.0, 2.0]);
+        let ladder = Ladder::geometric(0.5, 4.0, 4).unwrap();
+        let expected = [0.5, 1.0, 2.0, 4.0];
+        assert!(ladder.temperatures().iter().zip(expected).all(|(t, e)| (t - e).abs() < 1e-12), "{ladder:?}");
+        for rungs in [0, 1, MAX_RUNGS + 1, usize::MAX] {
+            assert!(Ladder::geometric(1.0, 2.0, rungs).is_err(), "{rungs} rungs accepted");
+        }
+        assert!(Ladder::geometric(2.0, 1.0, 3).is_err());
+    }
 
     #[test]
     fn every_rung_samples_its_boltzmann_distribution() {
