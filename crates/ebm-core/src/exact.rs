@@ -22,6 +22,7 @@ use crate::error::{Error, Result, check_positive};
 use crate::state::Domain;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
+use std::collections::BinaryHeap;
 
 /// Largest number of units [`summarize`] accepts (2²⁸ states).
 pub const MAX_EXACT_UNITS: usize = 28;
@@ -165,6 +166,7 @@ pub fn summarize<M: DiscreteEnergy + ?Sized>(model: &M, options: &ExactOptions) 
         ground_state_count: ground.count,
         ground_states: ground
             .states
+            .into_sorted_vec()
             .into_iter()
             .map(|k| state_of(model.domain(), model.num_units(), k))
             .collect(),
@@ -243,7 +245,12 @@ pub fn ground_states<M: DiscreteEnergy + ?Sized>(
     let layout = Layout::new(model.num_units(), MAX_EXACT_UNITS)?;
     let ground = find_ground(model, &layout, max_states);
     check_energy_finite(ground.energy)?;
-    let states = ground.states.into_iter().map(|k| state_of(model.domain(), model.num_units(), k)).collect();
+    let states = ground
+        .states
+        .into_sorted_vec()
+        .into_iter()
+        .map(|k| state_of(model.domain(), model.num_units(), k))
+        .collect();
     Ok((ground.energy, states))
 }
 
@@ -320,12 +327,24 @@ fn same_energy(a: f64, b: f64) -> bool {
 struct Ground {
     energy: f64,
     count: u64,
-    states: Vec<u64>,
+    /// The smallest indices of the states at `energy`, at most `keep` of them
+    /// (a max-heap: the walk visits the states in Gray-code order, not index order).
+    states: BinaryHeap<u64>,
 }
 
 impl Ground {
     fn empty() -> Self {
-        Self { energy: f64::INFINITY, count: 0, states: Vec::new() }
+        Self { energy: f64::INFINITY, count: 0, states: BinaryHeap::new() }
+    }
+
+    /// Keeps `index` if it is among the `keep` smallest indices offered so far.
+    fn keep_index(&mut self, index: u64, keep: usize) {
+        if self.states.len() < keep {
+            self.states.push(index);
+        } else if self.states.peek().is_some_and(|&largest| index < largest) {
+            self.states.pop();
+            self.states.push(index);
+        }
     }
 
     fn offer(&mut self, energy: f64, index: u64, keep: usize) {
@@ -335,14 +354,10 @@ impl Ground {
         } else if same_energy(energy, self.energy) {
             self.energy = self.energy.min(energy);
             self.count += 1;
-            if self.states.len() < keep {
-                self.states.push(index);
-            }
+            self.keep_index(index, keep);
         } else if energy < self.energy {
-            *self = Self { energy, count: 1, states: Vec::new() };
-            if keep > 0 {
-                self.states.push(index);
-            }
+            *self = Self { energy, count: 1, states: BinaryHeap::new() };
+            self.keep_index(index, keep);
         }
     }
 
@@ -360,8 +375,9 @@ impl Ground {
         if same_energy(self.energy, other.energy) {
             self.energy = self.energy.min(other.energy);
             self.count += other.count;
-            let room = keep.saturating_sub(self.states.len());
-            self.states.extend(other.states.into_iter().take(room));
+            for index in other.states {
+                self.keep_index(index, keep);
+            }
         }
         self
     }
@@ -371,7 +387,6 @@ fn find_ground<M: DiscreteEnergy + ?Sized>(model: &M, layout: &Layout, keep: usi
     let per_block = layout.map_blocks(|block| {
         let mut ground = Ground::empty();
         walk_block(model, layout, block, |index, _, energy| ground.offer(energy, index, keep));
-        ground.states.sort_unstable();
         ground
     });
     per_block.into_iter().fold(Ground::empty(), |acc, g| acc.merge(g, keep))
