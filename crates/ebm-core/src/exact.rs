@@ -938,4 +938,228 @@ mod tests {
         assert!((s.log_z + 2.0).abs() < 1e-15);
         assert_eq!(probabilities(&model, 1.0).unwrap(), vec![1.0]);
     }
+
+    /// A model given by the table of its energies, indexed as in
+    /// [`Domain::state_from_index`]: any energies (NaN included), any number of blocks.
+    struct TableModel {
+        domain: Domain,
+        units: usize,
+        energies: Vec<f64>,
+    }
+
+    impl TableModel {
+        fn index(&self, state: &[i8]) -> usize {
+            state.iter().enumerate().map(|(i, &s)| usize::from(s == self.domain.high()) << i).sum()
+        }
+    }
+
+    impl DiscreteEnergy for TableModel {
+        fn num_units(&self) -> usize {
+            self.units
+        }
+        fn domain(&self) -> Domain {
+            self.domain
+        }
+        fn energy(&self, state: &[i8]) -> f64 {
+            self.energies[self.index(state)]
+        }
+        fn flip_energy(&self, state: &[i8], unit: usize) -> f64 {
+            let k = self.index(state);
+            self.energies[k ^ (1 << unit)] - self.energies[k]
+        }
+    }
+
+    /// Unit i of state k, by the bits of k: the reference for every sum over states below.
+    fn unit_value(domain: Domain, k: usize, i: usize) -> f64 {
+        f64::from(if k >> i & 1 == 1 { domain.high() } else { domain.low() })
+    }
+
+    /// 13 units (two blocks of 2¹² states): random energies in [−3, 3] plus a field
+    /// of varied strength, so that the means, covariances and ⟨E⟩ are far from
+    /// 0 and the variance far from its bound.
+    fn random_table(domain: Domain, seed: u64) -> TableModel {
+        use rand::{RngExt, SeedableRng};
+        let units = 13;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+        let energies = (0..1usize << units)
+            .map(|k| {
+                let field: f64 =
+                    (0..units).map(|i| 0.3 * (i as f64 - 6.0) / 6.0 * unit_value(domain, k, i)).sum();
+                rng.random_range(-3.0..3.0) - field
+            })
+            .collect();
+        TableModel { domain, units, energies }
+    }
+
+    /// Every accessor of the summary — ⟨E⟩, Var E, means, P(on), correlations,
+    /// covariance, entropy — against plain sums over the 2¹³ states of a
+    /// two-block model, in both domains and at T ≠ 1.
+    #[test]
+    fn summary_accessors_match_sums_over_all_states() {
+        for (domain, seed) in [(Domain::Spin, 7), (Domain::Bit, 8)] {
+            let model = random_table(domain, seed);
+            let (n, t) = (model.units, 1.7);
+            let log_terms: Vec<f64> = model.energies.iter().map(|e| -e / t).collect();
+            let log_z = crate::math::log_sum_exp(&log_terms);
+            let p: Vec<f64> = log_terms.iter().map(|l| (l - log_z).exp()).collect();
+            let mean_energy: f64 = p.iter().zip(&model.energies).map(|(p, e)| p * e).sum();
+            let variance: f64 =
+                p.iter().zip(&model.energies).map(|(p, e)| p * (e - mean_energy).powi(2)).sum();
+            let entropy: f64 = -p.iter().map(|p| p * p.ln()).sum::<f64>();
+            let means: Vec<f64> = (0..n)
+                .map(|i| p.iter().enumerate().map(|(k, p)| p * unit_value(domain, k, i)).sum())
+                .collect();
+            let prob_on: Vec<f64> = (0..n)
+                .map(|i| p.iter().enumerate().filter(|(k, _)| k >> i & 1 == 1).map(|(_, p)| p).sum())
+                .collect();
+            let moment = |f: &dyn Fn(usize, usize, usize) -> f64| {
+                DMatrix::from_fn(n, n, |i, j| p.iter().enumerate().map(|(k, p)| p * f(k, i, j)).sum::<f64>())
+            };
+            let correlations = moment(&|k, i, j| unit_value(domain, k, i) * unit_value(domain, k, j));
+            let covariance = moment(&|k, i, j| {
+                (unit_value(domain, k, i) - means[i]) * (unit_value(domain, k, j) - means[j])
+            });
+
+            let s = summarize(&model, &ExactOptions::new().temperature(t).correlations(true)).unwrap();
+            let tolerance = 1e-11;
+            assert!((s.log_z - log_z).abs() < tolerance, "{domain:?}: log Z {} vs {log_z}", s.log_z);
+            assert!(
+                (s.mean_energy - mean_energy).abs() < tolerance,
+                "{domain:?}: ⟨E⟩ {} vs {mean_energy}",
+                s.mean_energy
+            );
+            assert!(variance > 1.0, "{domain:?}: the variance must be far from 0, is {variance}");
+            assert!(
+                (s.energy_variance - variance).abs() < tolerance,
+                "{domain:?}: Var E {} vs {variance}",
+                s.energy_variance
+            );
+            assert!((s.entropy() - entropy).abs() < tolerance, "{domain:?}: S {} vs {entropy}", s.entropy());
+            assert!((s.free_energy() + t * log_z).abs() < tolerance);
+            assert!(crate::worst::max_abs_difference(&s.means, &means) < tolerance, "{domain:?}: means");
+            let on: Vec<f64> = (0..n).map(|i| s.prob_on(i)).collect();
+            assert!(crate::worst::max_abs(means.iter().map(|m| m - unit_value(domain, 0, 0))) > 0.05);
+            assert!(crate::worst::max_abs_difference(&on, &prob_on) < tolerance, "{domain:?}: P(on) {on:?}");
+            let c = s.correlations.as_ref().expect("correlations were requested");
+            assert!(crate::worst::max_abs_difference(c.as_slice(), correlations.as_slice()) < tolerance);
+            let cov = s.covariance().expect("correlations were requested");
+            assert!(
+                crate::worst::max_abs_difference(cov.as_slice(), covariance.as_slice()) < tolerance,
+                "{domain:?}: covariance {cov} vs {covariance}"
+            );
+            let off_diagonal = Worst::from_iter(
+                (0..n)
+                    .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+                    .map(|(i, j)| covariance[(i, j)].abs()),
+            );
+            assert!(off_diagonal.value() > 1e-3, "{domain:?}: the covariances must not all vanish");
+            assert!(summarize(&model, &ExactOptions::new().temperature(t)).unwrap().covariance().is_none());
+
+            // Var E = T² ∂⟨E⟩/∂T, by a central difference (error O(h²) ≈ 10⁻⁸ here).
+            let h = 1e-4;
+            let mean_at =
+                |t: f64| summarize(&model, &ExactOptions::new().temperature(t)).unwrap().mean_energy;
+            let derivative = (mean_at(t + h) - mean_at(t - h)) / (2.0 * h);
+            assert!(
+                (t * t * derivative - s.energy_variance).abs() < 1e-6 * variance,
+                "{domain:?}: T² ∂⟨E⟩/∂T = {} vs Var E {}",
+                t * t * derivative,
+                s.energy_variance
+            );
+
+            // Shifting every energy by ±1000 changes no probability (and e^{∓1000/T} over- or
+            // underflows unless the weights are taken relative to E₀).
+            for shift in [-1000.0, 1000.0] {
+                let shifted: Vec<f64> = model.energies.iter().map(|e| e + shift).collect();
+                let weights = boltzmann_weights(&shifted, t);
+                assert!(
+                    crate::worst::max_abs_difference(&weights, &p) < 1e-14,
+                    "{domain:?}: weights shifted by {shift}"
+                );
+            }
+        }
+    }
+
+    /// The brute-force ground set of a table: E₀, and the indices within 10⁻⁹·(1 + |E₀|) of it.
+    fn ground_of(energies: &[f64]) -> (f64, Vec<usize>) {
+        let e0 = energies.iter().copied().fold(f64::INFINITY, f64::min);
+        let set = (0..energies.len()).filter(|&k| energies[k] - e0 <= 1e-9 * (1.0 + e0.abs())).collect();
+        (e0, set)
+    }
+
+    /// Ground energy, count and listed states (in index order, capped) of two-block
+    /// tables whose lowest level lies in the first block only, in the second only,
+    /// or in both, against the brute-force ground set.
+    #[test]
+    fn ground_states_match_the_brute_force_ground_set() {
+        let units = 13;
+        // Levels on a grid of 1/8 (exact sums along the Gray code), lowest −10, hit by
+        // every 101st state; a block raised by 1/8 loses its ground states.
+        let level = |k: usize| ((k * 37) % 101) as f64 * 0.25 - 10.0;
+        let raised = |block: Option<usize>| -> Vec<f64> {
+            (0..1usize << units)
+                .map(|k| level(k) + if Some(k >> 12) == block { 0.125 } else { 0.0 })
+                .collect()
+        };
+        for (domain, block) in [(Domain::Spin, Some(1)), (Domain::Bit, Some(0)), (Domain::Spin, None)] {
+            let model = TableModel { domain, units, energies: raised(block) };
+            let (e0, set) = ground_of(&model.energies);
+            assert!(e0 == -10.0 && set.len() > 30, "the reference itself");
+            for cap in [0, 1, 5, 1000] {
+                let expected: Vec<Vec<i8>> = set
+                    .iter()
+                    .take(cap)
+                    .map(|&k| (0..units).map(|i| unit_value(domain, k, i) as i8).collect())
+                    .collect();
+                let (energy, states) = ground_states(&model, cap).unwrap();
+                assert_eq!(
+                    (energy, &states),
+                    (e0, &expected),
+                    "{domain:?}, block {block:?} raised, cap {cap}"
+                );
+                let s = summarize(&model, &ExactOptions::new().max_ground_states(cap)).unwrap();
+                assert_eq!(s.ground_energy, e0);
+                assert_eq!(s.ground_state_count, set.len() as u64, "{domain:?}, block {block:?} raised");
+                assert_eq!(s.ground_states, expected);
+            }
+        }
+    }
+
+    /// Energies within 10⁻⁹·(1 + |E₀|) of E₀ count as ground states, those farther
+    /// do not: near 0 (the absolute floor) and near −10⁶ (the relative part).
+    #[test]
+    fn ground_tolerance_is_relative_with_an_absolute_floor() {
+        let cases: [(f64, f64, u64); 4] =
+            [(0.0, 5e-10, 2), (0.0, 5e-9, 1), (-1e6, -1e6 + 5e-4, 2), (-1e6, -1e6 + 5e-3, 1)];
+        for (ground, near, count) in cases {
+            let model = TableModel {
+                domain: Domain::Bit,
+                units: 2,
+                energies: vec![ground, near, ground + 1.0, ground + 2.0],
+            };
+            let s = summarize(&model, &ExactOptions::new()).unwrap();
+            assert_eq!(
+                (s.ground_energy, s.ground_state_count),
+                (ground, count),
+                "E₀ = {ground}, next {near}"
+            );
+            let (energy, states) = ground_states(&model, 10).unwrap();
+            assert_eq!(energy, ground);
+            assert_eq!(states.len() as u64, count, "E₀ = {ground}, next {near}");
+        }
+    }
+
+    /// A NaN energy anywhere — here only in the last of two blocks — is refused,
+    /// not summarised into NaN statistics.
+    #[test]
+    fn a_nan_energy_is_refused() {
+        for index in [0, 5000, (1 << 13) - 1] {
+            let mut energies = vec![1.0; 1 << 13];
+            energies[index] = f64::NAN;
+            let model = TableModel { domain: Domain::Spin, units: 13, energies };
+            assert!(summarize(&model, &ExactOptions::new()).is_err(), "NaN at state {index}");
+            assert!(ground_states(&model, 4).is_err(), "NaN at state {index}");
+            assert!(log_partition(&model, 1.0).is_err(), "NaN at state {index}");
+        }
+    }
 }
