@@ -216,7 +216,7 @@ mod tests {
     use super::*;
     use crate::rng::{seeded, stream};
     use ebm_core::spin_glass::SpinGlass;
-    use ebm_core::{DiscreteEnergy, exact};
+    use ebm_core::{DenseCouplings, DensePairwise, DiscreteEnergy, Domain, exact};
 
     #[test]
     fn schedules_cool_as_described() {
@@ -227,7 +227,6 @@ mod tests {
         let log = Schedule::Logarithmic { scale: 1.0, steps: 3 }.temperatures().unwrap();
         assert!((log[0] - 1.0 / 2f64.ln()).abs() < 1e-15 && log.windows(2).all(|w| w[1] < w[0]));
         assert!(Schedule::Geometric { start: 1.0, factor: 1.0, end: 0.1 }.temperatures().is_err());
-        assert!(Schedule::Geometric { start: 1.0, factor: 1.0 - 1e-12, end: 1e-3 }.temperatures().is_err());
         assert!(Schedule::Linear { start: 1.0, end: 0.0, steps: 3 }.temperatures().is_err());
         assert!(Schedule::Linear { start: 1.0, end: 0.5, steps: 1 }.temperatures().is_err());
         // An end equal to start·αᵏ is kept whatever the rounding.
@@ -279,5 +278,154 @@ mod tests {
             assert_eq!(&outcome.best_state[..10], &start[..]);
             assert_eq!(&outcome.final_state[..10], &start[..]);
         }
+    }
+
+    /// The error's `what`, to tell which check refused a schedule.
+    fn refusal(schedule: Schedule) -> String {
+        match schedule.temperatures() {
+            Err(Error::Invalid { what, .. }) => what,
+            Err(Error::TooLarge { what, .. }) => what,
+            other => panic!("{schedule:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn schedules_are_validated_at_their_boundaries() {
+        // The cooling factor lies in the open interval (0, 1): 0 and 1 themselves are refused as such.
+        for factor in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
+            assert_eq!(
+                refusal(Schedule::Geometric { start: 1.0, factor, end: 0.1 }),
+                "cooling factor",
+                "α = {factor}"
+            );
+        }
+        // start == end: the one temperature start; an end above start leaves none.
+        let single = Schedule::Geometric { start: 0.7, factor: 0.5, end: 0.7 }.temperatures().unwrap();
+        assert_eq!(single, vec![0.7]);
+        let above = Schedule::Geometric { start: 1.0, factor: 0.5, end: 1.0 + 1e-12 };
+        assert_eq!(refusal(above), "schedule length");
+        // A linear schedule of exactly 2 temperatures is the start and the end.
+        assert_eq!(
+            Schedule::Linear { start: 2.0, end: 1.0, steps: 2 }.temperatures().unwrap(),
+            vec![2.0, 1.0]
+        );
+        // Lengths: 0 is refused, exactly MAX_SCHEDULE_STEPS accepted, one more refused —
+        // also a geometric schedule 1.5·10⁷ temperatures long, before anything is allocated.
+        for empty in [
+            Schedule::Linear { start: 2.0, end: 1.0, steps: 0 },
+            Schedule::Logarithmic { scale: 1.0, steps: 0 },
+            Schedule::Custom(vec![]),
+        ] {
+            assert_eq!(refusal(empty), "schedule length");
+        }
+        let longest = Schedule::Logarithmic { scale: 1.0, steps: MAX_SCHEDULE_STEPS }.temperatures().unwrap();
+        assert_eq!(longest.len(), MAX_SCHEDULE_STEPS);
+        assert_eq!(
+            refusal(Schedule::Logarithmic { scale: 1.0, steps: MAX_SCHEDULE_STEPS + 1 }),
+            "annealing schedule"
+        );
+        let slow = Schedule::Geometric { start: 1.0, factor: 1.0 - 1e-7, end: (-1.5f64).exp() };
+        assert_eq!(refusal(slow), "annealing schedule");
+    }
+
+    /// ±1 couplings and no field: every energy is an exact integer and the
+    /// levels are degenerate (s and −s at least), so the trajectory has ties.
+    fn integer_model(n: usize, seed: u64) -> DensePairwise {
+        use rand::RngExt;
+        let mut rng = seeded(seed);
+        let mut w = nalgebra::DMatrix::zeros(n, n);
+        for i in 0..n {
+            for j in 0..i {
+                let v = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                w[(i, j)] = v;
+                w[(j, i)] = v;
+            }
+        }
+        DensePairwise::without_bias(Domain::Spin, DenseCouplings::new(w).unwrap())
+    }
+
+    /// `sweeps` is temperatures × sweeps per temperature plus the quench's sweeps,
+    /// and the best state is the first of lowest energy along the trajectory
+    /// (replayed here sweep by sweep with the same generator).
+    #[test]
+    fn outcome_counts_sweeps_and_keeps_the_first_lowest_state() {
+        let temperatures = vec![3.0, 1.5, 0.8, 0.4, 0.2];
+        let per = 3;
+        let zero = DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(10));
+        for (name, model) in [("±1 couplings", integer_model(10, 6)), ("all energies 0", zero)] {
+            for quench_on in [false, true] {
+                let start = PairwiseChain::random(&model, &mut seeded(11)).state().to_vec();
+                let annealer = Annealer::new(Schedule::Custom(temperatures.clone()))
+                    .sweeps_per_temperature(per)
+                    .quench(quench_on);
+                let mut chain = PairwiseChain::new(&model, start.clone()).unwrap();
+                let outcome = annealer.run(&mut chain, &mut seeded(12)).unwrap();
+
+                let mut replay = PairwiseChain::new(&model, start.clone()).unwrap();
+                let mut rng = seeded(12);
+                let mut trajectory = vec![start.clone()];
+                for &t in &temperatures {
+                    for _ in 0..per {
+                        SingleSite::metropolis().sweep(&mut replay, t, &mut rng).unwrap();
+                        trajectory.push(replay.state().to_vec());
+                    }
+                }
+                let quench_sweeps = if quench_on { quench(&mut replay, None) } else { 0 };
+                trajectory.push(replay.state().to_vec());
+                assert_eq!(
+                    outcome.sweeps,
+                    temperatures.len() * per + quench_sweeps,
+                    "{name}, quench {quench_on}"
+                );
+                assert_eq!(quench_sweeps >= 1, quench_on);
+                assert_eq!(outcome.final_state, replay.state(), "{name}, quench {quench_on}");
+
+                let energies: Vec<f64> = trajectory.iter().map(|s| model.energy(s)).collect();
+                let lowest = energies.iter().copied().fold(f64::INFINITY, f64::min);
+                let first = energies.iter().position(|&e| e == lowest).unwrap();
+                let ties = trajectory
+                    .iter()
+                    .zip(&energies)
+                    .filter(|&(s, &e)| e == lowest && *s != trajectory[first]);
+                if name == "all energies 0" {
+                    assert!(ties.count() > 0, "the trajectory must reach the lowest energy in two states");
+                }
+                assert!(
+                    ties.count() > 0 || name != "all energies 0",
+                    "{name}: the trajectory must reach the lowest energy in two states"
+                );
+                assert_eq!(outcome.best_energy, lowest, "{name}, quench {quench_on}");
+                assert_eq!(outcome.best_state, trajectory[first], "{name}, quench {quench_on}");
+            }
+        }
+    }
+
+    /// Quench: one sweep from a local minimum, a flip that only keeps the energy
+    /// is not made, and clamped units stay even where a flip would lower it.
+    #[test]
+    fn quench_counts_its_sweeps_and_flips_only_downhill() {
+        // E(s₀, s₁) with E(+,+) = E(−,+) = 0, E(+,−) = 1, E(−,−) = −1: from (+,+) flipping
+        // unit 0 is neutral, so (+,+) is a local minimum and the quench stays there.
+        let w = nalgebra::DMatrix::from_row_slice(2, 2, &[0.0, 0.5, 0.5, 0.0]);
+        let model =
+            DensePairwise::new(Domain::Spin, DenseCouplings::new(w).unwrap(), vec![-0.5, 0.0]).unwrap();
+        let table = [([1, 1], 0.0), ([-1, 1], 0.0), ([1, -1], 1.0), ([-1, -1], -1.0)];
+        for (state, energy) in table {
+            assert_eq!(model.energy(&state), energy, "{state:?}");
+        }
+        let mut chain = PairwiseChain::new(&model, vec![1, 1]).unwrap();
+        assert_eq!(quench(&mut chain, None), 1);
+        assert_eq!(chain.state(), &[1, 1]);
+        // From (+,−): unit 0 flips down to (−,−), then a sweep without flips: 2 sweeps.
+        let mut chain = PairwiseChain::new(&model, vec![1, -1]).unwrap();
+        assert_eq!(quench(&mut chain, None), 2);
+        assert_eq!(chain.state(), &[-1, -1]);
+        // From (−,+) unit 1 would flip down to (−,−); clamped, nothing moves.
+        let mut chain = PairwiseChain::new(&model, vec![-1, 1]).unwrap();
+        assert_eq!(quench(&mut chain, Some(&[false, true])), 1);
+        assert_eq!(chain.state(), &[-1, 1]);
+        let mut chain = PairwiseChain::new(&model, vec![-1, 1]).unwrap();
+        assert_eq!(quench(&mut chain, None), 2);
+        assert_eq!(chain.state(), &[-1, -1]);
     }
 }
