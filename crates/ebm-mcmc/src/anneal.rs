@@ -353,7 +353,9 @@ mod tests {
         let per = 3;
         let zero = DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(10));
         for (name, model) in [("±1 couplings", integer_model(10, 6)), ("all energies 0", zero)] {
-            for quench_on in [false, true] {
+            // No quench on the flat model: there a quench that also made neutral flips would never end.
+            let quenches: &[bool] = if name == "all energies 0" { &[false] } else { &[false, true] };
+            for &quench_on in quenches {
                 let start = PairwiseChain::random(&model, &mut seeded(11)).state().to_vec();
                 let annealer = Annealer::new(Schedule::Custom(temperatures.clone()))
                     .sweeps_per_temperature(per)
