@@ -137,6 +137,24 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// A sequential sweep visits each unit once, so its update count is N and
+    /// its flip count the number of units that changed.
+    #[test]
+    fn sweep_statistics_count_visits_and_flips() {
+        let model = ThreeBody { units: 9, j: 0.7, h: 0.2 };
+        let mut rng = stream(5, 0);
+        let mut state = vec![1i8; 9];
+        let mut flips_seen = 0;
+        for _ in 0..50 {
+            let before = state.clone();
+            let stats = metropolis_sweep(&model, &mut state, 1.5, Scan::Sequential, &mut rng).unwrap();
+            let changed = before.iter().zip(&state).filter(|(a, b)| a != b).count();
+            assert_eq!((stats.updates, stats.flips), (9, changed));
+            flips_seen += changed;
+        }
+        assert!(flips_seen > 0, "no flip in 50 sweeps at T = 1.5");
+    }
+
     #[test]
     fn bad_input_is_refused() {
         let model = ThreeBody { units: 4, j: 1.0, h: 0.0 };
