@@ -206,6 +206,37 @@ mod tests {
             .unwrap()
     }
 
+    /// Sequential sweeps visit every free unit once: the update count is the
+    /// number of free units and the flip count the number of units changed;
+    /// `run` adds up its sweeps' counts.
+    #[test]
+    fn sweep_and_run_statistics_count_visits_and_flips() {
+        let model = model(3, 10, Domain::Bit);
+        let mask: Vec<bool> = (0..10).map(|i| i % 3 == 0).collect();
+        for (sampler, free) in [(SingleSite::gibbs(), 10), (SingleSite::metropolis().clamp(mask), 6)] {
+            let mut rng = seeded(4);
+            let mut chain = PairwiseChain::random(&model, &mut rng);
+            let mut flips_seen = 0;
+            for _ in 0..40 {
+                let before = chain.state().to_vec();
+                let stats = sampler.sweep(&mut chain, 1.3, &mut rng).unwrap();
+                let changed = before.iter().zip(chain.state()).filter(|(a, b)| a != b).count();
+                assert_eq!((stats.updates, stats.flips), (free, changed));
+                flips_seen += changed;
+            }
+            assert!(flips_seen > 0);
+            let (mut replay, mut rng) = (chain.clone(), seeded(9));
+            let total = sampler.run(&mut chain, 1.3, 7, &mut rng).unwrap();
+            let mut rng = seeded(9);
+            let sum = (0..7).map(|_| sampler.sweep(&mut replay, 1.3, &mut rng).unwrap()).fold(
+                SweepStats::default(),
+                |t, s| SweepStats { updates: t.updates + s.updates, flips: t.flips + s.flips },
+            );
+            assert_eq!(total, sum);
+            assert_eq!(total.updates, 7 * free);
+        }
+    }
+
     /// Where the chains of [`endpoint_tv`] start.
     #[derive(Clone, Copy, Debug)]
     enum Start {
