@@ -65,7 +65,9 @@ fn cd1_and_pcd1(c: &mut Criterion) {
                 (0..iterations)
                     .map(|_| {
                         let mut model = rbm.clone();
-                        let reports = trainer.train(&mut model, black_box(&data), &mut ()).expect("finite");
+                        let reports =
+                            with_workers_awake(|| trainer.train(&mut model, black_box(&data), &mut []))
+                                .expect("finite");
                         Duration::from_secs_f64(reports.iter().map(|report| report.seconds).sum())
                     })
                     .sum()

@@ -54,8 +54,8 @@ fn main() {
                     start.elapsed().as_secs_f64()
                 });
                 let mut model = rbm.clone();
-                let reports =
-                    trainer.train(&mut model, black_box(&data), &mut ()).expect("finite parameters");
+                let reports = with_workers_awake(|| trainer.train(&mut model, black_box(&data), &mut []))
+                    .expect("finite parameters");
                 let update: f64 = reports.iter().map(|report| report.seconds).sum();
                 (update / products, products, update)
             })

@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; later layers add theirs
 //! (sampling, Hopfield recall, training) beside these.
 
+mod checkpoint;
 mod convert;
 mod dbm;
 mod density;

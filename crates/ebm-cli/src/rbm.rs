@@ -1,5 +1,6 @@
 //! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
 
+use crate::checkpoint::{self, CheckpointArgs, Interrupt};
 use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::render;
@@ -7,13 +8,15 @@ use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{
     AisOptions, ais_log_partition, average_log_likelihood, base_rate_bias, log_partition,
 };
+use ebm_core::workers::with_workers_awake;
 use ebm_core::{Domain, file};
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
+use ebm_train::fit::{Control, EpochReport, Every, Fit, Moment, Observer, Outcome};
 use ebm_train::rbm::{
-    EpochReport, LearningRate, Negatives, RbmTrainer, TrainingObserver, exact_average_log_likelihood,
-    pseudo_log_likelihood,
+    BinaryData, LearningRate, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
+    exact_average_log_likelihood, pseudo_log_likelihood, swap_rate_metric, swap_rates,
 };
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -197,6 +200,8 @@ pub struct TrainArgs {
     alpha: f64,
     #[command(flatten)]
     gaussian: crate::gaussian::GaussianArgs,
+    #[command(flatten)]
+    checkpoint: CheckpointArgs,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
     out: PathBuf,
@@ -421,44 +426,51 @@ struct AisSchedule {
     seed: u64,
 }
 
-/// Prints each epoch's metrics and keeps them for the plot and the log.
+/// The metrics [`EpochLog`] adds to each epoch's report besides the
+/// likelihood: the AIS estimate and its bounds (NaN in the epochs without one).
+const AIS_COLUMNS: [&str; 3] = ["ais_log_likelihood", "ais_low", "ais_high"];
+
+/// Moves the progress bar, scores each epoch (adding the scores to its
+/// report, so that they are kept with the run) and prints it.
 struct EpochLog<'a> {
     data: &'a DMatrix<f32>,
     progress: Progress,
+    /// Batches per epoch.
     batches: usize,
+    /// The epochs done when this process started training.
+    first_epoch: usize,
     epochs: usize,
-    likelihoods: Vec<f64>,
-    errors: Vec<f64>,
     exact: bool,
     rng: ebm_mcmc::rng::SamplerRng,
     ais: AisSchedule,
-    /// AIS estimates (NaN in the epochs without one) and their bounds.
-    ais_likelihoods: Vec<f64>,
-    ais_bounds: Vec<(f64, f64)>,
-    csv: String,
 }
 
-impl TrainingObserver for EpochLog<'_> {
-    fn batch(&mut self, done: usize, _total: usize) {
-        self.progress.set((self.errors.len() * self.batches + done) as u64);
+impl EpochLog<'_> {
+    /// The name of the likelihood metric: exact, or pseudo- for large models.
+    fn likelihood_metric(&self) -> &'static str {
+        if self.exact { "log_likelihood" } else { "pseudo_log_likelihood" }
+    }
+}
+
+impl Observer<BernoulliRbm> for EpochLog<'_> {
+    fn every(&self) -> Every {
+        Every::Batch
     }
 
-    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
+    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> ebm_core::Result<Control> {
+        let report = match moment {
+            Moment::Batch { epoch, done, .. } => {
+                self.progress.set(((epoch - self.first_epoch) * self.batches + done) as u64);
+                return Ok(Control::Continue);
+            }
+            Moment::Epoch(report) => report,
+        };
         let likelihood = if self.exact {
             exact_average_log_likelihood(rbm, self.data)
         } else {
             pseudo_log_likelihood(rbm, self.data, &mut self.rng)
-        };
-        let likelihood = likelihood.unwrap_or(f64::NAN);
-        self.likelihoods.push(likelihood);
-        let reconstruction_error = report.reconstruction_error.unwrap_or(f64::NAN);
-        self.errors.push(reconstruction_error);
-        let kind = if self.exact { "log-likelihood" } else { "pseudo-log-likelihood" };
-        let swaps = if report.swap_rates.is_empty() {
-            String::new()
-        } else {
-            format!("  swap rates {:.2?}", report.swap_rates)
-        };
+        }?;
+        report.set_metric(self.likelihood_metric(), likelihood);
         let done = report.epoch + 1;
         let ais_due = self.ais.every > 0 && (done.is_multiple_of(self.ais.every) || done == self.epochs);
         let ais = if ais_due {
@@ -467,55 +479,108 @@ impl TrainingObserver for EpochLog<'_> {
         } else {
             None
         };
-        let (ais_value, ais_low, ais_high) =
-            ais.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |l| (l.value, l.low, l.high));
-        self.ais_likelihoods.push(ais_value);
-        self.ais_bounds.push((ais_low, ais_high));
+        let bounds = ais.as_ref().map_or([f64::NAN; 3], |l| [l.value, l.low, l.high]);
+        for (name, value) in AIS_COLUMNS.into_iter().zip(bounds) {
+            report.set_metric(name, value);
+        }
         let ais_text = match &ais {
             Some(l) => format!("  AIS log-likelihood {:.4} [{:.4}, {:.4}]", l.value, l.low, l.high),
             None if ais_due => "  AIS failed".into(),
             None => String::new(),
         };
+        let rates = swap_rates(report);
+        let swaps = if rates.is_empty() { String::new() } else { format!("  swap rates {rates:.2?}") };
+        let kind = if self.exact { "log-likelihood" } else { "pseudo-log-likelihood" };
+        let error = report.metric(RECONSTRUCTION_ERROR).unwrap_or(f64::NAN);
         self.progress.println(&format!(
-            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {reconstruction_error:.5}{ais_text}{swaps}",
+            "epoch {done:>4}/{}  {kind} {likelihood:>10.4}  reconstruction error {error:.5}{ais_text}{swaps}",
             self.epochs
         ));
-        let swap_rates: Vec<String> = report.swap_rates.iter().map(|r| format!("{r:.4}")).collect();
-        self.csv.push_str(&format!(
-            "{done},{:.6},{},{reconstruction_error},{likelihood},{ais_value},{ais_low},{ais_high},{}\n",
+        Ok(Control::Continue)
+    }
+}
+
+/// The metrics log: a header, then one row per epoch — its number (from 1),
+/// seconds, learning rate and the metrics `columns` (empty where an epoch
+/// has none).
+fn metrics_csv(history: &[EpochReport], columns: &[String]) -> String {
+    let mut csv = format!("epoch,seconds,learning_rate,{}\n", columns.join(","));
+    for report in history {
+        let values: Vec<String> =
+            columns.iter().map(|c| report.metric(c).map_or(String::new(), |v| v.to_string())).collect();
+        csv.push_str(&format!(
+            "{},{:.6},{},{}\n",
+            report.epoch + 1,
             report.seconds,
             report.learning_rate,
-            swap_rates.join(";")
+            values.join(",")
         ));
     }
+    csv
+}
+
+/// The run to train: resumed from a checkpoint, or started afresh.
+fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result<Fit<RbmLearner>, String> {
+    let settings = &args.settings;
+    let Some(path) = &args.checkpoint.resume else {
+        let rbm = settings.start(data, args.seed)?;
+        return settings.trainer(args.algo, args.seed)?.fit(rbm, rows).map_err(|e| e.to_string());
+    };
+    let mut fit = Fit::<RbmLearner>::load(path).map_err(|e| e.to_string())?;
+    if fit.model().visible() != data.ncols() {
+        return Err(format!(
+            "{} holds an RBM of {} visible units, the data have {} columns",
+            path.display(),
+            fit.model().visible(),
+            data.ncols()
+        ));
+    }
+    fit.plan_mut().epochs = settings.epochs;
+    println!(
+        "resuming {} after {} epochs and {} batches; training to epoch {}",
+        path.display(),
+        fit.epochs_done(),
+        fit.batches_done(),
+        settings.epochs
+    );
+    Ok(fit)
 }
 
 fn train(args: &TrainArgs) -> Result<(), String> {
     crate::output::check_output_directory(&args.out)?;
+    let checkpoints = args.checkpoint.checkpoint_every > 0 || args.checkpoint.resume.is_some();
     if args.labels {
+        if checkpoints {
+            return Err("--checkpoint-every and --resume are not yet supported with --labels".into());
+        }
         let objective = crate::labels::objective(args.objective, args.alpha);
         return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
     }
     if args.gaussian.visible == crate::gaussian::Visible::Gaussian {
+        if checkpoints {
+            return Err(
+                "--checkpoint-every and --resume are not yet supported with --visible gaussian".into()
+            );
+        }
         let data = (&args.data.data, args.data.limit);
         let (gaussian, settings) = (&args.gaussian, &args.settings);
         return crate::gaussian::train(data.0, data.1, settings, gaussian, args.algo, args.seed, &args.out);
     }
     let data = load_data(&args.data, args.seed)?;
+    let rows = BinaryData::new(&data).map_err(|e| e.to_string())?;
+    let mut fit = start_fit(args, &data, &rows)?;
     let (examples, visible) = data.shape();
-    let settings = &args.settings;
-    let mut rbm = settings.start(&data, args.seed)?;
-    let trainer = settings.trainer(args.algo, args.seed)?;
-    let batches = examples.div_ceil(settings.batch.max(1));
-    let work = (visible * settings.hidden) as u64;
+    let (hidden, epochs) = (fit.model().hidden(), fit.plan().epochs);
+    let batches = examples.div_ceil(fit.plan().batch_size);
+    let work = (visible * hidden * fit.plan().batch_size.min(examples)) as u64;
+    let remaining = batches * epochs.saturating_sub(fit.epochs_done());
     let mut log = EpochLog {
         data: &data,
-        progress: Progress::new((batches * settings.epochs) as u64, work * settings.batch as u64, "batches"),
+        progress: Progress::new(remaining as u64, work, "batches"),
         batches,
-        epochs: settings.epochs,
-        likelihoods: Vec::new(),
-        errors: Vec::new(),
-        exact: visible.min(settings.hidden) <= EXACT_LAYER,
+        first_epoch: fit.epochs_done(),
+        epochs,
+        exact: visible.min(hidden) <= EXACT_LAYER,
         rng: seeded(args.seed ^ 1),
         ais: AisSchedule {
             every: args.ais_every,
@@ -523,49 +588,76 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             runs: args.ais_runs,
             seed: args.seed,
         },
-        ais_likelihoods: Vec::new(),
-        ais_bounds: Vec::new(),
-        csv: String::new(),
     };
-    let likelihood_column = if log.exact { "log_likelihood" } else { "pseudo_log_likelihood" };
-    log.csv = format!(
-        "epoch,seconds,learning_rate,reconstruction_error,{likelihood_column},ais_log_likelihood,ais_low,ais_high,swap_rates\n"
-    );
-    println!("{examples} examples of {visible} units, {} hidden, {:?}", settings.hidden, args.algo);
-    if args.algo == Algorithm::Pt {
-        println!("temperatures {:.3?}", settings.ladder()?);
+    if args.checkpoint.resume.is_none() {
+        println!("{examples} examples of {visible} units, {hidden} hidden, {:?}", args.algo);
+        if args.algo == Algorithm::Pt {
+            println!("temperatures {:.3?}", args.settings.ladder()?);
+        }
     }
-    let outcome = trainer.train(&mut rbm, &data, &mut log);
+    let checkpoint = checkpoint::path_beside(&args.out);
+    let mut interrupt = Interrupt::install();
+    let every = args.checkpoint.checkpoint_every;
+    let outcome = with_workers_awake(|| {
+        fit.run_with_checkpoints(&rows, &mut [&mut log, &mut interrupt], &checkpoint, every)
+    });
     log.progress.finish();
-    // The model is written even when training diverged: it holds the last finite parameters.
-    file::save(&args.out, &rbm).map_err(|e| e.to_string())?;
+    // The model is written even when training diverged or was interrupted:
+    // it holds the last good parameters.
+    file::save(&args.out, fit.model()).map_err(|e| e.to_string())?;
     println!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
     let metrics_log = dir.join(format!("{stem}-metrics.csv"));
-    file::write_atomic(&metrics_log, log.csv.as_bytes()).map_err(|e| e.to_string())?;
+    let history = fit.history();
+    let likelihood_metric = log.likelihood_metric();
+    let swap_columns = history.first().map_or(0, |r| swap_rates(r).len());
+    let columns: Vec<String> = [RECONSTRUCTION_ERROR, likelihood_metric]
+        .into_iter()
+        .chain(AIS_COLUMNS)
+        .map(String::from)
+        .chain((0..swap_columns).map(swap_rate_metric))
+        .collect();
+    file::write_atomic(&metrics_log, metrics_csv(history, &columns).as_bytes()).map_err(|e| e.to_string())?;
     println!("wrote {} (one row per epoch)", metrics_log.display());
-    outcome.map_err(|e| e.to_string())?;
+    match outcome.map_err(|e| e.to_string())? {
+        Outcome::Stopped if interrupt.triggered() => {
+            println!(
+                "interrupted after {} epochs and {} batches; wrote {} — continue with --resume {}",
+                fit.epochs_done(),
+                fit.batches_done(),
+                checkpoint.display(),
+                checkpoint.display()
+            );
+            std::process::exit(checkpoint::INTERRUPTED);
+        }
+        _ if every > 0 => println!("wrote {} (the run, to continue with --resume)", checkpoint.display()),
+        _ => {}
+    }
+    let rbm = fit.model();
     if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
         write_filters(rbm.weights(), &filters)?;
         println!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
-        write_samples(&rbm, 64, 1000, args.seed, &samples)?;
+        write_samples(rbm, 64, 1000, args.seed, &samples)?;
         println!("wrote {}", samples.display());
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
     let what = if log.exact { "exact " } else { "pseudo-" };
-    let epochs = Some((1.0, log.likelihoods.len() as f64));
-    if log.ais_likelihoods.iter().any(|v| v.is_finite()) {
-        let (low, high): (Vec<f64>, Vec<f64>) = log.ais_bounds.iter().copied().unzip();
-        render::write_line_plot(&plot, &[&log.likelihoods, &log.ais_likelihoods, &low, &high], epochs)?;
+    let series =
+        |name: &str| -> Vec<f64> { history.iter().map(|r| r.metric(name).unwrap_or(f64::NAN)).collect() };
+    let likelihoods = series(likelihood_metric);
+    let epochs = Some((1.0, likelihoods.len() as f64));
+    let [ais, low, high] = AIS_COLUMNS.map(series);
+    if ais.iter().any(|v| v.is_finite()) {
+        render::write_line_plot(&plot, &[&likelihoods, &ais, &low, &high], epochs)?;
         println!(
             "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",
             plot.display()
         );
     } else {
-        render::write_line_plot(&plot, &[&log.likelihoods], epochs)?;
+        render::write_line_plot(&plot, &[&likelihoods], epochs)?;
         println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
     }
     Ok(())
@@ -579,12 +671,15 @@ struct Curve<'a> {
     swap_rates: Vec<f64>,
 }
 
-impl TrainingObserver for Curve<'_> {
-    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
-        self.swap_rates.clone_from(&report.swap_rates);
-        if (report.epoch + 1).is_multiple_of(self.every) {
-            self.likelihoods.push(exact_average_log_likelihood(rbm, self.data).unwrap_or(f64::NAN));
+impl Observer<BernoulliRbm> for Curve<'_> {
+    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> ebm_core::Result<Control> {
+        if let Moment::Epoch(report) = moment {
+            self.swap_rates = swap_rates(report);
+            if (report.epoch + 1).is_multiple_of(self.every) {
+                self.likelihoods.push(exact_average_log_likelihood(rbm, self.data)?);
+            }
         }
+        Ok(Control::Continue)
     }
 }
 
@@ -623,7 +718,9 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
             let before = exact_average_log_likelihood(&rbm, &data).map_err(|e| e.to_string())?;
             let mut curve =
                 Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
-            settings.trainer(algo, seed)?.train(&mut rbm, &data, &mut curve).map_err(|e| e.to_string())?;
+            let trainer = settings.trainer(algo, seed)?;
+            with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
+                .map_err(|e| e.to_string())?;
             let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
             let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let swaps = if curve.swap_rates.is_empty() {

@@ -68,6 +68,20 @@ pub enum Error {
         /// The size that was asked for.
         found: u64,
     },
+    /// Training diverged: an update would have made a parameter non-finite
+    /// or larger in magnitude than the divergence bound. The model keeps the
+    /// parameters from before that update.
+    #[error(
+        "training diverged at batch {batch} of epoch {epoch}: {reason}; the last good parameters are kept (lower the learning rate)"
+    )]
+    Diverged {
+        /// The epoch, from 0.
+        epoch: usize,
+        /// The batch within the epoch, from 0.
+        batch: usize,
+        /// What the update would have done.
+        reason: String,
+    },
     /// A file (a model file, a data file) could not be read, written or decoded.
     #[error("file {}: {kind}", path.as_ref().map_or("<memory>".to_string(), |p| p.display().to_string()))]
     File {

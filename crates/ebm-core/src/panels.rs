@@ -34,6 +34,25 @@ pub struct Panels {
     data: AlignedValues,
 }
 
+/// Stored as the matrix it holds (nalgebra's column-major form), not as its
+/// panels: the layout is this build's business, not the file's.
+impl serde::Serialize for Panels {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut matrix = DMatrix::zeros(0, 0);
+        self.write_to(&mut matrix);
+        matrix.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Panels {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let matrix = DMatrix::<f32>::deserialize(deserializer)?;
+        let mut panels = Panels::default();
+        panels.copy_from_matrix(&matrix);
+        Ok(panels)
+    }
+}
+
 impl Panels {
     /// A rows × cols matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Self {
@@ -312,6 +331,18 @@ pub fn sum_selected_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panels_round_trip_through_serde_as_the_matrix_they_hold() {
+        // 37 rows: two full panels and a padded one.
+        let matrix = DMatrix::from_fn(37, 5, |r, c| (r * 5 + c) as f32 - 40.5);
+        let mut panels = Panels::default();
+        panels.copy_from_matrix(&matrix);
+        let json = serde_json::to_string(&panels).unwrap();
+        assert_eq!(json, serde_json::to_string(&matrix).unwrap());
+        let back: Panels = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, panels);
+    }
     use proptest::prelude::*;
 
     fn matrix(rows: usize, cols: usize, seed: u32) -> DMatrix<f32> {

@@ -44,7 +44,7 @@ pub trait BipartiteConditionals: Sync {
 
 /// A batch of chains of a bipartite model: row c of `visible` and of
 /// `hidden` is the state of chain c.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BlockChains {
     /// Visible states, batch × visible units.
     pub visible: DMatrix<f32>,

@@ -7,7 +7,8 @@
 //! the log-odds of its input's means, and is trained by the same
 //! [`RbmTrainer`] (CD-k, PCD or tempering, with its schedule).
 
-use crate::rbm::{RbmTrainer, TrainingObserver};
+use crate::fit::Observer;
+use crate::rbm::RbmTrainer;
 use ebm_boltzmann::rbm::draw_units;
 use ebm_boltzmann::{BernoulliRbm, DeepBeliefNet};
 use ebm_core::{Error, Result};
@@ -16,7 +17,7 @@ use nalgebra::DMatrix;
 
 /// Trains a DBN with layer sizes `sizes` (visible first, at least one
 /// hidden layer) on the rows of `data` (0/1), one RBM at a time with
-/// `trainer`; `observer` sees every RBM's batches and epochs in turn.
+/// `trainer`; `observers` see every RBM's batches and epochs in turn.
 ///
 /// With `tied_start`, an RBM whose hidden layer is as wide as the visible
 /// layer of the RBM below starts as that RBM's transpose (W ← Wᵀ, biases
@@ -32,7 +33,7 @@ pub fn train_greedy(
     seed: u64,
     tied_start: bool,
     draws: usize,
-    observer: &mut (impl TrainingObserver + Send),
+    observers: &mut [&mut dyn Observer<BernoulliRbm>],
 ) -> Result<DeepBeliefNet> {
     if draws == 0 {
         return Err(Error::invalid("draws per example", "must be at least 1"));
@@ -59,7 +60,7 @@ pub fn train_greedy(
                 rbm
             }
         };
-        trainer.train(&mut rbm, &input, observer)?;
+        trainer.train(&mut rbm, &input, observers)?;
         if l + 2 < sizes.len() {
             // `draws` binary draws of the hidden units for every input row.
             let probabilities = rbm.hidden_probabilities(&input)?;
@@ -95,7 +96,7 @@ mod tests {
         let data = bars();
         let trainer =
             RbmTrainer::new(Negatives::ContrastiveDivergence { steps: 1 }).batch_size(2).epochs(50).seed(1);
-        let one = train_greedy(&[9, 8], &data, &trainer, 1, true, 1, &mut ()).unwrap();
+        let one = train_greedy(&[9, 8], &data, &trainer, 1, true, 1, &mut []).unwrap();
         let rbm = one.rbms()[0].clone();
         let two = DeepBeliefNet::new(vec![rbm.clone(), transposed(&rbm).unwrap()]).unwrap();
         let ll = one.exact_log_likelihood(&data).unwrap();
@@ -111,9 +112,9 @@ mod tests {
         let data = bars();
         let trainer =
             RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 20 }).batch_size(2).epochs(30).seed(4);
-        let one = train_greedy(&[9, 8], &data, &trainer, 4, true, 1, &mut ()).unwrap();
-        let two = train_greedy(&[9, 8, 9], &data, &trainer, 4, true, 10, &mut ()).unwrap();
-        let three = train_greedy(&[9, 8, 6], &data, &trainer, 4, true, 10, &mut ()).unwrap();
+        let one = train_greedy(&[9, 8], &data, &trainer, 4, true, 1, &mut []).unwrap();
+        let two = train_greedy(&[9, 8, 9], &data, &trainer, 4, true, 10, &mut []).unwrap();
+        let three = train_greedy(&[9, 8, 6], &data, &trainer, 4, true, 10, &mut []).unwrap();
         // The same first RBM (same stream) under every stack.
         assert_eq!(one.rbms()[0], two.rbms()[0]);
         assert_eq!(one.rbms()[0], three.rbms()[0]);
@@ -121,8 +122,8 @@ mod tests {
         // The tied second RBM was trained away from the transpose it started as.
         assert_ne!(two.rbms()[1], transposed(&one.rbms()[0]).unwrap());
         assert!(two.exact_log_likelihood(&data).unwrap().is_finite());
-        assert!(train_greedy(&[9], &data, &trainer, 4, true, 1, &mut ()).is_err());
-        assert!(train_greedy(&[8, 4], &data, &trainer, 4, true, 1, &mut ()).is_err());
-        assert!(train_greedy(&[9, 4], &data, &trainer, 4, true, 0, &mut ()).is_err());
+        assert!(train_greedy(&[9], &data, &trainer, 4, true, 1, &mut []).is_err());
+        assert!(train_greedy(&[8, 4], &data, &trainer, 4, true, 1, &mut []).is_err());
+        assert!(train_greedy(&[9, 4], &data, &trainer, 4, true, 0, &mut []).is_err());
     }
 }

@@ -18,6 +18,9 @@
 //!   with Langevin negatives (from noise or a replay buffer), an
 //!   energy-magnitude regulariser and gradient clipping; held-out
 //!   log-likelihood by quadrature and the single-Gaussian baseline;
+//! - [`fit`]: the one training loop every trainer runs on — epochs,
+//!   batches, schedules, the divergence guard, observers, validation and
+//!   early stopping, checkpoints and resume;
 //! - [`optim`]: SGD with momentum and Adam over a flat parameter vector;
 //! - [`sgd`]: the settings the minibatch trainers share ([`SgdSettings`]:
 //!   learning rate, momentum, weight decay, batch size, epochs, seed), set
@@ -30,6 +33,7 @@ pub mod boltzmann;
 pub mod dbm;
 pub mod dbn;
 pub mod density;
+pub mod fit;
 pub mod hopfield;
 pub mod optim;
 pub mod rbm;

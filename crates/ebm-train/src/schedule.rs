@@ -1,9 +1,10 @@
 //! Learning-rate schedules shared by the training loops.
 
 use ebm_core::{Error, Result};
+use serde::{Deserialize, Serialize};
 
 /// The learning rate η as a function of the epoch e of E.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum LearningRate {
     /// η(e) = η₀.
     Constant(f64),

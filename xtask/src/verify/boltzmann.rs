@@ -11,9 +11,9 @@ use ebm_core::math::{LogSumExp, sigmoid, softplus};
 use ebm_core::worst::{Worst, max_abs, nan_max};
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
+use ebm_train::fit::{Control, Moment, Observer};
 use ebm_train::rbm::{
-    EpochReport, LearningRate, Negatives, RbmTrainer, TrainingObserver, exact_average_log_likelihood,
-    exact_gradient,
+    LearningRate, Negatives, RbmTrainer, exact_average_log_likelihood, exact_gradient, swap_rates,
 };
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt};
@@ -203,7 +203,7 @@ fn ais(ctx: &Context) -> Result<Measurement, String> {
         .batch_size(2)
         .epochs(ctx.size(200, 500))
         .seed(rng.random())
-        .train(&mut rbm, &data, &mut ())
+        .train(&mut rbm, &data, &mut [])
         .map_err(fail)?;
     let exact = log_partition(&rbm).map_err(fail)?;
     let base = base_rate_bias(&data, 1.0).map_err(fail)?;
@@ -302,18 +302,17 @@ struct Curve<'a> {
     every: usize,
     points: Vec<f64>,
     swap_rates: Vec<f64>,
-    error: Option<String>,
 }
 
-impl TrainingObserver for Curve<'_> {
-    fn epoch(&mut self, report: &EpochReport, rbm: &BernoulliRbm) {
-        self.swap_rates.clone_from(&report.swap_rates);
-        if (report.epoch + 1).is_multiple_of(self.every) {
-            match exact_average_log_likelihood(rbm, self.data) {
-                Ok(ll) => self.points.push(ll),
-                Err(e) => self.error = Some(e.to_string()),
+impl Observer<BernoulliRbm> for Curve<'_> {
+    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> ebm_core::Result<Control> {
+        if let Moment::Epoch(report) = moment {
+            self.swap_rates = swap_rates(report);
+            if (report.epoch + 1).is_multiple_of(self.every) {
+                self.points.push(exact_average_log_likelihood(rbm, self.data)?);
             }
         }
+        Ok(Control::Continue)
     }
 }
 
@@ -348,19 +347,15 @@ impl BarsSetup {
             BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed)).map_err(fail)?;
         RbmTrainer::initialise_visible_bias(&mut rbm, data).map_err(fail)?;
         let before = exact_average_log_likelihood(&rbm, data).map_err(fail)?;
-        let mut curve =
-            Curve { data, every: self.every, points: Vec::new(), swap_rates: Vec::new(), error: None };
+        let mut curve = Curve { data, every: self.every, points: Vec::new(), swap_rates: Vec::new() };
         RbmTrainer::new(negatives)
             .learning_rate(LearningRate::Constant(self.rate))
             .momentum(0.5)
             .batch_size(2)
             .epochs(self.epochs)
             .seed(seed)
-            .train(&mut rbm, data, &mut curve)
+            .train(&mut rbm, data, &mut [&mut curve])
             .map_err(fail)?;
-        if let Some(error) = curve.error {
-            return Err(error);
-        }
         Ok(Run { before, curve: curve.points, swap_rates: curve.swap_rates })
     }
 

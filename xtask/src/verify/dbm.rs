@@ -84,7 +84,7 @@ fn train_both(
         .batch_size(batch)
         .epochs(epochs)
         .seed(seed)
-        .train(&mut rbm, data, &mut ())
+        .train(&mut rbm, data, &mut [])
         .map_err(fail)?;
     Ok((
         average_log_likelihood(&dbm, test).map_err(fail)?,
@@ -187,7 +187,7 @@ fn dbn_tied_start(ctx: &Context) -> Result<Measurement, String> {
     let mut worst = Worst::new();
     for k in 0..ctx.size(3, 6) as u64 {
         let seed = ctx.rng().random::<u64>() ^ k;
-        let one = train_greedy(&[9, 8], &data, &trainer.clone().seed(seed), seed, true, 1, &mut ())
+        let one = train_greedy(&[9, 8], &data, &trainer.clone().seed(seed), seed, true, 1, &mut [])
             .map_err(fail)?;
         let rbm = one.rbms()[0].clone();
         let top = BernoulliRbm::new(

@@ -1,4 +1,6 @@
 //! Helpers shared by the end-to-end tests: run the `ebm` binary, read its JSON.
+// Each test binary uses a part of these helpers.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};

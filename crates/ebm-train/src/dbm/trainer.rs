@@ -239,7 +239,7 @@ mod tests {
             .batch_size(2)
             .epochs(epochs)
             .seed(seed)
-            .train(&mut rbm, &data, &mut ())
+            .train(&mut rbm, &data, &mut [])
             .unwrap();
         (
             before,

@@ -9,9 +9,10 @@ use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::SamplerRng;
 use nalgebra::DMatrix;
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 /// The negative phase of RBM training.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Negatives {
     /// CD-k (Hinton, 2002): k block-Gibbs steps from each data row of the batch.
     ContrastiveDivergence {
@@ -39,7 +40,33 @@ pub enum Negatives {
     },
 }
 
+impl Negatives {
+    /// Checks the settings; returns the chains per set and the sets of
+    /// persistent chains kept (CD: 1 and 0, PCD: `chains` and 1, tempering:
+    /// `chains` and one per temperature).
+    fn check(&self) -> Result<(usize, usize)> {
+        let invalid = |reason: &str| Err(Error::invalid("negative phase", reason));
+        let (steps, chains, rungs) = match self {
+            Negatives::ContrastiveDivergence { steps } => (*steps, 1, 0),
+            Negatives::Persistent { steps, chains } => (*steps, *chains, 1),
+            Negatives::Tempering { steps, chains, temperatures } => {
+                let increasing = temperatures.windows(2).all(|w| w[1] > w[0])
+                    && temperatures.iter().all(|t| t.is_finite());
+                if temperatures.first() != Some(&1.0) || !increasing || temperatures.len() < 2 {
+                    return invalid("tempering needs temperatures 1 = T₀ < T₁ < … (at least two)");
+                }
+                (*steps, *chains, temperatures.len())
+            }
+        };
+        if steps == 0 || chains == 0 {
+            return invalid("needs at least one Gibbs step and one chain");
+        }
+        Ok((chains, rungs))
+    }
+}
+
 /// The state of a negative phase across updates.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct NegativeSampler {
     kind: Negatives,
     /// P(h | ṽ) of the last negative samples ṽ (one column per sample): the
@@ -51,9 +78,11 @@ pub(crate) struct NegativeSampler {
     hidden: Panels,
     /// PT's persistent chains, one set per temperature.
     rungs: Vec<BlockChains>,
-    /// Accepted and attempted exchanges per neighbouring pair of temperatures.
+    /// Accepted and attempted exchanges per neighbouring pair of
+    /// temperatures since the trainer last took them.
     pub swaps: Vec<(u64, u64)>,
     /// P(v | h) of the CD or PCD chains' current step, reused from update to update.
+    #[serde(skip)]
     scratch: Panels,
 }
 
@@ -81,25 +110,9 @@ fn ones_of(states: &DMatrix<f32>) -> BinaryRows {
 impl NegativeSampler {
     /// Validates `kind` and starts persistent chains at random rows of `data`.
     pub fn new(kind: Negatives, rbm: &BernoulliRbm, data: &BinaryRows, rng: &mut SamplerRng) -> Result<Self> {
-        let invalid =
-            |reason: &str| Err(Error::Invalid { what: "negative phase".into(), reason: reason.into() });
-        let (steps, chains, rungs) = match &kind {
-            Negatives::ContrastiveDivergence { steps } => (*steps, 1, 0),
-            Negatives::Persistent { steps, chains } => (*steps, *chains, 1),
-            Negatives::Tempering { steps, chains, temperatures } => {
-                let increasing = temperatures.windows(2).all(|w| w[1] > w[0])
-                    && temperatures.iter().all(|t| t.is_finite());
-                if temperatures.first() != Some(&1.0) || !increasing || temperatures.len() < 2 {
-                    return invalid("tempering needs temperatures 1 = T₀ < T₁ < … (at least two)");
-                }
-                (*steps, *chains, temperatures.len())
-            }
-        };
-        if steps == 0 || chains == 0 {
-            return invalid("needs at least one Gibbs step and one chain");
-        }
+        let (chains, rungs) = kind.check()?;
         if data.rows() == 0 {
-            return invalid("no data to start the chains from");
+            return Err(Error::invalid("negative phase", "no data to start the chains from"));
         }
         let mut starts: Vec<BinaryRows> = (0..rungs)
             .map(|_| data.select(&(0..chains).map(|_| rng.random_range(0..data.rows())).collect::<Vec<_>>()))
@@ -115,6 +128,37 @@ impl NegativeSampler {
             .collect::<Result<Vec<_>>>()?;
         let pairs = rungs.len().saturating_sub(1);
         Ok(Self { kind, hidden, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
+    }
+
+    /// Checks that a sampler read back from a checkpoint fits `rbm`: the
+    /// chains' shapes and counts, states 0 or 1 and probabilities in [0, 1].
+    pub fn check_state(&self, rbm: &BernoulliRbm) -> Result<()> {
+        let bad =
+            |reason: String| Err(Error::Invalid { what: "negative phase of the checkpoint".into(), reason });
+        let (chains, sets) = self.kind.check()?;
+        // PCD keeps its one set of chains as P(h | ṽ), tempering one set per temperature.
+        let rungs = if let Negatives::Tempering { .. } = self.kind { sets } else { 0 };
+        if self.rungs.len() != rungs || self.swaps.len() != rungs.saturating_sub(1) {
+            return bad(format!("{} sets of chains for {rungs} temperatures", self.rungs.len()));
+        }
+        if let Negatives::Persistent { .. } = self.kind
+            && (self.hidden.rows(), self.hidden.cols()) != (rbm.hidden(), chains)
+        {
+            return bad(format!("chain probabilities of {} × {}", self.hidden.rows(), self.hidden.cols()));
+        }
+        if !self.hidden.as_slice().iter().all(|p| (0.0..=1.0).contains(p)) {
+            return bad("a chain probability outside [0, 1]".into());
+        }
+        for chains in &self.rungs {
+            let shapes = (chains.visible.ncols(), chains.hidden.ncols(), chains.hidden.nrows());
+            if shapes != (rbm.visible(), rbm.hidden(), chains.batch()) {
+                return bad(format!("chains of {} visible and {} hidden units", shapes.0, shapes.1));
+            }
+            if !chains.visible.iter().chain(chains.hidden.iter()).all(|&x| x == 0.0 || x == 1.0) {
+                return bad("a chain state other than 0 or 1".into());
+            }
+        }
+        Ok(())
     }
 
     /// Whether [`NegativeSampler::sample`] reads the reconstruction P(v | h₀):

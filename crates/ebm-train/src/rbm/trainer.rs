@@ -1,7 +1,8 @@
-//! The training loop: minibatch gradient ascent with momentum, weight decay,
-//! a learning-rate schedule, observers, and a guard against divergence.
+//! The Bernoulli RBM's learner: one minibatch step of gradient ascent with
+//! momentum and weight decay, for the [`Fit`] driver.
 
 use super::negatives::{NegativeSampler, Negatives};
+use crate::fit::{Checkpointed, EpochReport, Examples, Fit, Learner, Observer, Plan, StepReport, Update};
 use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::base_rate_bias;
@@ -9,45 +10,64 @@ use ebm_boltzmann::rbm::{draw_columns, skip_draw};
 use ebm_core::binary::BinaryRows;
 use ebm_core::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};
 use ebm_core::{Error, Result};
-use ebm_data::batches::Minibatches;
 use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
-use std::time::Instant;
+use serde::{Deserialize, Serialize};
 
-/// What one epoch did.
+/// The name of the reconstruction-error metric in epoch reports: the mean
+/// squared error of the one-step reconstruction P(v | h₀), h₀ drawn from
+/// P(h | v), over every entry of the epoch's batches (before each update).
+pub const RECONSTRUCTION_ERROR: &str = "reconstruction_error";
+
+/// The name of the metric "exchange acceptance rate between temperatures k
+/// and k + 1" in the epoch reports of tempering.
+pub fn swap_rate_metric(k: usize) -> String {
+    format!("swap_rate_{k}")
+}
+
+/// The exchange acceptance rates of an epoch of tempering, coldest pair
+/// first (empty for CD and PCD).
+pub fn swap_rates(report: &EpochReport) -> Vec<f64> {
+    (0..).map_while(|k| report.metric(&swap_rate_metric(k))).collect()
+}
+
+/// Training data for a Bernoulli RBM: rows of 0/1 values.
 #[derive(Clone, Debug, PartialEq)]
-pub struct EpochReport {
-    /// The epoch, from 0.
-    pub epoch: usize,
-    /// η used.
-    pub learning_rate: f64,
-    /// Mean squared error of the one-step reconstruction P(v | h₀), h₀ drawn
-    /// from P(h | v), over the epoch's batches (before each update); `None`
-    /// when the trainer was told not to track it
-    /// ([`RbmTrainer::track_reconstruction_error`]).
-    pub reconstruction_error: Option<f64>,
-    /// Exchange acceptance rate of each neighbouring pair of temperatures (tempering only).
-    pub swap_rates: Vec<f64>,
-    /// Wall-clock seconds.
-    pub seconds: f64,
+pub struct BinaryData {
+    rows: BinaryRows,
 }
 
-/// Told of progress; both methods default to doing nothing.
-pub trait TrainingObserver {
-    /// After each batch: batches done in this epoch and their total.
-    fn batch(&mut self, _done: usize, _total: usize) {}
-
-    /// After each epoch, with the model as it now is.
-    fn epoch(&mut self, _report: &EpochReport, _rbm: &BernoulliRbm) {}
+impl BinaryData {
+    /// The rows of `data`, or an error naming an entry that is neither 0 nor 1.
+    pub fn new(data: &DMatrix<f32>) -> Result<Self> {
+        let rows = BinaryRows::from_matrix(data).ok_or_else(|| {
+            let index = data.iter().position(|&v| v != 0.0 && v != 1.0).unwrap_or(0);
+            Error::Invalid {
+                what: "training data".into(),
+                reason: format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
+            }
+        })?;
+        Ok(Self { rows })
+    }
 }
 
-impl TrainingObserver for () {}
+impl Examples for BinaryData {
+    fn examples(&self) -> usize {
+        self.rows.rows()
+    }
+
+    fn width(&self) -> usize {
+        self.rows.width()
+    }
+}
 
 /// RBM training by minibatch stochastic gradient ascent on the log-likelihood.
 ///
 /// The learning rate, momentum, weight decay (on W only), batch size, epochs
-/// and seed are set through [`SgdBuilder`].
+/// and seed are set through [`SgdBuilder`]. [`RbmTrainer::fit`] starts a
+/// [`Fit`] that can be run, stopped, checkpointed and resumed;
+/// [`RbmTrainer::train`] runs one from start to end.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RbmTrainer {
     negatives: Negatives,
@@ -61,8 +81,22 @@ impl SgdBuilder for RbmTrainer {
     }
 }
 
+/// The state of RBM training between steps: the velocities, the negative
+/// phase's chains, and the step's settings.
+#[derive(Serialize, Deserialize)]
+pub struct RbmLearner {
+    negatives: NegativeSampler,
+    velocity: Velocity,
+    momentum: f64,
+    weight_decay: f64,
+    track_reconstruction: bool,
+    #[serde(skip)]
+    workspace: Workspace,
+}
+
 /// The parameters' velocities (momentum buffers), W's in the layout of
 /// [`BernoulliRbm::transposed_weights`].
+#[derive(Serialize, Deserialize)]
 struct Velocity {
     weights: Panels,
     visible_bias: DVector<f32>,
@@ -87,21 +121,13 @@ struct Phase<'a> {
     hidden: &'a Panels,
 }
 
-/// What one update did.
-struct BatchOutcome {
-    /// Whether the step was taken; it is not when it would make a parameter
-    /// non-finite, and the model is then unchanged.
-    accepted: bool,
-    /// The batch's summed squared reconstruction error, if tracked.
-    squared_error: Option<f64>,
-}
-
-/// The step sizes of one update: η, μ, λ.
+/// The step sizes of one update: η, μ, λ, and the guard on the new values.
 #[derive(Clone, Copy)]
 struct Step {
     rate: f32,
     momentum: f32,
     decay: f32,
+    guard: crate::fit::Guard,
 }
 
 /// The mean over samples (columns) of each row of `columns`: (1/B) Σ_r x_{·r},
@@ -156,19 +182,27 @@ fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
 }
 
 /// v ← μ v + η g for one block of parameters θ and their gradient g(k, θ_k)
-/// of entry k; returns whether every θ + v is finite.
+/// of entry k; returns whether the guard admits every θ + v.
 fn momentum_step(
     parameters: &[f32],
     velocity: &mut [f32],
     gradient: impl Fn(usize, f32) -> f32,
     step: Step,
 ) -> bool {
-    let mut finite = true;
+    let mut admitted = true;
     for (k, (&theta, v)) in parameters.iter().zip(velocity.iter_mut()).enumerate() {
         *v = step.momentum * *v + step.rate * gradient(k, theta);
-        finite &= (theta + *v).is_finite();
+        admitted &= step.guard.admits_f32(theta + *v);
     }
-    finite
+    admitted
+}
+
+/// Why the guard refuses the update θ + v of the block `what`: its first
+/// refused value.
+fn refusal(what: &str, parameters: &[f32], velocity: &[f32], step: Step) -> Option<String> {
+    let refused =
+        parameters.iter().zip(velocity).map(|(&theta, &v)| theta + v).find(|&x| !step.guard.admits_f32(x));
+    refused.map(|value| step.guard.refusal(what, f64::from(value)))
 }
 
 impl RbmTrainer {
@@ -207,231 +241,253 @@ impl RbmTrainer {
         Ok(())
     }
 
-    fn check(&self, rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<()> {
+    /// A run of this trainer on `rbm` and `data`, not yet started: the
+    /// random stream seeded, persistent chains started at random rows of
+    /// `data`, velocities zero. [`Fit::run`] trains it.
+    pub fn fit(&self, rbm: BernoulliRbm, data: &BinaryData) -> Result<Fit<RbmLearner>> {
         self.sgd.check()?;
-        if data.ncols() != rbm.visible() {
-            return Err(Error::ShapeMismatch {
-                what: "data columns".into(),
-                expected: rbm.visible(),
-                found: data.ncols(),
-            });
-        }
-        Ok(())
+        check_width(&rbm, data)?;
+        let mut rng = seeded(self.sgd.seed);
+        let negatives = NegativeSampler::new(self.negatives.clone(), &rbm, &data.rows, &mut rng)?;
+        let learner = RbmLearner {
+            negatives,
+            velocity: Velocity {
+                weights: Panels::zeros(rbm.hidden(), rbm.visible()),
+                visible_bias: DVector::zeros(rbm.visible()),
+                hidden_bias: DVector::zeros(rbm.hidden()),
+            },
+            momentum: self.sgd.momentum,
+            weight_decay: self.sgd.weight_decay,
+            track_reconstruction: self.track_reconstruction,
+            workspace: Workspace::default(),
+        };
+        Fit::new(learner, rbm, Plan::from_settings(&self.sgd), rng)
     }
 
-    /// The rows of `data` as 0/1 states, or an error naming an entry that is neither.
-    fn binary_rows(data: &DMatrix<f32>) -> Result<BinaryRows> {
-        BinaryRows::from_matrix(data).ok_or_else(|| {
-            let index = data.iter().position(|&v| v != 0.0 && v != 1.0).unwrap_or(0);
-            Error::Invalid {
-                what: "training data".into(),
-                reason: format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
-            }
-        })
-    }
-
-    /// Trains `rbm` on the rows of `data` (0/1 values). If the parameters
-    /// stop being finite, training stops with an error naming the epoch and
-    /// batch, and `rbm` keeps the last finite parameters.
+    /// Trains `rbm` on the rows of `data` (0/1 values) from start to end,
+    /// calling `observers`, and returns each epoch's report. If training
+    /// diverges, the error names the epoch and batch, and `rbm` keeps the
+    /// last good parameters.
     ///
-    /// The loop runs on one of rayon's worker threads (the caller waits)
-    /// while the other workers wait for its parallel steps awake (see
-    /// [`ebm_core::workers`]): a batch is ten or so steps of a few hundred
-    /// microseconds, and a worker woken from sleep for each would lose much
-    /// of it. Hence the observer must be `Send`, and while training runs the
-    /// pool's threads keep their cores busy.
+    /// For a run to stop and resume, or to continue with more epochs, use
+    /// [`RbmTrainer::fit`]. For speed, wrap the call in
+    /// [`ebm_core::workers::with_workers_awake`], which keeps the pool's
+    /// other threads spinning between the short parallel steps of a batch
+    /// (and their cores busy while training runs).
     pub fn train(
         &self,
         rbm: &mut BernoulliRbm,
         data: &DMatrix<f32>,
-        observer: &mut (impl TrainingObserver + Send),
+        observers: &mut [&mut dyn Observer<BernoulliRbm>],
     ) -> Result<Vec<EpochReport>> {
-        ebm_core::workers::with_workers_awake(|| self.train_on_this_thread(rbm, data, observer))
+        let data = BinaryData::new(data)?;
+        let mut fit = self.fit(rbm.clone(), &data)?;
+        let outcome = fit.run(&data, observers);
+        let reports = fit.history().to_vec();
+        *rbm = fit.into_model();
+        outcome.map(|_| reports)
     }
+}
 
-    /// [`RbmTrainer::train`] on the calling thread.
-    fn train_on_this_thread(
-        &self,
-        rbm: &mut BernoulliRbm,
-        data: &DMatrix<f32>,
-        observer: &mut impl TrainingObserver,
-    ) -> Result<Vec<EpochReport>> {
-        self.check(rbm, data)?;
-        let rows = Self::binary_rows(data)?;
-        let sgd = &self.sgd;
-        let mut rng = seeded(sgd.seed);
-        let mut negatives = NegativeSampler::new(self.negatives.clone(), rbm, &rows, &mut rng)?;
-        let mut velocity = Velocity {
-            weights: Panels::zeros(rbm.hidden(), rbm.visible()),
-            visible_bias: DVector::zeros(rbm.visible()),
-            hidden_bias: DVector::zeros(rbm.hidden()),
-        };
-        let mut workspace = Workspace::default();
-        let mut reports = Vec::with_capacity(sgd.epochs);
-        for epoch in 0..sgd.epochs {
-            let start = Instant::now();
-            let step = Step {
-                rate: sgd.rate(epoch) as f32,
-                momentum: sgd.momentum as f32,
-                decay: sgd.weight_decay as f32,
-            };
-            let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
-            let mut squared_error = self.track_reconstruction.then_some(0.0);
-            for (b, indices) in batches.iter().enumerate() {
-                let batch = rows.select(indices);
-                let outcome =
-                    self.update(rbm, &batch, step, &mut velocity, &mut workspace, &mut negatives, &mut rng)?;
-                if !outcome.accepted {
-                    return Err(Error::NonFinite {
-                        what: format!(
-                            "RBM parameters after batch {b} of epoch {epoch} (training diverged; the last finite parameters are kept — lower the learning rate)"
-                        ),
-                        index: b,
-                        value: f64::NAN,
-                    });
-                }
-                squared_error = squared_error.zip(outcome.squared_error).map(|(sum, batch)| sum + batch);
-                observer.batch(b + 1, batches.len());
-            }
-            let report = EpochReport {
-                epoch,
-                learning_rate: sgd.rate(epoch),
-                reconstruction_error: squared_error.map(|sum| sum / data.len().max(1) as f64),
-                swap_rates: negatives
-                    .swaps
-                    .iter()
-                    .map(|&(a, t)| if t == 0 { 0.0 } else { a as f64 / t as f64 })
-                    .collect(),
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            observer.epoch(&report, rbm);
-            reports.push(report);
-        }
-        Ok(reports)
+/// Refuses data whose width is not the RBM's visible layer.
+fn check_width(rbm: &BernoulliRbm, data: &BinaryData) -> Result<()> {
+    if data.width() != rbm.visible() {
+        return Err(Error::ShapeMismatch {
+            what: "data columns".into(),
+            expected: rbm.visible(),
+            found: data.width(),
+        });
     }
+    Ok(())
+}
 
-    /// One gradient step on `batch`, not taken (leaving `rbm` as it was) if
-    /// it would make a parameter non-finite.
-    #[allow(clippy::too_many_arguments)]
-    fn update(
-        &self,
+impl Learner for RbmLearner {
+    type Model = BernoulliRbm;
+    type Data = BinaryData;
+
+    /// One gradient step on the batch, not taken (leaving `rbm` as it was)
+    /// if the guard refuses a new parameter value.
+    fn step(
+        &mut self,
         rbm: &mut BernoulliRbm,
-        batch: &BinaryRows,
-        step: Step,
-        velocity: &mut Velocity,
-        workspace: &mut Workspace,
-        negatives: &mut NegativeSampler,
+        data: &BinaryData,
+        indices: &[usize],
+        update: Update,
         rng: &mut SamplerRng,
-    ) -> Result<BatchOutcome> {
+    ) -> Result<StepReport> {
+        let batch = data.rows.select(indices);
+        let step = Step {
+            rate: update.rate as f32,
+            momentum: self.momentum as f32,
+            decay: self.weight_decay as f32,
+            guard: update.guard,
+        };
         // One Gibbs step from the data, shared by the reconstruction error and
         // CD: h₀ ~ P(h | v), then P(v | h₀) (CD draws v₁ from it). The positive
         // statistics use the probabilities P(h | v), not the draws.
-        rbm.map_hidden_probabilities(batch, 1.0, &mut workspace.positive);
-        if negatives.reads_reconstruction() || self.track_reconstruction {
+        let workspace = &mut self.workspace;
+        rbm.map_hidden_probabilities(&batch, 1.0, &mut workspace.positive);
+        if self.negatives.reads_reconstruction() || self.track_reconstruction {
             let first_hidden = draw_columns(&workspace.positive, rng);
             rbm.map_visible_probabilities(&first_hidden, 1.0, &mut workspace.reconstruction);
         } else {
             skip_draw(rng);
         }
-        let squared = self.track_reconstruction.then(|| squared_error(batch, &workspace.reconstruction));
-        let (negative_visible, negative_hidden) = negatives.sample(rbm, &workspace.reconstruction, rng)?;
-        let data = Phase { states: batch, hidden: &workspace.positive };
-        let model = Phase { states: &negative_visible, hidden: negative_hidden };
-        let accepted = Self::apply_gradient(rbm, data, model, velocity, step)?;
-        Ok(BatchOutcome { accepted, squared_error: squared })
+        let squared = self.track_reconstruction.then(|| squared_error(&batch, &workspace.reconstruction));
+        let (negative_visible, negative_hidden) =
+            self.negatives.sample(rbm, &workspace.reconstruction, rng)?;
+        let positive = Phase { states: &batch, hidden: &workspace.positive };
+        let negative = Phase { states: &negative_visible, hidden: negative_hidden };
+        if !apply_gradient(rbm, positive, negative, &mut self.velocity, step)? {
+            return Ok(StepReport::refused(self.velocity.refusal(rbm, step)));
+        }
+        let mut report = StepReport::new();
+        if let Some(squared) = squared {
+            report = report.tally(RECONSTRUCTION_ERROR, squared, (batch.rows() * batch.width()) as f64);
+        }
+        for (k, (accepted, attempted)) in self.negatives.swaps.iter_mut().enumerate() {
+            report = report.tally(swap_rate_metric(k), *accepted as f64, *attempted as f64);
+            (*accepted, *attempted) = (0, 0);
+        }
+        Ok(report)
     }
 
-    /// The gradient step with momentum and weight decay (on W only):
-    /// g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃ − λW, g_a = mean(V) − mean(Ṽ),
-    /// g_b = mean P(h|V) − mean P(h|Ṽ); v ← μ v + η g, θ ← θ + v. Row i of
-    /// VᵀP is the sum of P's columns for the samples with v_i = 1, computed
-    /// panel by panel beside Wᵀ. The velocities are updated first; the
-    /// parameters only if they all stay finite, and then the result is true.
-    fn apply_gradient(
-        rbm: &mut BernoulliRbm,
-        data: Phase<'_>,
-        model: Phase<'_>,
-        velocity: &mut Velocity,
-        step: Step,
-    ) -> Result<bool> {
-        let (positive, negative) = (data.states, model.states);
-        let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
-        // Row i of each transpose: the samples whose visible unit i is on.
-        // The three jobs run side by side: a serial stretch would let rayon's
-        // other worker fall asleep, and waking it costs more than they do.
-        let ((by_unit, negative_by_unit), hidden_gradient) = rayon::join(
-            || rayon::join(|| positive.transpose(), || negative.transpose()),
-            || row_means(data.hidden) - row_means(model.hidden),
-        );
-        let visible_gradient =
-            unit_means(&by_unit, positive.rows()) - unit_means(&negative_by_unit, negative.rows());
-        let visible_finite = momentum_step(
-            rbm.visible_bias().as_slice(),
-            velocity.visible_bias.as_mut_slice(),
-            |i, _| visible_gradient[i],
-            step,
-        );
-        let hidden_finite = momentum_step(
-            rbm.hidden_bias().as_slice(),
-            velocity.hidden_bias.as_mut_slice(),
-            |j, _| hidden_gradient[j],
-            step,
-        );
-        // Unit i's row of W: v ← μ v + η (data_i/B − model_i/B̃ − λ w).
-        let unit_step = |w: &[f32], v: &mut [f32], data: [f32; PANEL], model: [f32; PANEL]| {
-            let gradient =
-                |t: usize, w: f32| data[t] * per_positive - model[t] * per_negative - step.decay * w;
-            momentum_step(w, v, gradient, step)
-        };
-        let weights_finite = rbm
-            .transposed_weights()
-            .panels()
-            .zip(velocity.weights.panels_mut())
-            .zip(data.hidden.panels().zip(model.hidden.panels()))
-            .map(|((w, v), (p, q))| {
-                // Two units at a time, so that four sums run side by side.
-                let (mut w_pairs, mut v_pairs) = (w.chunks_exact(2 * PANEL), v.chunks_exact_mut(2 * PANEL));
-                let pairs_finite = w_pairs.by_ref().zip(v_pairs.by_ref()).enumerate().fold(
-                    true,
-                    |finite, (pair, (w, v))| {
-                        let (i, j) = (2 * pair, 2 * pair + 1);
-                        let [data_i, model_i, data_j, model_j] = sum_four_panel_columns([
-                            (p, by_unit.row(i)),
-                            (q, negative_by_unit.row(i)),
-                            (p, by_unit.row(j)),
-                            (q, negative_by_unit.row(j)),
-                        ]);
-                        let ((w_i, w_j), (v_i, v_j)) = (w.split_at(PANEL), v.split_at_mut(PANEL));
-                        unit_step(w_i, v_i, data_i, model_i) & unit_step(w_j, v_j, data_j, model_j) & finite
-                    },
-                );
-                let (w_last, v_last) = (w_pairs.remainder(), v_pairs.into_remainder());
-                let last_finite = w_last.is_empty() || {
-                    let i = by_unit.rows() - 1;
-                    let (data, model) =
-                        (sum_panel_columns(p, by_unit.row(i)), sum_panel_columns(q, negative_by_unit.row(i)));
-                    unit_step(w_last, v_last, data, model)
-                };
-                pairs_finite & last_finite
-            })
-            .collect::<Vec<bool>>()
-            .into_iter()
-            .all(|finite| finite);
-        let accepted = visible_finite && hidden_finite && weights_finite;
-        if accepted {
-            rbm.add_to_weights(&velocity.weights)?;
-            let (a, b) = rbm.biases_mut();
-            *a += &velocity.visible_bias;
-            *b += &velocity.hidden_bias;
-        }
-        Ok(accepted)
+    fn check(&self, rbm: &BernoulliRbm, data: &BinaryData) -> Result<()> {
+        check_width(rbm, data)
     }
+
+    fn check_state(&self, rbm: &BernoulliRbm) -> Result<()> {
+        let velocity = &self.velocity;
+        let shapes = (
+            (velocity.weights.rows(), velocity.weights.cols()),
+            velocity.visible_bias.len(),
+            velocity.hidden_bias.len(),
+        );
+        if shapes != ((rbm.hidden(), rbm.visible()), rbm.visible(), rbm.hidden()) {
+            return Err(Error::invalid("checkpoint", "the velocities do not match the RBM's shape"));
+        }
+        let finite =
+            velocity.weights.as_slice().iter().chain(&velocity.visible_bias).chain(&velocity.hidden_bias);
+        if !finite.into_iter().all(|v| v.is_finite()) {
+            return Err(Error::invalid("checkpoint", "a velocity is not finite"));
+        }
+        let settings = SgdSettings {
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            ..SgdSettings::default()
+        };
+        settings.check()?;
+        self.negatives.check_state(rbm)
+    }
+}
+
+impl Checkpointed for RbmLearner {
+    const KIND: &'static str = "checkpoint-rbm";
+}
+
+impl Velocity {
+    /// Why the guard refused the update θ + v: the first block, in the
+    /// order visible biases, hidden biases, weights, with a refused value.
+    fn refusal(&self, rbm: &BernoulliRbm, step: Step) -> String {
+        refusal("a visible bias", rbm.visible_bias().as_slice(), self.visible_bias.as_slice(), step)
+            .or_else(|| {
+                refusal("a hidden bias", rbm.hidden_bias().as_slice(), self.hidden_bias.as_slice(), step)
+            })
+            .or_else(|| {
+                refusal("a weight", rbm.transposed_weights().as_slice(), self.weights.as_slice(), step)
+            })
+            .unwrap_or_else(|| "the guard refused the update".into())
+    }
+}
+
+/// The gradient step with momentum and weight decay (on W only):
+/// g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃ − λW, g_a = mean(V) − mean(Ṽ),
+/// g_b = mean P(h|V) − mean P(h|Ṽ); v ← μ v + η g, θ ← θ + v. Row i of
+/// VᵀP is the sum of P's columns for the samples with v_i = 1, computed
+/// panel by panel beside Wᵀ. The velocities are updated first; the
+/// parameters only if the guard admits every new value, and then the
+/// result is true.
+fn apply_gradient(
+    rbm: &mut BernoulliRbm,
+    data: Phase<'_>,
+    model: Phase<'_>,
+    velocity: &mut Velocity,
+    step: Step,
+) -> Result<bool> {
+    let (positive, negative) = (data.states, model.states);
+    let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
+    // Row i of each transpose: the samples whose visible unit i is on.
+    // The three jobs run side by side: a serial stretch would let rayon's
+    // other worker fall asleep, and waking it costs more than they do.
+    let ((by_unit, negative_by_unit), hidden_gradient) = rayon::join(
+        || rayon::join(|| positive.transpose(), || negative.transpose()),
+        || row_means(data.hidden) - row_means(model.hidden),
+    );
+    let visible_gradient =
+        unit_means(&by_unit, positive.rows()) - unit_means(&negative_by_unit, negative.rows());
+    let visible_admitted = momentum_step(
+        rbm.visible_bias().as_slice(),
+        velocity.visible_bias.as_mut_slice(),
+        |i, _| visible_gradient[i],
+        step,
+    );
+    let hidden_admitted = momentum_step(
+        rbm.hidden_bias().as_slice(),
+        velocity.hidden_bias.as_mut_slice(),
+        |j, _| hidden_gradient[j],
+        step,
+    );
+    // Unit i's row of W: v ← μ v + η (data_i/B − model_i/B̃ − λ w).
+    let unit_step = |w: &[f32], v: &mut [f32], data: [f32; PANEL], model: [f32; PANEL]| {
+        let gradient = |t: usize, w: f32| data[t] * per_positive - model[t] * per_negative - step.decay * w;
+        momentum_step(w, v, gradient, step)
+    };
+    let weights_admitted = rbm
+        .transposed_weights()
+        .panels()
+        .zip(velocity.weights.panels_mut())
+        .zip(data.hidden.panels().zip(model.hidden.panels()))
+        .map(|((w, v), (p, q))| {
+            // Two units at a time, so that four sums run side by side.
+            let (mut w_pairs, mut v_pairs) = (w.chunks_exact(2 * PANEL), v.chunks_exact_mut(2 * PANEL));
+            let pairs_admitted =
+                w_pairs.by_ref().zip(v_pairs.by_ref()).enumerate().fold(true, |admitted, (pair, (w, v))| {
+                    let (i, j) = (2 * pair, 2 * pair + 1);
+                    let [data_i, model_i, data_j, model_j] = sum_four_panel_columns([
+                        (p, by_unit.row(i)),
+                        (q, negative_by_unit.row(i)),
+                        (p, by_unit.row(j)),
+                        (q, negative_by_unit.row(j)),
+                    ]);
+                    let ((w_i, w_j), (v_i, v_j)) = (w.split_at(PANEL), v.split_at_mut(PANEL));
+                    unit_step(w_i, v_i, data_i, model_i) & unit_step(w_j, v_j, data_j, model_j) & admitted
+                });
+            let (w_last, v_last) = (w_pairs.remainder(), v_pairs.into_remainder());
+            let last_admitted = w_last.is_empty() || {
+                let i = by_unit.rows() - 1;
+                let (data, model) =
+                    (sum_panel_columns(p, by_unit.row(i)), sum_panel_columns(q, negative_by_unit.row(i)));
+                unit_step(w_last, v_last, data, model)
+            };
+            pairs_admitted & last_admitted
+        })
+        .collect::<Vec<bool>>()
+        .into_iter()
+        .all(|admitted| admitted);
+    let accepted = visible_admitted && hidden_admitted && weights_admitted;
+    if accepted {
+        rbm.add_to_weights(&velocity.weights)?;
+        let (a, b) = rbm.biases_mut();
+        *a += &velocity.visible_bias;
+        *b += &velocity.hidden_bias;
+    }
+    Ok(accepted)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::Guard;
     use crate::rbm::exact::exact_average_log_likelihood;
     use crate::schedule::LearningRate;
     use ebm_core::Domain;
@@ -452,7 +508,7 @@ mod tests {
             .batch_size(2)
             .epochs(300)
             .seed(seed)
-            .train(&mut rbm, &data, &mut ())
+            .train(&mut rbm, &data, &mut [])
             .unwrap();
         (before, exact_average_log_likelihood(&rbm, &data).unwrap())
     }
@@ -490,9 +546,10 @@ mod tests {
                         .batch_size(16)
                         .epochs(3)
                         .seed(4)
-                        .train(&mut rbm, &data, &mut ())
+                        .train(&mut rbm, &data, &mut [])
                         .unwrap();
-                    let errors: Vec<Option<f64>> = reports.iter().map(|r| r.reconstruction_error).collect();
+                    let errors: Vec<Option<f64>> =
+                        reports.iter().map(|r| r.metric(RECONSTRUCTION_ERROR)).collect();
                     (rbm, errors)
                 })
             };
@@ -514,8 +571,8 @@ mod tests {
                 let mut rbm = BernoulliRbm::random(9, 6, 0.1, &mut seeded(3)).unwrap();
                 let trainer = RbmTrainer::new(negatives.clone()).track_reconstruction_error(track);
                 let reports =
-                    trainer.batch_size(4).epochs(3).seed(8).train(&mut rbm, &data, &mut ()).unwrap();
-                (rbm, reports.iter().map(|r| r.reconstruction_error).collect::<Vec<_>>())
+                    trainer.batch_size(4).epochs(3).seed(8).train(&mut rbm, &data, &mut []).unwrap();
+                (rbm, reports.iter().map(|r| r.metric(RECONSTRUCTION_ERROR)).collect::<Vec<_>>())
             };
             let ((tracked, errors), (untracked, none)) = (train(true), train(false));
             assert_eq!(tracked, untracked, "{negatives:?}");
@@ -548,9 +605,9 @@ mod tests {
             visible_bias: DVector::zeros(37),
             hidden_bias: DVector::zeros(21),
         };
-        let step = Step { rate: 0.3, momentum: 0.0, decay: 0.01 };
+        let step = Step { rate: 0.3, momentum: 0.0, decay: 0.01, guard: Guard::default() };
         assert!(
-            RbmTrainer::apply_gradient(
+            apply_gradient(
                 &mut rbm,
                 Phase { states: &positive, hidden: &positive_hidden },
                 Phase { states: &negative, hidden: &negative_hidden },
@@ -582,15 +639,108 @@ mod tests {
         let trainer = RbmTrainer::new(Negatives::ContrastiveDivergence { steps: 1 })
             .learning_rate(LearningRate::Constant(1e300))
             .epochs(5);
-        let error = trainer.train(&mut rbm, &data, &mut ()).unwrap_err().to_string();
+        let error = trainer.train(&mut rbm, &data, &mut []).unwrap_err().to_string();
         assert!(error.contains("diverged") && error.contains("batch 0 of epoch 0"), "{error}");
         assert_eq!(rbm, original);
         // With ηλ = 1000, decay multiplies W by about −999 a step: after a dozen
         // steps W overflows, and the last finite parameters remain.
         let trainer = trainer.learning_rate(LearningRate::Constant(1.0)).weight_decay(1000.0).epochs(20);
-        assert!(trainer.train(&mut rbm, &data, &mut ()).is_err());
+        assert!(trainer.train(&mut rbm, &data, &mut []).is_err());
         assert!(rbm.weights().iter().chain(rbm.visible_bias().iter()).all(|w| w.is_finite()));
         assert_ne!(rbm, original);
+    }
+
+    /// Stops a run after `batches` batches.
+    struct StopAfter(usize);
+
+    impl Observer<BernoulliRbm> for StopAfter {
+        fn every(&self) -> crate::fit::Every {
+            crate::fit::Every::Batch
+        }
+
+        fn observe(
+            &mut self,
+            moment: crate::fit::Moment<'_>,
+            _: &BernoulliRbm,
+        ) -> Result<crate::fit::Control> {
+            if let crate::fit::Moment::Batch { .. } = moment {
+                self.0 = self.0.saturating_sub(1);
+            }
+            Ok(if self.0 == 0 { crate::fit::Control::Stop } else { crate::fit::Control::Continue })
+        }
+    }
+
+    #[test]
+    fn a_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
+        // 14 patterns in batches of 4: 4 batches an epoch; stop mid-epoch 1.
+        let data = BinaryData::new(&bars_and_stripes()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rbm.ckpt");
+        for negatives in [
+            Negatives::ContrastiveDivergence { steps: 2 },
+            Negatives::Persistent { steps: 1, chains: 5 },
+            Negatives::Tempering { steps: 1, chains: 3, temperatures: vec![1.0, 1.7, 3.0] },
+        ] {
+            let trainer = RbmTrainer::new(negatives.clone())
+                .learning_rate(LearningRate::Linear { start: 0.2, end: 0.05 })
+                .momentum(0.6)
+                .weight_decay(1e-3)
+                .batch_size(4)
+                .epochs(4)
+                .seed(5);
+            let rbm = BernoulliRbm::random(9, 6, 0.1, &mut seeded(8)).unwrap();
+            let mut straight = trainer.fit(rbm.clone(), &data).unwrap();
+            straight.run(&data, &mut []).unwrap();
+            let mut first = trainer.fit(rbm, &data).unwrap();
+            assert_eq!(first.run(&data, &mut [&mut StopAfter(6)]).unwrap(), crate::fit::Outcome::Stopped);
+            first.save(&path).unwrap();
+            drop(first);
+            let mut resumed = Fit::<RbmLearner>::load(&path).unwrap();
+            assert_eq!((resumed.epochs_done(), resumed.batches_done()), (1, 2));
+            resumed.run(&data, &mut []).unwrap();
+            assert_eq!(resumed.model(), straight.model(), "{negatives:?}");
+            let metrics =
+                |fit: &Fit<RbmLearner>| fit.history().iter().map(|r| r.metrics.clone()).collect::<Vec<_>>();
+            assert_eq!(metrics(&resumed), metrics(&straight), "{negatives:?}");
+            assert_ne!(resumed.model(), &BernoulliRbm::random(9, 6, 0.1, &mut seeded(8)).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_whose_velocities_do_not_fit_or_data_of_another_width_is_refused() {
+        let data = BinaryData::new(&bars_and_stripes()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rbm.ckpt");
+        let trainer = RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 5 }).batch_size(4).epochs(1);
+        let mut fit = trainer.fit(BernoulliRbm::zeros(9, 6), &data).unwrap();
+        fit.run(&data, &mut []).unwrap();
+        fit.learner.negatives.check_state(fit.model()).unwrap();
+        let mut chains = fit.learner.velocity.weights.clone();
+        chains.reshape(6, 4);
+        std::mem::swap(&mut fit.learner.velocity.weights, &mut chains);
+        fit.save(&path).unwrap();
+        let error = Fit::<RbmLearner>::load(&path).err().unwrap().to_string();
+        assert!(error.contains("velocities"), "{error}");
+        // Data of another width cannot resume the run.
+        let mut fit = trainer.fit(BernoulliRbm::zeros(9, 6), &data).unwrap();
+        let narrow = BinaryData::new(&DMatrix::zeros(14, 8)).unwrap();
+        assert!(fit.run(&narrow, &mut []).unwrap_err().to_string().contains("data columns"));
+    }
+
+    #[test]
+    fn a_huge_learning_rate_is_a_divergence_error_and_the_model_is_kept() {
+        // η = 10³⁰ is finite in f32, and so are the weights it makes: only
+        // the bound on |θ| sees the blow-up.
+        let data = bars_and_stripes();
+        let mut rbm = BernoulliRbm::random(9, 8, 0.1, &mut seeded(1)).unwrap();
+        let original = rbm.clone();
+        let trainer = RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 4 })
+            .learning_rate(LearningRate::Constant(1e30))
+            .epochs(3);
+        let error = trainer.train(&mut rbm, &data, &mut []).unwrap_err();
+        assert!(matches!(error, Error::Diverged { epoch: 0, batch: 0, .. }), "{error}");
+        assert!(error.to_string().contains("beyond the divergence bound"), "{error}");
+        assert_eq!(rbm, original);
     }
 
     #[test]
@@ -598,16 +748,16 @@ mod tests {
         let data = bars_and_stripes();
         let mut rbm = BernoulliRbm::zeros(9, 4);
         let cd = || RbmTrainer::new(Negatives::ContrastiveDivergence { steps: 1 });
-        assert!(cd().momentum(1.0).train(&mut rbm, &data, &mut ()).is_err());
-        assert!(cd().batch_size(0).train(&mut rbm, &data, &mut ()).is_err());
-        assert!(cd().learning_rate(LearningRate::Constant(-1.0)).train(&mut rbm, &data, &mut ()).is_err());
-        assert!(cd().train(&mut BernoulliRbm::zeros(8, 4), &data, &mut ()).is_err());
-        assert!(cd().train(&mut rbm, &(data.clone() * 0.5), &mut ()).is_err());
+        assert!(cd().momentum(1.0).train(&mut rbm, &data, &mut []).is_err());
+        assert!(cd().batch_size(0).train(&mut rbm, &data, &mut []).is_err());
+        assert!(cd().learning_rate(LearningRate::Constant(-1.0)).train(&mut rbm, &data, &mut []).is_err());
+        assert!(cd().train(&mut BernoulliRbm::zeros(8, 4), &data, &mut []).is_err());
+        assert!(cd().train(&mut rbm, &(data.clone() * 0.5), &mut []).is_err());
         let bad_ladder = Negatives::Tempering { steps: 1, chains: 2, temperatures: vec![2.0, 3.0] };
-        assert!(RbmTrainer::new(bad_ladder).train(&mut rbm, &data, &mut ()).is_err());
+        assert!(RbmTrainer::new(bad_ladder).train(&mut rbm, &data, &mut []).is_err());
         assert!(
             RbmTrainer::new(Negatives::Persistent { steps: 0, chains: 2 })
-                .train(&mut rbm, &data, &mut ())
+                .train(&mut rbm, &data, &mut [])
                 .is_err()
         );
     }
