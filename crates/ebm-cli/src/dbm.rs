@@ -12,7 +12,8 @@ use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field, variational_b
 use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
 use ebm_core::file;
 use ebm_mcmc::rng::seeded;
-use ebm_train::dbm::{DbmTrainer, Pretraining, pretrain};
+use ebm_train::dbm::{DbmTrainer, MEAN_FIELD_ROUNDS, Pretraining, pretrain};
+use ebm_train::fit::EachEpoch;
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -210,22 +211,21 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let exact = exact_likelihood(&dbm, &data).is_some();
     let mut likelihoods = Vec::new();
     let mut csv = String::from("epoch,seconds,learning_rate,mean_field_rounds,log_likelihood\n");
-    let outcome = trainer.train(&mut dbm, &data, |report, dbm| {
+    let mut log = EachEpoch(|report: &ebm_train::fit::EpochReport, dbm: &DeepBoltzmannMachine| {
+        let rounds = report.metric(MEAN_FIELD_ROUNDS).unwrap_or(f64::NAN);
         let likelihood =
             if exact { exact_likelihood(dbm, &data).map_or(f64::NAN, |l| l.value) } else { f64::NAN };
         likelihoods.push(likelihood);
         let done = report.epoch + 1;
         progress.set(done as u64);
         let shown = if exact { format!("  log-likelihood {likelihood:>10.4}") } else { String::new() };
-        progress.println(&format!(
-            "epoch {done:>4}/{}{shown}  mean-field rounds {:.1}",
-            args.epochs, report.mean_field_rounds
-        ));
+        progress.println(&format!("epoch {done:>4}/{}{shown}  mean-field rounds {rounds:.1}", args.epochs));
         csv.push_str(&format!(
-            "{done},{:.6},{},{},{likelihood}\n",
-            report.seconds, report.learning_rate, report.mean_field_rounds
+            "{done},{:.6},{},{rounds},{likelihood}\n",
+            report.seconds, report.learning_rate
         ));
     });
+    let outcome = trainer.train(&mut dbm, &data, &mut [&mut log]);
     progress.finish();
     // The model is written even when training diverged: it holds the last finite parameters.
     file::save(&args.out, &dbm).map_err(text)?;

@@ -19,7 +19,9 @@ use ebm_data::standardize::Standardization;
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::{seeded, stream};
 use ebm_train::density::{fit_gaussian, mean_log_density};
-use ebm_train::rbm::gaussian::{GaussianEpochReport, GaussianNegatives, GaussianObserver, GaussianTrainer};
+use ebm_train::fit::{Control, Every, Moment, Observer};
+use ebm_train::rbm::RECONSTRUCTION_ERROR;
+use ebm_train::rbm::gaussian::{GaussianNegatives, GaussianTrainer};
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use rand::distr::Distribution;
@@ -125,17 +127,22 @@ struct EpochLog<'a> {
     exact: bool,
     progress: Progress,
     batches: usize,
-    done: usize,
     epochs: usize,
 }
 
-impl GaussianObserver for EpochLog<'_> {
-    fn batch(&mut self, done: usize, _total: usize) {
-        self.progress.set((self.done * self.batches + done) as u64);
+impl Observer<GaussianRbm> for EpochLog<'_> {
+    fn every(&self) -> Every {
+        Every::Batch
     }
 
-    fn epoch(&mut self, report: &GaussianEpochReport, rbm: &GaussianRbm) {
-        self.done = report.epoch + 1;
+    fn observe(&mut self, moment: Moment<'_>, rbm: &GaussianRbm) -> ebm_core::Result<Control> {
+        let report = match moment {
+            Moment::Batch { epoch, done, .. } => {
+                self.progress.set((epoch * self.batches + done) as u64);
+                return Ok(Control::Continue);
+            }
+            Moment::Epoch(report) => report,
+        };
         let likelihood = if self.exact {
             let ll = log_partition(rbm).and_then(|z| average_log_likelihood(rbm, self.train, z));
             format!("  log-likelihood {:>9.4}", ll.map_or(f64::NAN, |l| l - self.log_jacobian))
@@ -146,8 +153,11 @@ impl GaussianObserver for EpochLog<'_> {
         let mean_sigma = sigma.iter().map(|&s| f64::from(s)).sum::<f64>() / sigma.len().max(1) as f64;
         self.progress.println(&format!(
             "epoch {:>4}/{}{likelihood}  reconstruction error {:.5}  mean σ {mean_sigma:.4} (standardised)",
-            self.done, self.epochs, report.reconstruction_error
+            report.epoch + 1,
+            self.epochs,
+            report.metric(RECONSTRUCTION_ERROR).unwrap_or(f64::NAN)
         ));
+        Ok(Control::Continue)
     }
 }
 
@@ -201,10 +211,9 @@ pub fn train(
         exact: settings.hidden <= EXACT_HIDDEN,
         progress: Progress::new((batches * settings.epochs) as u64, work, "batches"),
         batches,
-        done: 0,
         epochs: settings.epochs,
     };
-    let outcome = trainer.train(&mut rbm, &train, &mut log);
+    let outcome = trainer.train(&mut rbm, &train, &mut [&mut log]);
     log.progress.finish();
     // Written in the data's units, even after a divergence (the last good parameters).
     let model = rbm.rescaled(standard.mean(), standard.std_dev()).map_err(text)?;

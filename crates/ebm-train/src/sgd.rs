@@ -22,7 +22,7 @@
 //!     .seed(7);
 //! let data = ebm_data::bars_stripes::all(2, ebm_core::Domain::Bit)?.to_matrix();
 //! let mut rbm = ebm_boltzmann::BernoulliRbm::zeros(4, 3);
-//! assert_eq!(trainer.train(&mut rbm, &data, &mut ())?.len(), 5);
+//! assert_eq!(trainer.train(&mut rbm, &data, &mut [])?.len(), 5);
 //!
 //! // Every trainer validates its settings with one check when it trains.
 //! use ebm_train::SgdSettings;
@@ -31,6 +31,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
+use crate::fit::Guard;
 use crate::schedule::LearningRate;
 use ebm_core::{Error, Result};
 
@@ -173,9 +174,96 @@ pub trait SgdBuilder: Sized {
     }
 }
 
+/// A velocity entry: f32 for models whose updates are computed in single
+/// precision, f64 where the gradient is summed in double.
+pub(crate) trait Velocity: Copy {
+    /// μu + ηg.
+    fn advance(self, momentum: f64, rate: f64, gradient: Self) -> Self;
+    /// The velocity as added to an f32 parameter.
+    fn to_f32(self) -> f32;
+}
+
+impl Velocity for f32 {
+    fn advance(self, momentum: f64, rate: f64, gradient: f32) -> f32 {
+        momentum as f32 * self + rate as f32 * gradient
+    }
+
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl Velocity for f64 {
+    fn advance(self, momentum: f64, rate: f64, gradient: f64) -> f64 {
+        momentum * self + rate * gradient
+    }
+
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+}
+
+/// One block of parameters in a momentum step: its name (for a refusal),
+/// its values θ, their velocity u and gradient g, and the block's rate η.
+pub(crate) struct Block<'a, V> {
+    pub name: &'static str,
+    pub values: &'a mut [f32],
+    pub velocity: &'a mut [V],
+    pub gradient: &'a [V],
+    pub rate: f64,
+}
+
+/// The momentum step u ← μu + ηg, θ ← θ + u over every block, applied whole
+/// or not at all: the velocities move first; if `guard` admits every new
+/// value θ + u the values move and the result is `None`, otherwise they stay
+/// as they were and the result says which value was refused.
+pub(crate) fn momentum_step<V: Velocity>(
+    blocks: &mut [Block<'_, V>],
+    momentum: f64,
+    guard: Guard,
+) -> Option<String> {
+    for block in blocks.iter_mut() {
+        for (u, &g) in block.velocity.iter_mut().zip(block.gradient) {
+            *u = u.advance(momentum, block.rate, g);
+        }
+    }
+    for block in blocks.iter() {
+        let new_values =
+            block.values.iter().zip(block.velocity.iter()).map(|(&theta, &u)| theta + u.to_f32());
+        if let Some(value) = new_values.into_iter().find(|&value| !guard.admits_f32(value)) {
+            return Some(guard.refusal(block.name, f64::from(value)));
+        }
+    }
+    for block in blocks.iter_mut() {
+        block.values.iter_mut().zip(block.velocity.iter()).for_each(|(theta, &u)| *theta += u.to_f32());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_momentum_step_moves_every_block_or_none() {
+        let (mut w, mut b) = (vec![1.0f32, -2.0], vec![0.5f32]);
+        let (mut u, mut v) = (vec![0.1, 0.0], vec![0.0]);
+        let step = |w: &mut Vec<f32>, u: &mut Vec<f64>, b: &mut Vec<f32>, v: &mut Vec<f64>, g: f64| {
+            let mut blocks = [
+                Block { name: "W", values: w, velocity: u, gradient: &[g, -g], rate: 0.5 },
+                Block { name: "b", values: b, velocity: v, gradient: &[g], rate: 0.1 },
+            ];
+            momentum_step(&mut blocks, 0.9, Guard::new(10.0).unwrap())
+        };
+        assert_eq!(step(&mut w, &mut u, &mut b, &mut v, 1.0), None);
+        // u = 0.9 u + η g: W (0.59, −0.5), b 0.1.
+        let expected = (vec![1.0 + (0.9 * 0.1 + 0.5) as f32, -2.5], vec![0.6f32]);
+        assert_eq!((w.clone(), b.clone()), expected);
+        // A gradient that takes W past the bound moves nothing, and says which value.
+        let refusal = step(&mut w, &mut u, &mut b, &mut v, 100.0).unwrap();
+        assert!(refusal.starts_with("W would become 5"), "{refusal}");
+        assert_eq!((w, b), expected);
+    }
 
     #[test]
     fn the_defaults_pass_and_each_bad_setting_is_named() {

@@ -76,7 +76,7 @@ fn train_both(
         .chains(100)
         .gibbs_steps(5)
         .seed(seed);
-    trainer.train(&mut dbm, data, |_, _| {}).map_err(fail)?;
+    trainer.train(&mut dbm, data, &mut []).map_err(fail)?;
     let mut rbm = BernoulliRbm::random(sizes[0], sizes[1], 0.01, &mut stream(seed, 0)).map_err(fail)?;
     RbmTrainer::new(Negatives::Persistent { steps: 5, chains: 100 })
         .learning_rate(rate)
@@ -108,12 +108,7 @@ fn ais_matches_exact(ctx: &Context) -> Result<Measurement, String> {
     }
     let mut trained =
         DeepBoltzmannMachine::random(&[9, 8, 4], 0.01, &mut stream(ctx.rng().random(), 9)).map_err(fail)?;
-    DbmTrainer::new()
-        .batch_size(2)
-        .epochs(200)
-        .seed(1)
-        .train(&mut trained, &data, |_, _| {})
-        .map_err(fail)?;
+    DbmTrainer::new().batch_size(2).epochs(200).seed(1).train(&mut trained, &data, &mut []).map_err(fail)?;
     machines.push((trained, data));
     for (k, (dbm, data)) in machines.iter().enumerate() {
         let base = base_rate_bias(data, 1.0).map_err(fail)?;

@@ -150,7 +150,7 @@ fn train_ring(
         .seed(seed);
     let mut rbm = GaussianRbm::random(2, hidden, 0.7, &mut stream(seed, 2)).map_err(fail)?;
     trainer.initialise_visible(&mut rbm, data).map_err(fail)?;
-    trainer.train(&mut rbm, data, &mut ()).map_err(fail)?;
+    trainer.train(&mut rbm, data, &mut []).map_err(fail)?;
     Ok(rbm)
 }
 

@@ -22,7 +22,7 @@ use ebm_core::{Error, Result};
 use nalgebra::DMatrix;
 
 /// Iteration limits of [`mean_field`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MeanFieldOptions {
     /// Most rounds of (odd layers, then even hidden layers) updates.
     pub max_iterations: usize,

@@ -193,7 +193,7 @@ impl DeepBoltzmannMachine {
 }
 
 /// A batch of persistent block-Gibbs chains over all layers of a DBM.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbmChains {
     /// The current states, one batch × n_l matrix per layer.
     pub layers: Vec<DMatrix<f32>>,

@@ -18,4 +18,4 @@ mod pretrain;
 mod trainer;
 
 pub use pretrain::{Pretraining, pretrain};
-pub use trainer::{DbmEpoch, DbmTrainer};
+pub use trainer::{DbmLearner, DbmTrainer, MEAN_FIELD_ROUNDS};

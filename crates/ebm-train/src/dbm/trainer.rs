@@ -1,28 +1,16 @@
-//! Fine-tuning a DBM: mean-field data term, persistent-chain model term.
+//! Fine-tuning a DBM: mean-field data term, persistent-chain model term,
+//! as a learner for the [`Fit`] driver.
 
+use crate::fit::{Checkpointed, EpochReport, Fit, Learner, Observer, Plan, StepReport, Update};
 use crate::schedule::LearningRate;
-use crate::sgd::{SgdBuilder, SgdSettings};
+use crate::sgd::{Block, SgdBuilder, SgdSettings, momentum_step};
 use ebm_boltzmann::DeepBoltzmannMachine;
 use ebm_boltzmann::dbm::DbmChains;
 use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field};
 use ebm_core::{Error, Result};
-use ebm_data::batches::Minibatches;
-use ebm_mcmc::rng::seeded;
+use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
-use std::time::Instant;
-
-/// What one epoch did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DbmEpoch {
-    /// The epoch, from 0.
-    pub epoch: usize,
-    /// η used.
-    pub learning_rate: f64,
-    /// Mean number of mean-field rounds per batch.
-    pub mean_field_rounds: f64,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-}
+use serde::{Deserialize, Serialize};
 
 /// DBM training by stochastic approximation: mean-field data term,
 /// persistent-chain model term.
@@ -83,131 +71,201 @@ impl DbmTrainer {
         self
     }
 
+    /// Checks the settings and that `data` holds only 0s and 1s, as many per
+    /// row as the DBM has visible units.
     fn check(&self, dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
         self.sgd.check()?;
-        if self.chains == 0 || self.gibbs_steps == 0 {
-            return Err(Error::invalid(
-                "DBM negative phase",
-                format!("chains {} and Gibbs steps {} must be ≥ 1", self.chains, self.gibbs_steps),
-            ));
-        }
-        if data.ncols() != dbm.visible() {
-            return Err(Error::shape("data columns", dbm.visible(), data.ncols()));
-        }
-        if data.nrows() == 0 {
-            return Err(Error::invalid("training data", "no examples"));
-        }
-        if let Some(index) = data.iter().position(|&v| v != 0.0 && v != 1.0) {
-            return Err(Error::invalid(
-                "training data",
-                format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
-            ));
-        }
-        Ok(())
+        check_chains(self.chains, self.gibbs_steps)?;
+        check_data(dbm, data)
     }
 
-    /// Trains `dbm` on the rows of `data` (0/1), calling `observer` after
-    /// each epoch. If the parameters stop being finite, training stops with
-    /// an error naming the epoch and batch, and `dbm` keeps the last finite parameters.
+    /// A run of this trainer on `dbm` and `data`, not yet started: the
+    /// random stream seeded, persistent chains drawn uniformly, velocities
+    /// zero. [`Fit::run`] trains it.
+    pub fn fit(&self, dbm: DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>> {
+        self.check(&dbm, data)?;
+        let mut rng = seeded(self.sgd.seed);
+        let chains = DbmChains::random(&dbm, self.chains, &mut rng);
+        let sizes = dbm.sizes();
+        let learner = DbmLearner {
+            chains,
+            gibbs_steps: self.gibbs_steps,
+            mean_field: self.mean_field,
+            weight_velocity: sizes.windows(2).map(|p| DMatrix::zeros(p[0], p[1])).collect(),
+            bias_velocity: sizes.iter().map(|&n| DVector::zeros(n)).collect(),
+            momentum: self.sgd.momentum,
+            weight_decay: self.sgd.weight_decay,
+        };
+        Fit::new(learner, dbm, Plan::from_settings(&self.sgd), rng)
+    }
+
+    /// Trains `dbm` on the rows of `data` (0/1) from start to end, calling
+    /// `observers`, and returns each epoch's report (with
+    /// [`MEAN_FIELD_ROUNDS`], the mean number of mean-field rounds per
+    /// batch). If training diverges, the error names the epoch and batch,
+    /// and `dbm` keeps the last good parameters. For a run to stop and
+    /// resume, use [`DbmTrainer::fit`].
     pub fn train(
         &self,
         dbm: &mut DeepBoltzmannMachine,
         data: &DMatrix<f32>,
-        mut observer: impl FnMut(&DbmEpoch, &DeepBoltzmannMachine),
-    ) -> Result<Vec<DbmEpoch>> {
-        self.check(dbm, data)?;
-        let sgd = &self.sgd;
-        let mut rng = seeded(sgd.seed);
-        let mut chains = DbmChains::random(dbm, self.chains, &mut rng);
-        let mut velocity = Velocity::zeros(dbm);
-        let mut reports = Vec::with_capacity(sgd.epochs);
-        for epoch in 0..sgd.epochs {
-            let start = Instant::now();
-            let rate = sgd.rate(epoch);
-            let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
-            let mut rounds = 0;
-            for (b, indices) in batches.iter().enumerate() {
-                let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
-                let field = mean_field(dbm, &batch, self.mean_field)?;
-                rounds += field.iterations;
-                for _ in 0..self.gibbs_steps {
-                    chains.step(dbm, &mut rng)?;
-                }
-                let last_good = dbm.clone();
-                self.step(dbm, &field.layers, &chains.layers, rate, &mut velocity);
-                let (weights, biases) = dbm.parameters_mut();
-                let finite = weights.iter().all(|w| w.iter().all(|x| x.is_finite()))
-                    && biases.iter().all(|v| v.iter().all(|x| x.is_finite()));
-                if !finite {
-                    *dbm = last_good;
-                    return Err(Error::invalid(
-                        "DBM training",
-                        format!(
-                            "diverged at batch {b} of epoch {epoch}: the parameters stopped being finite; the last finite parameters are kept — lower the learning rate"
-                        ),
-                    ));
-                }
-            }
-            let report = DbmEpoch {
-                epoch,
-                learning_rate: rate,
-                mean_field_rounds: rounds as f64 / batches.len().max(1) as f64,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            observer(&report, dbm);
-            reports.push(report);
+        observers: &mut [&mut dyn Observer<DeepBoltzmannMachine>],
+    ) -> Result<Vec<EpochReport>> {
+        let mut fit = self.fit(dbm.clone(), data)?;
+        let outcome = fit.run(data, observers);
+        let reports = fit.history().to_vec();
+        *dbm = fit.into_model();
+        outcome.map(|_| reports)
+    }
+}
+
+/// The name of the metric "mean-field rounds per batch" in the DBM's epoch reports.
+pub const MEAN_FIELD_ROUNDS: &str = "mean_field_rounds";
+
+/// Refuses no chains or no Gibbs steps.
+fn check_chains(chains: usize, gibbs_steps: usize) -> Result<()> {
+    if chains == 0 || gibbs_steps == 0 {
+        return Err(Error::invalid(
+            "DBM negative phase",
+            format!("chains {chains} and Gibbs steps {gibbs_steps} must be ≥ 1"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `data` has examples, all 0 or 1, as wide as the visible layer.
+fn check_data(dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
+    if data.ncols() != dbm.visible() {
+        return Err(Error::shape("data columns", dbm.visible(), data.ncols()));
+    }
+    if data.nrows() == 0 {
+        return Err(Error::invalid("training data", "no examples"));
+    }
+    if let Some(index) = data.iter().position(|&v| v != 0.0 && v != 1.0) {
+        return Err(Error::invalid(
+            "training data",
+            format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
+        ));
+    }
+    Ok(())
+}
+
+/// The state of DBM training between steps: the persistent chains, the
+/// velocities (one per weight matrix and bias vector), and the step's settings.
+#[derive(Serialize, Deserialize)]
+pub struct DbmLearner {
+    chains: DbmChains,
+    gibbs_steps: usize,
+    mean_field: MeanFieldOptions,
+    weight_velocity: Vec<DMatrix<f32>>,
+    bias_velocity: Vec<DVector<f32>>,
+    momentum: f64,
+    weight_decay: f64,
+}
+
+impl Learner for DbmLearner {
+    type Model = DeepBoltzmannMachine;
+    type Data = DMatrix<f32>;
+
+    /// Mean field for the batch (the data term), `gibbs_steps` steps of the
+    /// persistent chains (the model term), then u ← μu + η(g − λW),
+    /// θ ← θ + u, applied only if the guard admits every new value.
+    fn step(
+        &mut self,
+        dbm: &mut DeepBoltzmannMachine,
+        data: &DMatrix<f32>,
+        indices: &[usize],
+        update: Update,
+        rng: &mut SamplerRng,
+    ) -> Result<StepReport> {
+        let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
+        let field = mean_field(dbm, &batch, self.mean_field)?;
+        for _ in 0..self.gibbs_steps {
+            self.chains.step(dbm, rng)?;
         }
-        Ok(reports)
+        let (positive, negative) = (&field.layers, &self.chains.layers);
+        let (np, nn) = (positive[0].nrows() as f32, negative[0].nrows() as f32);
+        let decay = self.weight_decay as f32;
+        let (weights, biases) = dbm.parameters_mut();
+        let weight_gradients: Vec<DMatrix<f32>> = weights
+            .iter()
+            .enumerate()
+            .map(|(l, w)| {
+                let mut gradient = positive[l].tr_mul(&positive[l + 1]);
+                let model = negative[l].tr_mul(&negative[l + 1]);
+                gradient.zip_zip_apply(&model, w, |g, m, w| *g = *g / np - m / nn - decay * w);
+                gradient
+            })
+            .collect();
+        let bias_gradients: Vec<DVector<f32>> =
+            (0..biases.len()).map(|l| column_means(&positive[l]) - column_means(&negative[l])).collect();
+        let weight_blocks =
+            weights.iter_mut().zip(&mut self.weight_velocity).zip(&weight_gradients).map(|((w, u), g)| {
+                Block {
+                    name: "a weight",
+                    values: w.as_mut_slice(),
+                    velocity: u.as_mut_slice(),
+                    gradient: g.as_slice(),
+                    rate: update.rate,
+                }
+            });
+        let bias_blocks =
+            biases.iter_mut().zip(&mut self.bias_velocity).zip(&bias_gradients).map(|((b, u), g)| Block {
+                name: "a bias",
+                values: b.as_mut_slice(),
+                velocity: u.as_mut_slice(),
+                gradient: g.as_slice(),
+                rate: update.rate,
+            });
+        let mut blocks: Vec<Block<'_, f32>> = weight_blocks.chain(bias_blocks).collect();
+        Ok(match momentum_step(&mut blocks, self.momentum, update.guard) {
+            Some(refusal) => StepReport::refused(refusal),
+            None => StepReport::new().tally(MEAN_FIELD_ROUNDS, field.iterations as f64, 1.0),
+        })
     }
 
-    /// u ← μu + η(g − λW), θ ← θ + u, with g the difference of the
-    /// mean-field statistics `positive` and the chains' statistics `negative`.
-    fn step(
-        &self,
-        dbm: &mut DeepBoltzmannMachine,
-        positive: &[DMatrix<f32>],
-        negative: &[DMatrix<f32>],
-        rate: f64,
-        velocity: &mut Velocity,
-    ) {
-        let (eta, mu, decay) = (rate as f32, self.sgd.momentum as f32, self.sgd.weight_decay as f32);
-        let (np, nn) = (positive[0].nrows() as f32, negative[0].nrows() as f32);
-        let (weights, biases) = dbm.parameters_mut();
-        for (l, w) in weights.iter_mut().enumerate() {
-            let mut gradient = positive[l].tr_mul(&positive[l + 1]);
-            let model = negative[l].tr_mul(&negative[l + 1]);
-            gradient.zip_zip_apply(&model, w, |g, m, w| *g = *g / np - m / nn - decay * w);
-            velocity.weights[l].zip_apply(&gradient, |u, g| *u = mu * *u + eta * g);
-            *w += &velocity.weights[l];
-        }
-        for (l, b) in biases.iter_mut().enumerate() {
-            let gradient = column_means(&positive[l]) - column_means(&negative[l]);
-            velocity.biases[l].axpy(eta, &gradient, mu);
-            *b += &velocity.biases[l];
-        }
+    fn check(&self, dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
+        check_data(dbm, data)
     }
+
+    fn check_state(&self, dbm: &DeepBoltzmannMachine) -> Result<()> {
+        check_chains(self.chains.layers.first().map_or(0, |l| l.nrows()), self.gibbs_steps)?;
+        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
+            .check()?;
+        let sizes = dbm.sizes();
+        let chains = self.chains.layers.first().map_or(0, |l| l.nrows());
+        let shapes_fit = self.chains.layers.len() == sizes.len()
+            && self.chains.layers.iter().zip(&sizes).all(|(l, &n)| l.shape() == (chains, n))
+            && self.weight_velocity.len() + 1 == sizes.len()
+            && self.weight_velocity.iter().zip(sizes.windows(2)).all(|(u, p)| u.shape() == (p[0], p[1]))
+            && self.bias_velocity.len() == sizes.len()
+            && self.bias_velocity.iter().zip(&sizes).all(|(u, &n)| u.len() == n);
+        if !shapes_fit {
+            return Err(Error::invalid(
+                "checkpoint",
+                "the chains or velocities do not match the DBM's layers",
+            ));
+        }
+        let binary = self.chains.layers.iter().flat_map(|l| l.iter()).all(|&x| x == 0.0 || x == 1.0);
+        let finite = self.weight_velocity.iter().flat_map(|u| u.iter()).all(|x| x.is_finite())
+            && self.bias_velocity.iter().flat_map(|u| u.iter()).all(|x| x.is_finite());
+        if !(binary && finite) {
+            return Err(Error::invalid(
+                "checkpoint",
+                "a chain state other than 0 or 1, or a velocity not finite",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Checkpointed for DbmLearner {
+    const KIND: &'static str = "checkpoint-dbm";
 }
 
 /// The mean of each column.
 fn column_means(m: &DMatrix<f32>) -> DVector<f32> {
     DVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum() / m.nrows() as f32))
-}
-
-/// Momentum buffers, one per parameter.
-struct Velocity {
-    weights: Vec<DMatrix<f32>>,
-    biases: Vec<DVector<f32>>,
-}
-
-impl Velocity {
-    fn zeros(dbm: &DeepBoltzmannMachine) -> Self {
-        let sizes = dbm.sizes();
-        Self {
-            weights: sizes.windows(2).map(|p| DMatrix::zeros(p[0], p[1])).collect(),
-            biases: sizes.iter().map(|&n| DVector::zeros(n)).collect(),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -231,7 +289,7 @@ mod tests {
         let before = average_log_likelihood(&dbm, &data).unwrap();
         let trainer =
             DbmTrainer::new().learning_rate(rate).batch_size(2).epochs(epochs).chains(50).seed(seed);
-        trainer.train(&mut dbm, &data, |_, _| {}).unwrap();
+        trainer.train(&mut dbm, &data, &mut []).unwrap();
         let mut rbm = BernoulliRbm::random(9, 8, 0.01, &mut seeded(seed)).unwrap();
         RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 50 })
             .learning_rate(rate)
@@ -264,7 +322,7 @@ mod tests {
             let rate = LearningRate::Linear { start: 0.02, end: 0.002 };
             let trainer =
                 DbmTrainer::new().learning_rate(rate).batch_size(2).epochs(150).gibbs_steps(5).seed(7);
-            trainer.train(&mut dbm, &data, |_, _| {}).unwrap();
+            trainer.train(&mut dbm, &data, &mut []).unwrap();
             average_log_likelihood(&dbm, &data).unwrap()
         };
         let settings = Pretraining { epochs: 200, batch_size: 2, seed: 7, ..Pretraining::default() };
@@ -282,7 +340,7 @@ mod tests {
         let data = bars(3);
         let mut dbm = DeepBoltzmannMachine::random(&[9, 4, 2], 1.0, &mut seeded(2)).unwrap();
         let train = |trainer: DbmTrainer, dbm: &mut DeepBoltzmannMachine, data: &DMatrix<f32>| {
-            trainer.epochs(2).train(dbm, data, |_, _| {})
+            trainer.epochs(2).train(dbm, data, &mut [])
         };
         assert!(train(DbmTrainer::new().momentum(1.0), &mut dbm, &data).is_err());
         assert!(train(DbmTrainer::new().chains(0), &mut dbm, &data).is_err());
@@ -298,5 +356,35 @@ mod tests {
             (1..3).all(|l| dbm.weights(l).iter().all(|w| w.is_finite())),
             "the last finite parameters are kept"
         );
+    }
+
+    #[test]
+    fn a_dbm_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
+        let data = bars(3);
+        let trainer = DbmTrainer::new()
+            .learning_rate(LearningRate::Linear { start: 0.05, end: 0.01 })
+            .weight_decay(1e-4)
+            .batch_size(4)
+            .epochs(3)
+            .chains(6)
+            .gibbs_steps(2)
+            .seed(4);
+        let start = || {
+            trainer
+                .fit(DeepBoltzmannMachine::random(&[9, 6, 3], 0.1, &mut seeded(2)).unwrap(), &data)
+                .unwrap()
+        };
+        crate::fit::testing::assert_resume_is_exact(start, &data, 5);
+    }
+
+    #[test]
+    fn a_blow_up_is_a_divergence_error_with_the_dbm_unchanged() {
+        let data = bars(3);
+        let mut dbm = DeepBoltzmannMachine::random(&[9, 6, 3], 0.1, &mut seeded(2)).unwrap();
+        let original = dbm.clone();
+        let error =
+            DbmTrainer::new().learning_rate(LearningRate::Constant(1e30)).train(&mut dbm, &data, &mut []);
+        assert!(matches!(error, Err(Error::Diverged { epoch: 0, batch: 0, .. })), "{error:?}");
+        assert_eq!(dbm, original);
     }
 }

@@ -16,6 +16,17 @@ pub trait Examples {
     fn width(&self) -> usize;
 }
 
+/// A matrix of real-valued examples, one per row.
+impl Examples for nalgebra::DMatrix<f32> {
+    fn examples(&self) -> usize {
+        self.nrows()
+    }
+
+    fn width(&self) -> usize {
+        self.ncols()
+    }
+}
+
 /// What the driver hands to a step besides the batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Update {

@@ -40,4 +40,6 @@ pub use report::{EpochReport, StepReport, Tally};
 pub use validation::Validation;
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

@@ -488,6 +488,7 @@ fn apply_gradient(
 mod tests {
     use super::*;
     use crate::fit::Guard;
+    use crate::fit::testing::assert_resume_is_exact;
     use crate::rbm::exact::exact_average_log_likelihood;
     use crate::schedule::LearningRate;
     use ebm_core::Domain;
@@ -650,32 +651,10 @@ mod tests {
         assert_ne!(rbm, original);
     }
 
-    /// Stops a run after `batches` batches.
-    struct StopAfter(usize);
-
-    impl Observer<BernoulliRbm> for StopAfter {
-        fn every(&self) -> crate::fit::Every {
-            crate::fit::Every::Batch
-        }
-
-        fn observe(
-            &mut self,
-            moment: crate::fit::Moment<'_>,
-            _: &BernoulliRbm,
-        ) -> Result<crate::fit::Control> {
-            if let crate::fit::Moment::Batch { .. } = moment {
-                self.0 = self.0.saturating_sub(1);
-            }
-            Ok(if self.0 == 0 { crate::fit::Control::Stop } else { crate::fit::Control::Continue })
-        }
-    }
-
     #[test]
     fn a_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
         // 14 patterns in batches of 4: 4 batches an epoch; stop mid-epoch 1.
         let data = BinaryData::new(&bars_and_stripes()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rbm.ckpt");
         for negatives in [
             Negatives::ContrastiveDivergence { steps: 2 },
             Negatives::Persistent { steps: 1, chains: 5 },
@@ -688,21 +667,9 @@ mod tests {
                 .batch_size(4)
                 .epochs(4)
                 .seed(5);
-            let rbm = BernoulliRbm::random(9, 6, 0.1, &mut seeded(8)).unwrap();
-            let mut straight = trainer.fit(rbm.clone(), &data).unwrap();
-            straight.run(&data, &mut []).unwrap();
-            let mut first = trainer.fit(rbm, &data).unwrap();
-            assert_eq!(first.run(&data, &mut [&mut StopAfter(6)]).unwrap(), crate::fit::Outcome::Stopped);
-            first.save(&path).unwrap();
-            drop(first);
-            let mut resumed = Fit::<RbmLearner>::load(&path).unwrap();
-            assert_eq!((resumed.epochs_done(), resumed.batches_done()), (1, 2));
-            resumed.run(&data, &mut []).unwrap();
-            assert_eq!(resumed.model(), straight.model(), "{negatives:?}");
-            let metrics =
-                |fit: &Fit<RbmLearner>| fit.history().iter().map(|r| r.metrics.clone()).collect::<Vec<_>>();
-            assert_eq!(metrics(&resumed), metrics(&straight), "{negatives:?}");
-            assert_ne!(resumed.model(), &BernoulliRbm::random(9, 6, 0.1, &mut seeded(8)).unwrap());
+            let start =
+                || trainer.fit(BernoulliRbm::random(9, 6, 0.1, &mut seeded(8)).unwrap(), &data).unwrap();
+            assert_resume_is_exact(start, &data, 6);
         }
     }
 

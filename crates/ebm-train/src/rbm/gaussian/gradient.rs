@@ -10,7 +10,7 @@ use nalgebra::{DMatrix, DVector};
 pub const MAX_EXACT_HIDDEN: usize = 16;
 
 /// A gradient (or average statistics) of the parameters (W, a, b, z), in f64.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GaussianGradient {
     /// ∂/∂W (visible × hidden).
     pub weights: DMatrix<f64>,

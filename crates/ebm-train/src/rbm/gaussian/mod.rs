@@ -21,7 +21,7 @@ mod trainer;
 pub use gradient::{
     GaussianGradient, MAX_EXACT_HIDDEN, exact_average_log_likelihood, exact_gradient, statistics,
 };
-pub use trainer::{GaussianEpochReport, GaussianNegatives, GaussianObserver, GaussianTrainer};
+pub use trainer::{GaussianLearner, GaussianNegatives, GaussianTrainer};
 
 #[cfg(test)]
 mod tests;

@@ -52,7 +52,7 @@ fn trained(
         .seed(seed);
     let mut rbm = GaussianRbm::random(2, hidden, 1.0, &mut stream(seed, 2)).unwrap();
     trainer.initialise_visible(&mut rbm, &data.train).unwrap();
-    trainer.train(&mut rbm, &data.train, &mut ()).unwrap();
+    trainer.train(&mut rbm, &data.train, &mut []).unwrap();
     let ll = exact_average_log_likelihood(&rbm, &data.held_out).unwrap();
     (rbm, ll)
 }
@@ -94,7 +94,7 @@ fn the_same_seed_gives_the_same_model_and_divergence_is_caught() {
     let mut rbm = GaussianRbm::random(2, 4, 1.0, &mut stream(1, 1)).unwrap();
     let error = GaussianTrainer::new(cd)
         .learning_rate(LearningRate::Constant(1e30))
-        .train(&mut rbm, &data.train, &mut ())
+        .train(&mut rbm, &data.train, &mut [])
         .unwrap_err()
         .to_string();
     assert!(error.contains("diverged") && error.contains("epoch 0"), "{error}");
@@ -106,19 +106,42 @@ fn bad_settings_and_data_are_refused() {
     let data = plane(Plane::Moons, 100, 4).train;
     let mut rbm = GaussianRbm::zeros(2, 3);
     let cd = || GaussianTrainer::new(GaussianNegatives::ContrastiveDivergence { steps: 1 });
-    assert!(cd().momentum(1.0).train(&mut rbm, &data, &mut ()).is_err());
-    assert!(cd().batch_size(0).train(&mut rbm, &data, &mut ()).is_err());
-    assert!(cd().min_variance(0.0).train(&mut rbm, &data, &mut ()).is_err());
-    assert!(cd().variance_rate(-1.0).train(&mut rbm, &data, &mut ()).is_err());
-    assert!(cd().learning_rate(LearningRate::Constant(f64::NAN)).train(&mut rbm, &data, &mut ()).is_err());
-    assert!(cd().train(&mut GaussianRbm::zeros(3, 3), &data, &mut ()).is_err());
-    assert!(cd().train(&mut rbm, &DMatrix::from_element(2, 2, f32::NAN), &mut ()).is_err());
-    assert!(cd().train(&mut rbm, &DMatrix::zeros(0, 2), &mut ()).is_err());
+    assert!(cd().momentum(1.0).train(&mut rbm, &data, &mut []).is_err());
+    assert!(cd().batch_size(0).train(&mut rbm, &data, &mut []).is_err());
+    assert!(cd().min_variance(0.0).train(&mut rbm, &data, &mut []).is_err());
+    assert!(cd().variance_rate(-1.0).train(&mut rbm, &data, &mut []).is_err());
+    assert!(cd().learning_rate(LearningRate::Constant(f64::NAN)).train(&mut rbm, &data, &mut []).is_err());
+    assert!(cd().train(&mut GaussianRbm::zeros(3, 3), &data, &mut []).is_err());
+    assert!(cd().train(&mut rbm, &DMatrix::from_element(2, 2, f32::NAN), &mut []).is_err());
+    assert!(cd().train(&mut rbm, &DMatrix::zeros(0, 2), &mut []).is_err());
     let none = GaussianNegatives::Persistent { steps: 1, chains: 0 };
-    assert!(GaussianTrainer::new(none).train(&mut rbm, &data, &mut ()).is_err());
+    assert!(GaussianTrainer::new(none).train(&mut rbm, &data, &mut []).is_err());
     assert!(
         GaussianTrainer::new(GaussianNegatives::ContrastiveDivergence { steps: 0 })
-            .train(&mut rbm, &data, &mut ())
+            .train(&mut rbm, &data, &mut [])
             .is_err()
     );
+}
+
+#[test]
+fn a_gaussian_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
+    let data = DMatrix::from_fn(23, 3, |r, c| ((r * 7 + c * 3) % 11) as f32 / 5.0 - 1.0);
+    for (negatives, learn_variance) in [
+        (GaussianNegatives::ContrastiveDivergence { steps: 1 }, false),
+        (GaussianNegatives::Persistent { steps: 2, chains: 4 }, true),
+    ] {
+        let trainer = GaussianTrainer::new(negatives)
+            .learn_variance(learn_variance)
+            .learning_rate(LearningRate::Linear { start: 0.05, end: 0.01 })
+            .momentum(0.5)
+            .weight_decay(1e-3)
+            .batch_size(5)
+            .epochs(3)
+            .seed(2);
+        let start = || {
+            let rbm = GaussianRbm::random(3, 4, 0.3, &mut ebm_mcmc::rng::seeded(1)).unwrap();
+            trainer.fit(rbm, &data).unwrap()
+        };
+        crate::fit::testing::assert_resume_is_exact(start, &data, 7);
+    }
 }

@@ -1,22 +1,23 @@
-//! The training loop of Gaussian–Bernoulli RBMs: minibatch gradient ascent
-//! with CD-k or persistent chains, momentum, weight decay, a learning-rate
-//! schedule, optionally learned variances, and a guard against divergence.
+//! The learner of Gaussian–Bernoulli RBMs: minibatch gradient ascent with
+//! CD-k or persistent chains, momentum, weight decay and optionally learned
+//! variances, for the [`Fit`] driver.
 
 use super::gradient::{GaussianGradient, statistics};
+use crate::fit::{Checkpointed, EpochReport, Fit, Learner, Observer, Plan, StepReport, Update};
+use crate::rbm::RECONSTRUCTION_ERROR;
 use crate::schedule::LearningRate;
-use crate::sgd::{SgdBuilder, SgdSettings};
+use crate::sgd::{Block, SgdBuilder, SgdSettings, momentum_step};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::rbm::gaussian::MAX_LOG_VARIANCE;
 use ebm_core::{Error, Result};
-use ebm_data::batches::Minibatches;
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
-use std::time::Instant;
+use serde::{Deserialize, Serialize};
 
 /// Where the model term of the gradient comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum GaussianNegatives {
     /// CD-k: k block-Gibbs steps (h ~ P(h | v), then v ~ N(a + σ ⊙ Wh, σ²))
     /// from each data row of the batch.
@@ -33,32 +34,6 @@ pub enum GaussianNegatives {
         chains: usize,
     },
 }
-
-/// What one epoch did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GaussianEpochReport {
-    /// The epoch, from 0.
-    pub epoch: usize,
-    /// η used (log-variances: η times the variance rate).
-    pub learning_rate: f64,
-    /// Mean squared difference between the data and their mean-field
-    /// reconstructions E[v | h = P(h | v)] = a + σ ⊙ W P(h | v), per value,
-    /// over the epoch's batches (before each update).
-    pub reconstruction_error: f64,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-}
-
-/// Told of progress; both methods default to doing nothing.
-pub trait GaussianObserver {
-    /// After each batch: batches done in this epoch and their total.
-    fn batch(&mut self, _done: usize, _total: usize) {}
-
-    /// After each epoch, with the model as it now is.
-    fn epoch(&mut self, _report: &GaussianEpochReport, _rbm: &GaussianRbm) {}
-}
-
-impl GaussianObserver for () {}
 
 /// Gaussian–Bernoulli RBM training by minibatch stochastic gradient ascent.
 ///
@@ -143,116 +118,146 @@ impl GaussianTrainer {
         rbm.validate()
     }
 
-    fn check(&self, rbm: &GaussianRbm, data: &DMatrix<f32>) -> Result<()> {
+    /// Checks the settings.
+    fn check_settings(&self) -> Result<()> {
         self.sgd.check()?;
-        let valid = self.variance_rate.is_finite()
-            && self.variance_rate >= 0.0
-            && self.min_variance.is_finite()
-            && self.min_variance > 0.0
-            && self.min_variance.ln().abs() <= f64::from(MAX_LOG_VARIANCE);
-        if !valid {
-            return Err(Error::invalid(
-                "variance settings",
-                format!(
-                    "variance rate {} must be finite and ≥ 0, minimum variance {} within e^±{MAX_LOG_VARIANCE}",
-                    self.variance_rate, self.min_variance
-                ),
-            ));
-        }
-        let steps_ok = match self.negatives {
-            GaussianNegatives::ContrastiveDivergence { steps } => steps > 0,
-            GaussianNegatives::Persistent { steps, chains } => steps > 0 && chains > 0,
-        };
-        if !steps_ok {
-            return Err(Error::invalid(
-                "negative phase",
-                format!("{:?} needs steps and chains ≥ 1", self.negatives),
-            ));
-        }
-        if data.ncols() != rbm.visible() {
-            return Err(Error::shape("data columns", rbm.visible(), data.ncols()));
-        }
-        if data.nrows() == 0 {
-            return Err(Error::invalid("training data", "no examples"));
-        }
-        ebm_core::error::check_finite("training data", data.as_slice())
+        settings(&self.negatives, self.variance_rate, self.min_variance)
     }
 
-    /// Trains `rbm` on the rows of `data`. If the parameters stop being
-    /// finite, training stops with an error naming the epoch and batch, and
-    /// `rbm` keeps the last finite parameters.
+    /// Checks the settings, and that `data` is finite, not empty and as
+    /// wide as the visible layer.
+    fn check(&self, rbm: &GaussianRbm, data: &DMatrix<f32>) -> Result<()> {
+        self.check_settings()?;
+        check_data(rbm, data)
+    }
+
+    /// A run of this trainer on `rbm` and `data`, not yet started: the
+    /// random stream seeded, persistent chains started at random rows of
+    /// `data`, velocities zero. [`Fit::run`] trains it.
+    pub fn fit(&self, rbm: GaussianRbm, data: &DMatrix<f32>) -> Result<Fit<GaussianLearner>> {
+        self.check(&rbm, data)?;
+        let mut rng = seeded(self.sgd.seed);
+        let persistent = match self.negatives {
+            GaussianNegatives::Persistent { chains, .. } => {
+                let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.nrows())).collect();
+                let start = DMatrix::from_fn(chains, data.ncols(), |r, i| data[(rows[r], i)]);
+                Some(BlockChains::from_visible(&rbm, start)?)
+            }
+            GaussianNegatives::ContrastiveDivergence { .. } => None,
+        };
+        let learner = GaussianLearner {
+            negatives: self.negatives.clone(),
+            persistent,
+            velocity: GaussianGradient {
+                weights: DMatrix::zeros(rbm.visible(), rbm.hidden()),
+                visible_bias: DVector::zeros(rbm.visible()),
+                hidden_bias: DVector::zeros(rbm.hidden()),
+                log_variance: DVector::zeros(rbm.visible()),
+            },
+            momentum: self.sgd.momentum,
+            weight_decay: self.sgd.weight_decay,
+            learn_variance: self.learn_variance,
+            variance_rate: self.variance_rate,
+            min_variance: self.min_variance,
+        };
+        Fit::new(learner, rbm, Plan::from_settings(&self.sgd), rng)
+    }
+
+    /// Trains `rbm` on the rows of `data` from start to end, calling
+    /// `observers`, and returns each epoch's report (with its
+    /// [`RECONSTRUCTION_ERROR`]: the mean squared difference between the
+    /// data and their mean-field reconstructions a + σ ⊙ W P(h | v), per
+    /// value, before each update). If training diverges, the error names the
+    /// epoch and batch, and `rbm` keeps the last good parameters. For a run
+    /// to stop and resume, use [`GaussianTrainer::fit`].
     pub fn train(
         &self,
         rbm: &mut GaussianRbm,
         data: &DMatrix<f32>,
-        observer: &mut impl GaussianObserver,
-    ) -> Result<Vec<GaussianEpochReport>> {
-        self.check(rbm, data)?;
-        let sgd = &self.sgd;
-        let mut rng = seeded(sgd.seed);
-        let mut persistent = match self.negatives {
-            GaussianNegatives::Persistent { chains, .. } => {
-                let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.nrows())).collect();
-                let start = DMatrix::from_fn(chains, data.ncols(), |r, i| data[(rows[r], i)]);
-                Some(BlockChains::from_visible(rbm, start)?)
-            }
-            GaussianNegatives::ContrastiveDivergence { .. } => None,
-        };
-        let mut velocity = GaussianGradient {
-            weights: DMatrix::zeros(rbm.visible(), rbm.hidden()),
-            visible_bias: DVector::zeros(rbm.visible()),
-            hidden_bias: DVector::zeros(rbm.hidden()),
-            log_variance: DVector::zeros(rbm.visible()),
-        };
-        let mut reports = Vec::with_capacity(sgd.epochs);
-        for epoch in 0..sgd.epochs {
-            let start = Instant::now();
-            let rate = sgd.rate(epoch);
-            let batches: Vec<Vec<usize>> =
-                Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)?.collect();
-            let mut squared_error = 0.0;
-            for (b, indices) in batches.iter().enumerate() {
-                let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
-                let last_good = rbm.clone();
-                let step =
-                    Step { rate, velocity: &mut velocity, persistent: persistent.as_mut(), rng: &mut rng };
-                let outcome = self.update(rbm, &batch, step);
-                match outcome.and_then(|error| rbm.validate().map(|()| error)) {
-                    Ok(error) => squared_error += error,
-                    Err(cause) => {
-                        *rbm = last_good;
-                        return Err(Error::invalid(
-                            format!("Gaussian RBM parameters after batch {b} of epoch {epoch}"),
-                            format!(
-                                "training diverged ({cause}); the last good parameters are kept — lower the learning rate"
-                            ),
-                        ));
-                    }
-                }
-                observer.batch(b + 1, batches.len());
-            }
-            let report = GaussianEpochReport {
-                epoch,
-                learning_rate: rate,
-                reconstruction_error: squared_error / data.len() as f64,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            observer.epoch(&report, rbm);
-            reports.push(report);
-        }
-        Ok(reports)
+        observers: &mut [&mut dyn Observer<GaussianRbm>],
+    ) -> Result<Vec<EpochReport>> {
+        let mut fit = self.fit(rbm.clone(), data)?;
+        let outcome = fit.run(data, observers);
+        let reports = fit.history().to_vec();
+        *rbm = fit.into_model();
+        outcome.map(|_| reports)
     }
+}
 
-    /// One gradient step on `batch`; returns the batch's summed squared reconstruction error.
-    fn update(&self, rbm: &mut GaussianRbm, batch: &DMatrix<f32>, step: Step<'_>) -> Result<f64> {
-        let positive_hidden = rbm.hidden_probabilities(batch)?;
+/// Checks the negative phase and the variance settings.
+fn settings(negatives: &GaussianNegatives, variance_rate: f64, min_variance: f64) -> Result<()> {
+    let valid = variance_rate.is_finite()
+        && variance_rate >= 0.0
+        && min_variance.is_finite()
+        && min_variance > 0.0
+        && min_variance.ln().abs() <= f64::from(MAX_LOG_VARIANCE);
+    if !valid {
+        return Err(Error::invalid(
+            "variance settings",
+            format!(
+                "variance rate {variance_rate} must be finite and ≥ 0, minimum variance {min_variance} within e^±{MAX_LOG_VARIANCE}"
+            ),
+        ));
+    }
+    let steps_ok = match *negatives {
+        GaussianNegatives::ContrastiveDivergence { steps } => steps > 0,
+        GaussianNegatives::Persistent { steps, chains } => steps > 0 && chains > 0,
+    };
+    if !steps_ok {
+        return Err(Error::invalid("negative phase", format!("{negatives:?} needs steps and chains ≥ 1")));
+    }
+    Ok(())
+}
+
+/// Checks that `data` is finite, not empty and as wide as the visible layer.
+fn check_data(rbm: &GaussianRbm, data: &DMatrix<f32>) -> Result<()> {
+    if data.ncols() != rbm.visible() {
+        return Err(Error::shape("data columns", rbm.visible(), data.ncols()));
+    }
+    if data.nrows() == 0 {
+        return Err(Error::invalid("training data", "no examples"));
+    }
+    ebm_core::error::check_finite("training data", data.as_slice())
+}
+
+/// The state of Gaussian–Bernoulli RBM training between steps: the
+/// velocities, the persistent chains, and the step's settings.
+#[derive(Serialize, Deserialize)]
+pub struct GaussianLearner {
+    negatives: GaussianNegatives,
+    persistent: Option<BlockChains>,
+    velocity: GaussianGradient,
+    momentum: f64,
+    weight_decay: f64,
+    learn_variance: bool,
+    variance_rate: f64,
+    min_variance: f64,
+}
+
+impl Learner for GaussianLearner {
+    type Model = GaussianRbm;
+    type Data = DMatrix<f32>;
+
+    /// One gradient step on the batch: the data term with P(h | v), the
+    /// model term from CD-k or the persistent chains, weight decay, then the
+    /// momentum step, applied only if the guard admits every new value.
+    fn step(
+        &mut self,
+        rbm: &mut GaussianRbm,
+        data: &DMatrix<f32>,
+        indices: &[usize],
+        update: Update,
+        rng: &mut SamplerRng,
+    ) -> Result<StepReport> {
+        let batch = DMatrix::from_fn(indices.len(), data.ncols(), |r, c| data[(indices[r], c)]);
+        let positive_hidden = rbm.hidden_probabilities(&batch)?;
         let reconstruction = rbm.visible_means(&positive_hidden)?;
         let squared: f64 =
             batch.iter().zip(reconstruction.iter()).map(|(&v, &r)| f64::from(v - r).powi(2)).sum();
-        let negatives = match (&self.negatives, step.persistent) {
+        let negatives = match (&self.negatives, self.persistent.as_mut()) {
             (GaussianNegatives::Persistent { steps, .. }, Some(chains)) => {
                 for _ in 0..*steps {
-                    chains.step(rbm, 1.0, step.rng)?;
+                    chains.step(rbm, 1.0, rng)?;
                 }
                 chains.visible.clone()
             }
@@ -260,65 +265,100 @@ impl GaussianTrainer {
             | (GaussianNegatives::Persistent { steps, .. }, None) => {
                 let mut chains = BlockChains::from_visible(rbm, batch.clone())?;
                 for _ in 0..*steps {
-                    chains.step(rbm, 1.0, step.rng)?;
+                    chains.step(rbm, 1.0, rng)?;
                 }
                 chains.visible
             }
         };
         let negative_hidden = rbm.hidden_probabilities(&negatives)?;
         let mut gradient =
-            statistics(rbm, batch, &positive_hidden)?.minus(&statistics(rbm, &negatives, &negative_hidden)?);
-        let decay = self.sgd.weight_decay;
-        if decay != 0.0 {
-            gradient.weights -= rbm.weights().map(|w| decay * f64::from(w));
+            statistics(rbm, &batch, &positive_hidden)?.minus(&statistics(rbm, &negatives, &negative_hidden)?);
+        if self.weight_decay != 0.0 {
+            gradient.weights -= rbm.weights().map(|w| self.weight_decay * f64::from(w));
         }
-        let (eta, mu) = (step.rate, self.sgd.momentum);
-        let velocity = step.velocity;
-        let advance = |u: &mut [f64], g: &[f64], theta: &mut [f32], eta: f64| {
-            for ((u, &g), theta) in u.iter_mut().zip(g).zip(theta.iter_mut()) {
-                *u = mu * *u + eta * g;
-                *theta += *u as f32;
-            }
-        };
+        let eta = update.rate;
+        let velocity = &mut self.velocity;
         let params = rbm.parameters_mut();
-        advance(
-            velocity.weights.as_mut_slice(),
-            gradient.weights.as_slice(),
-            params.weights.as_mut_slice(),
-            eta,
-        );
-        advance(
-            velocity.visible_bias.as_mut_slice(),
-            gradient.visible_bias.as_slice(),
-            params.visible_bias.as_mut_slice(),
-            eta,
-        );
-        advance(
-            velocity.hidden_bias.as_mut_slice(),
-            gradient.hidden_bias.as_slice(),
-            params.hidden_bias.as_mut_slice(),
-            eta,
-        );
+        let mut blocks = vec![
+            Block {
+                name: "a weight",
+                values: params.weights.as_mut_slice(),
+                velocity: velocity.weights.as_mut_slice(),
+                gradient: gradient.weights.as_slice(),
+                rate: eta,
+            },
+            Block {
+                name: "a visible bias",
+                values: params.visible_bias.as_mut_slice(),
+                velocity: velocity.visible_bias.as_mut_slice(),
+                gradient: gradient.visible_bias.as_slice(),
+                rate: eta,
+            },
+            Block {
+                name: "a hidden bias",
+                values: params.hidden_bias.as_mut_slice(),
+                velocity: velocity.hidden_bias.as_mut_slice(),
+                gradient: gradient.hidden_bias.as_slice(),
+                rate: eta,
+            },
+        ];
         if self.learn_variance {
-            let log_variance = params.log_variance.as_mut_slice();
-            advance(
-                velocity.log_variance.as_mut_slice(),
-                gradient.log_variance.as_slice(),
-                log_variance,
-                eta * self.variance_rate,
-            );
-            let floor = self.min_variance.ln() as f32;
-            // NaN passes through clamp and is caught by the divergence guard.
-            log_variance.iter_mut().for_each(|z| *z = z.clamp(floor, MAX_LOG_VARIANCE));
+            blocks.push(Block {
+                name: "a log-variance",
+                values: params.log_variance.as_mut_slice(),
+                velocity: velocity.log_variance.as_mut_slice(),
+                gradient: gradient.log_variance.as_slice(),
+                rate: eta * self.variance_rate,
+            });
         }
-        Ok(squared)
+        if let Some(refusal) = momentum_step(&mut blocks, self.momentum, update.guard) {
+            return Ok(StepReport::refused(refusal));
+        }
+        if self.learn_variance {
+            let floor = self.min_variance.ln() as f32;
+            params.log_variance.iter_mut().for_each(|z| *z = z.clamp(floor, MAX_LOG_VARIANCE));
+        }
+        rbm.validate()?;
+        Ok(StepReport::new().tally(RECONSTRUCTION_ERROR, squared, batch.len() as f64))
+    }
+
+    fn check(&self, rbm: &GaussianRbm, data: &DMatrix<f32>) -> Result<()> {
+        check_data(rbm, data)
+    }
+
+    fn check_state(&self, rbm: &GaussianRbm) -> Result<()> {
+        settings(&self.negatives, self.variance_rate, self.min_variance)?;
+        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
+            .check()?;
+        let v = &self.velocity;
+        let shapes = (v.weights.shape(), v.visible_bias.len(), v.hidden_bias.len(), v.log_variance.len());
+        if shapes != ((rbm.visible(), rbm.hidden()), rbm.visible(), rbm.hidden(), rbm.visible()) {
+            return Err(Error::invalid("checkpoint", "the velocities do not match the RBM's shape"));
+        }
+        let values = v.weights.iter().chain(&v.visible_bias).chain(&v.hidden_bias).chain(&v.log_variance);
+        if !values.into_iter().all(|x| x.is_finite()) {
+            return Err(Error::invalid("checkpoint", "a velocity is not finite"));
+        }
+        let chains_fit = match (&self.negatives, &self.persistent) {
+            (GaussianNegatives::ContrastiveDivergence { .. }, None) => true,
+            (GaussianNegatives::Persistent { chains: count, .. }, Some(chains)) => {
+                chains.batch() == *count
+                    && chains.visible.ncols() == rbm.visible()
+                    && chains.hidden.shape() == (*count, rbm.hidden())
+                    && chains.visible.iter().chain(chains.hidden.iter()).all(|x| x.is_finite())
+            }
+            _ => false,
+        };
+        if !chains_fit {
+            return Err(Error::invalid(
+                "checkpoint",
+                "the persistent chains do not fit the RBM or the settings",
+            ));
+        }
+        Ok(())
     }
 }
 
-/// The per-update state [`GaussianTrainer::update`] needs besides the model.
-struct Step<'a> {
-    rate: f64,
-    velocity: &'a mut GaussianGradient,
-    persistent: Option<&'a mut BlockChains>,
-    rng: &'a mut SamplerRng,
+impl Checkpointed for GaussianLearner {
+    const KIND: &'static str = "checkpoint-gaussian-rbm";
 }
