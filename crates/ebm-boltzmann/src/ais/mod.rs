@@ -2,11 +2,10 @@
 //! whose log Z is known (Neal, 2001; Salakhutdinov and Murray, 2008).
 //!
 //! **The path.** Unnormalised densities f_β, 0 ≤ β ≤ 1 (written p*_β in the
-//! model modules), lead from the base
-//! f₀ = Z₀ p₀, which can be sampled and whose Z₀ is known, to the model
-//! f₁ = Z p. For a schedule 0 = β₀ < β₁ < … < β_K = 1 write f_k = f_{β_k}
-//! and let T_k be a transition (here one Gibbs step) that leaves
-//! p_k = f_k / Z_k invariant.
+//! model modules), lead from the base f₀ = Z₀ p₀, which can be sampled and
+//! whose Z₀ is known, to the model f₁ = Z p. For a schedule
+//! 0 = β₀ < β₁ < … < β_K = 1 write f_k = f_{β_k} and let T_k be a
+//! transition (here one Gibbs step) that leaves p_k = f_k / Z_k invariant.
 //!
 //! **A run.** Draw x₀ from p₀; for k = 1 … K − 1 draw x_k from T_k(x_{k−1}, ·).
 //! Its importance weight is
@@ -44,3 +43,6 @@ pub use driver::{RUNS_PER_CHUNK, run};
 pub use estimate::AisEstimate;
 pub use path::AnnealingPath;
 pub use schedule::AisOptions;
+
+#[cfg(test)]
+mod tests;
