@@ -1,6 +1,6 @@
 //! What annealed importance sampling makes of its importance weights.
 //!
-//! M independent runs give log weights log w_m with E[w] = Z / Z₀. The
+//! M independent runs give log weights log w_m with E\[w\] = Z / Z₀. The
 //! estimate is log Ẑ = log Z₀ + log((1/M) Σ_m w_m), computed as a
 //! log-mean-exp; its error bar comes from the standard error s/√M of the
 //! weights, scaled by their mean so that nothing overflows: with

@@ -13,7 +13,7 @@
 //! w = Π_{k=0}^{K−1} f_{k+1}(x_k) / f_k(x_k),
 //!
 //! the run's probability under a reversed chain started at the model over its
-//! probability under the forward chain, so E[w] = Z_K / Z₀ = Z / Z₀ exactly,
+//! probability under the forward chain, so E\[w\] = Z_K / Z₀ = Z / Z₀ exactly,
 //! whatever the schedule and however well the chain mixes (a poor schedule
 //! shows as spread weights, not as bias).
 //!
@@ -24,7 +24,7 @@
 //! computed in log space: each run adds the increments
 //! log f_{k+1}(x_k) − log f_k(x_k) to its log weight, and
 //! log Ẑ = log Z₀ + log-mean-exp(log w). Ẑ is unbiased; log Ẑ is biased
-//! low by Jensen's inequality, by about Var(w) / (2M E[w]²).
+//! low by Jensen's inequality, by about Var(w) / (2M E\[w\]²).
 //!
 //! **Here.** [`AnnealingPath`] is what differs between models — the base
 //! draw and log Z₀, the increment, the transition; [`run`] is the rest —
