@@ -22,7 +22,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ebm_benches::rbm::{
     BATCH, BATCHES, Cd1States, data_and_model, epoch_states, sparse_products, trainer, updates,
 };
-use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias};
+use ebm_boltzmann::ais::AisOptions;
+use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
 use ebm_core::panels::Panels;
 use ebm_core::workers::with_workers_awake;
 use nalgebra::DMatrix;

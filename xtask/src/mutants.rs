@@ -51,9 +51,13 @@ const FILES: &[&str] = &[
     "crates/ebm-mcmc/src/single_site.rs",
     "crates/ebm-mcmc/src/flip.rs",
     "crates/ebm-mcmc/src/chain.rs",
-    // Annealed importance sampling: the shared estimate from the log weights,
-    // and the Bernoulli-RBM, Gaussian–Bernoulli-RBM and DBM runs.
-    "crates/ebm-boltzmann/src/ais.rs",
+    // Annealed importance sampling: the estimate from the log weights, the
+    // driver and the schedule, then the Bernoulli-RBM, Gaussian–Bernoulli-RBM
+    // and DBM paths; with the RBM's exact log Z they are checked against.
+    "crates/ebm-boltzmann/src/ais/estimate.rs",
+    "crates/ebm-boltzmann/src/ais/driver.rs",
+    "crates/ebm-boltzmann/src/ais/schedule.rs",
+    "crates/ebm-boltzmann/src/rbm/ais.rs",
     "crates/ebm-boltzmann/src/rbm/partition.rs",
     "crates/ebm-boltzmann/src/rbm/gaussian/ais.rs",
     "crates/ebm-boltzmann/src/dbm/ais.rs",

@@ -7,11 +7,11 @@ use crate::progress::Progress;
 use crate::rbm::{Algorithm, Settings, square_side, write_visible_grid};
 use crate::render;
 use ebm_boltzmann::GaussianRbm;
+use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
 use ebm_boltzmann::rbm::gaussian::partition::{
     MAX_ENUMERATED_HIDDEN, average_log_likelihood, log_marginal_hidden, log_partition,
 };
-use ebm_boltzmann::rbm::partition::AisOptions;
 use ebm_core::quadrature::Grid;
 use ebm_core::{Error, file};
 use ebm_data::plane::{HALF_WIDTH, Plane, TrueDensity};

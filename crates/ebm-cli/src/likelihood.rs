@@ -1,6 +1,6 @@
 //! Average log-likelihoods with the error bars that log Z's estimate gives them.
 
-use ebm_boltzmann::rbm::partition::AisEstimate;
+use ebm_boltzmann::ais::AisEstimate;
 use serde_json::json;
 
 /// An average log-likelihood ℓ = m − log Z, where m is the data's mean

@@ -5,9 +5,9 @@ use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::render;
 use ebm_boltzmann::BernoulliRbm;
-use ebm_boltzmann::rbm::partition::{
-    AisOptions, ais_log_partition, average_log_likelihood, base_rate_bias, log_partition,
-};
+use ebm_boltzmann::ais::AisOptions;
+use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
+use ebm_boltzmann::rbm::partition::{average_log_likelihood, log_partition};
 use ebm_core::workers::with_workers_awake;
 use ebm_core::{Domain, file};
 use ebm_mcmc::block::BlockChains;

@@ -5,7 +5,9 @@
 
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::BernoulliRbm;
-use ebm_boltzmann::rbm::partition::{AisOptions, ais_log_partition, base_rate_bias, log_partition};
+use ebm_boltzmann::ais::AisOptions;
+use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
+use ebm_boltzmann::rbm::partition::log_partition;
 use ebm_core::Domain;
 use ebm_core::math::{LogSumExp, sigmoid, softplus};
 use ebm_core::worst::{Worst, max_abs, nan_max};

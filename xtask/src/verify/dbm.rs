@@ -3,11 +3,12 @@
 //! a DBM, and in a DBN.
 
 use super::{Check, Context, Measurement, fail};
+use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::dbm::ais::ais_log_partition;
 use ebm_boltzmann::dbm::exact::{average_log_likelihood, log_partition};
 use ebm_boltzmann::dbn::likelihood_bound;
+use ebm_boltzmann::rbm::ais::base_rate_bias;
 use ebm_boltzmann::rbm::partition::log_partition as log_partition_rbm;
-use ebm_boltzmann::rbm::partition::{AisOptions, base_rate_bias};
 use ebm_boltzmann::{BernoulliRbm, DeepBeliefNet, DeepBoltzmannMachine};
 use ebm_core::Domain;
 use ebm_core::worst::Worst;

@@ -4,9 +4,9 @@
 
 use super::{Check, Context, Measurement, fail};
 use ebm_boltzmann::GaussianRbm;
+use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
 use ebm_boltzmann::rbm::gaussian::partition::log_partition;
-use ebm_boltzmann::rbm::partition::AisOptions;
 use ebm_core::quadrature::Grid;
 use ebm_core::worst::{Worst, nan_max};
 use ebm_data::plane::Plane;

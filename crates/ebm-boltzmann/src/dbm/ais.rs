@@ -13,19 +13,20 @@
 //! u_l = x_{l−1} W_l + x_{l+1} W_{l+1}ᵀ + b_l the input to layer l. A run
 //! draws x_E from A, then for k = 1 … K adds log p*_{β_k}(x_E) − log p*_{β_{k−1}}(x_E)
 //! to its log weight and makes one block-Gibbs step of p_{β_k} (odd layers
-//! given even, then even given odd). Summing out the odd layers lowers the
-//! variance of the weights compared with annealing the joint state.
+//! given even, then even given odd); the driver and the estimate are
+//! [`crate::ais`]'s. Summing out the odd layers lowers the variance of the
+//! weights compared with annealing the joint state. The odd layers' inputs
+//! u_l depend on the even layers only, so one computation per step serves
+//! the increment at both βs and the odd half of the Gibbs step.
 
 use super::DeepBoltzmannMachine;
 use super::mean_field::{MeanFieldOptions, mean_field, variational_bound};
-use crate::ais::{RUNS_PER_CHUNK, estimate};
+use crate::ais::{AisEstimate, AisOptions, AnnealingPath, run};
 use crate::rbm::draw_units;
-use crate::rbm::partition::{AisEstimate, AisOptions};
 use ebm_core::math::{sigmoid_f32, softplus};
 use ebm_core::{Error, Result};
-use ebm_mcmc::rng::stream;
+use ebm_mcmc::rng::SamplerRng;
 use nalgebra::{DMatrix, DVector};
-use rayon::prelude::*;
 
 /// The base model's biases for every layer: `visible` on layer 0, zero elsewhere.
 fn base_biases(dbm: &DeepBoltzmannMachine, visible: &DVector<f32>) -> Vec<DVector<f32>> {
@@ -43,78 +44,107 @@ fn mixed(input: &DMatrix<f32>, base: &DVector<f32>, beta: f64) -> DMatrix<f32> {
     })
 }
 
-/// log p*_β(x_E) for each row (the odd layers of `layers` are ignored).
-fn log_unnormalised(
-    dbm: &DeepBoltzmannMachine,
-    base: &[DVector<f32>],
-    layers: &[DMatrix<f32>],
-    beta: f64,
-) -> Vec<f64> {
-    let mut log_p = vec![0.0; layers[0].nrows()];
-    for l in 0..dbm.layers() {
-        if l % 2 == 0 {
-            let bias = mixed(
-                &DMatrix::from_row_slice(1, dbm.biases(l).len(), dbm.biases(l).as_slice()),
-                &base[l],
-                beta,
-            );
-            for (r, value) in log_p.iter_mut().enumerate() {
-                *value +=
-                    layers[l].row(r).iter().zip(bias.iter()).map(|(&x, &c)| f64::from(x * c)).sum::<f64>();
-            }
-        } else {
-            let input = mixed(&dbm.layer_input(layers, l), &base[l], beta);
-            for (r, value) in log_p.iter_mut().enumerate() {
-                *value += input.row(r).iter().map(|&u| softplus(f64::from(u))).sum::<f64>();
+/// The path from the base model with biases `base` (one vector per layer) to `dbm`.
+struct LayeredPath<'a> {
+    dbm: &'a DeepBoltzmannMachine,
+    base: Vec<DVector<f32>>,
+}
+
+impl LayeredPath<'_> {
+    /// log p*_β(x_E) for each row, given the odd layers' inputs (the odd
+    /// layers of `layers` are ignored).
+    fn log_unnormalised(&self, layers: &[DMatrix<f32>], odd_inputs: &[DMatrix<f32>], beta: f64) -> Vec<f64> {
+        let (dbm, base) = (self.dbm, &self.base);
+        let mut log_p = vec![0.0; layers[0].nrows()];
+        for l in 0..dbm.layers() {
+            if l % 2 == 0 {
+                let bias = mixed(
+                    &DMatrix::from_row_slice(1, dbm.biases(l).len(), dbm.biases(l).as_slice()),
+                    &base[l],
+                    beta,
+                );
+                for (r, value) in log_p.iter_mut().enumerate() {
+                    *value += layers[l]
+                        .row(r)
+                        .iter()
+                        .zip(bias.iter())
+                        .map(|(&x, &c)| f64::from(x * c))
+                        .sum::<f64>();
+                }
+            } else {
+                let input = mixed(&odd_inputs[l / 2], &base[l], beta);
+                for (r, value) in log_p.iter_mut().enumerate() {
+                    *value += input.row(r).iter().map(|&u| softplus(f64::from(u))).sum::<f64>();
+                }
             }
         }
+        log_p
     }
-    log_p
+}
+
+impl AnnealingPath for LayeredPath<'_> {
+    /// Every layer of every run (the odd ones are redrawn before use).
+    type State = Vec<DMatrix<f32>>;
+    /// The inputs u_l of the odd layers l = 1, 3, …, entry l / 2 for layer l.
+    type Inputs = Vec<DMatrix<f32>>;
+
+    /// log Z_A = Σ over all units of softplus(a_A).
+    fn log_base_partition(&self) -> f64 {
+        self.base.iter().flat_map(|a| a.iter()).map(|&a| softplus(f64::from(a))).sum()
+    }
+
+    /// Every unit independently on with probability σ(a_A), layer by layer.
+    fn sample_base(&self, runs: usize, rng: &mut SamplerRng) -> Self::State {
+        self.dbm
+            .sizes()
+            .iter()
+            .zip(&self.base)
+            .map(|(&n, a)| draw_units(&DMatrix::from_fn(runs, n, |_, j| sigmoid_f32(a[j])), rng))
+            .collect()
+    }
+
+    fn inputs(&self, layers: &Self::State, inputs: &mut Self::Inputs) {
+        *inputs = (1..self.dbm.layers()).step_by(2).map(|l| self.dbm.layer_input(layers, l)).collect();
+    }
+
+    /// log p*_{β′}(x_E) − log p*_β(x_E) per run.
+    fn log_weight_increments(
+        &self,
+        layers: &Self::State,
+        inputs: &Self::Inputs,
+        beta: f64,
+        next: f64,
+    ) -> Vec<f64> {
+        let now = self.log_unnormalised(layers, inputs, next);
+        let before = self.log_unnormalised(layers, inputs, beta);
+        now.iter().zip(&before).map(|(n, b)| n - b).collect()
+    }
+
+    /// The odd layers given the even ones (from `inputs`), then the even
+    /// layers given the new odd ones, each from σ((1−β) a_A + β u).
+    fn transition(&self, layers: &mut Self::State, inputs: &Self::Inputs, beta: f64, rng: &mut SamplerRng) {
+        for l in (1..self.dbm.layers()).step_by(2) {
+            layers[l] = draw_units(&mixed(&inputs[l / 2], &self.base[l], beta).map(sigmoid_f32), rng);
+        }
+        for l in (0..self.dbm.layers()).step_by(2) {
+            let p = mixed(&self.dbm.layer_input(layers, l), &self.base[l], beta).map(sigmoid_f32);
+            layers[l] = draw_units(&p, rng);
+        }
+    }
 }
 
 /// Estimates log Z of `dbm` by AIS from the base model with visible biases
-/// `base_visible` (e.g. [`base_rate_bias`](crate::rbm::partition::base_rate_bias) of the data).
+/// `base_visible` (e.g. [`base_rate_bias`](crate::rbm::ais::base_rate_bias) of the data).
 pub fn ais_log_partition(
     dbm: &DeepBoltzmannMachine,
     base_visible: &DVector<f32>,
     options: &AisOptions,
 ) -> Result<AisEstimate> {
-    options.check()?;
     if base_visible.len() != dbm.visible() {
         return Err(Error::shape("base-rate biases", dbm.visible(), base_visible.len()));
     }
     ebm_core::error::check_finite("base-rate biases", base_visible.as_slice())?;
-    let base = base_biases(dbm, base_visible);
-    let sizes = dbm.sizes();
-    let chunks = options.runs.div_ceil(RUNS_PER_CHUNK);
-    let per_chunk: Vec<Vec<f64>> = (0..chunks)
-        .into_par_iter()
-        .map(|chunk| {
-            let rows = RUNS_PER_CHUNK.min(options.runs - chunk * RUNS_PER_CHUNK);
-            let mut rng = stream(options.seed, chunk as u64);
-            let mut layers: Vec<DMatrix<f32>> = sizes
-                .iter()
-                .zip(&base)
-                .map(|(&n, a)| draw_units(&DMatrix::from_fn(rows, n, |_, j| sigmoid_f32(a[j])), &mut rng))
-                .collect();
-            let mut log_w = vec![0.0; rows];
-            for pair in options.betas.windows(2) {
-                let (previous, beta) = (pair[0], pair[1]);
-                let now = log_unnormalised(dbm, &base, &layers, beta);
-                let before = log_unnormalised(dbm, &base, &layers, previous);
-                log_w.iter_mut().zip(now.iter().zip(&before)).for_each(|(w, (n, b))| *w += n - b);
-                for parity in [1, 0] {
-                    for l in (parity..dbm.layers()).step_by(2) {
-                        let p = mixed(&dbm.layer_input(&layers, l), &base[l], beta).map(sigmoid_f32);
-                        layers[l] = draw_units(&p, &mut rng);
-                    }
-                }
-            }
-            log_w
-        })
-        .collect();
-    let log_z_base = base.iter().flat_map(|a| a.iter()).map(|&a| softplus(f64::from(a))).sum();
-    Ok(estimate(log_z_base, per_chunk.into_iter().flatten().collect()))
+    run(&LayeredPath { dbm, base: base_biases(dbm, base_visible) }, options)
 }
 
 /// A lower bound on the average log-likelihood of the rows of `data`:

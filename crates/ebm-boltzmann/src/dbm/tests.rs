@@ -171,7 +171,7 @@ fn model_files_round_trip_and_bad_input_is_refused() {
 #[test]
 fn ais_matches_exact_log_partition_within_a_tenth_of_a_nat() {
     use super::ais::{ais_log_partition, likelihood_lower_bound};
-    use crate::rbm::partition::AisOptions;
+    use crate::ais::AisOptions;
     for (seed, sizes, std) in
         [(11, vec![12, 8, 6], 0.5), (12, vec![6, 5, 4, 3], 1.0), (13, vec![10, 10], 0.8)]
     {

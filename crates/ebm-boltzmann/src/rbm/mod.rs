@@ -13,12 +13,16 @@
 //! with P(v) = e^{−F(v)}/Z. Parameters are f32; sums over many terms (free
 //! energies, log Z) are taken in f64.
 //!
+//! Its partition function is exact in [`partition`] (enumerating the
+//! smaller layer) and estimated in [`ais`] (annealed importance sampling).
+//!
 //! [`LabelledRbm`] adds a softmax group of label units: P(y | v) exactly,
 //! and P(v | y) by Gibbs sampling with the label clamped.
 //!
 //! [`GaussianRbm`] ([`gaussian`]) has real visible units with a variance
 //! each: exact log Z over the hidden layer, and AIS.
 
+pub mod ais;
 mod draw;
 pub mod gaussian;
 mod labelled;

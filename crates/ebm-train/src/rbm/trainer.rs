@@ -5,7 +5,7 @@ use super::negatives::{NegativeSampler, Negatives};
 use crate::fit::{Checkpointed, EpochReport, Examples, Fit, Learner, Observer, Plan, StepReport, Update};
 use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::BernoulliRbm;
-use ebm_boltzmann::rbm::partition::base_rate_bias;
+use ebm_boltzmann::rbm::ais::base_rate_bias;
 use ebm_boltzmann::rbm::{draw_columns, skip_draw};
 use ebm_core::binary::BinaryRows;
 use ebm_core::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};

@@ -28,20 +28,19 @@
 //!
 //! A run draws v₀ from A, then for k = 1 … K adds
 //! log p*_{β_k}(v) − log p*_{β_{k−1}}(v) to its log weight and makes that
-//! step at β_k. The weights' mean estimates Z/Z_A without bias; the shared
-//! estimator turns them into log Z with an error bar.
+//! step at β_k. The weights' mean estimates Z/Z_A without bias; the driver
+//! and the estimate are [`crate::ais`]'s. The hidden inputs
+//! bⱼ + Σᵢ Wᵢⱼ vᵢ/σᵢ serve both the increment and the step.
 
 use super::GaussianRbm;
-use crate::ais::{RUNS_PER_CHUNK, estimate};
-use crate::rbm::partition::{AisEstimate, AisOptions};
+use crate::ais::{AisEstimate, AisOptions, AnnealingPath, run};
 use ebm_core::error::check_finite;
 use ebm_core::math::{sigmoid_f32, softplus};
 use ebm_core::{Error, Result};
-use ebm_mcmc::rng::stream;
+use ebm_mcmc::rng::SamplerRng;
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 /// The base model of AIS: independent Gaussians N(mᵢ, sᵢ²) over the visible
 /// units (and free hidden units).
@@ -99,7 +98,7 @@ impl AisBase {
     }
 }
 
-/// The per-unit constants of the annealing path, in f64.
+/// The path from `base` to `rbm`, with the per-unit constants in f64.
 struct Path<'a> {
     rbm: &'a GaussianRbm,
     base: &'a AisBase,
@@ -128,9 +127,46 @@ impl Path<'_> {
             })
             .collect()
     }
+}
+
+impl AnnealingPath for Path<'_> {
+    /// The visible states, one row per run.
+    type State = DMatrix<f32>;
+    /// The hidden inputs u = b + Wᵀ(v/σ), one row per run.
+    type Inputs = DMatrix<f32>;
+
+    fn log_base_partition(&self) -> f64 {
+        self.base.log_partition(self.rbm.hidden())
+    }
+
+    /// vᵢ ~ N(mᵢ, sᵢ²), independently.
+    fn sample_base(&self, runs: usize, rng: &mut SamplerRng) -> DMatrix<f32> {
+        let base = self.base;
+        DMatrix::from_fn(runs, self.rbm.visible(), |_, i| {
+            let noise: f64 = StandardNormal.sample(rng);
+            (base.mean[i] + base.std_dev[i] * noise) as f32
+        })
+    }
+
+    fn inputs(&self, v: &DMatrix<f32>, inputs: &mut DMatrix<f32>) {
+        *inputs = self.rbm.hidden_input(v, 1.0);
+    }
+
+    /// log p*_{β′}(v) − log p*_β(v) per run.
+    fn log_weight_increments(
+        &self,
+        v: &DMatrix<f32>,
+        input: &DMatrix<f32>,
+        beta: f64,
+        next: f64,
+    ) -> Vec<f64> {
+        let now = self.log_unnormalised(v, input, next);
+        let before = self.log_unnormalised(v, input, beta);
+        now.iter().zip(&before).map(|(n, b)| n - b).collect()
+    }
 
     /// One block-Gibbs step of p_β from `v` (hidden inputs `input`): h, then v.
-    fn step(&self, v: &mut DMatrix<f32>, input: &DMatrix<f32>, beta: f64, rng: &mut impl rand::Rng) {
+    fn transition(&self, v: &mut DMatrix<f32>, input: &DMatrix<f32>, beta: f64, rng: &mut SamplerRng) {
         let h = input.map(|u| f32::from(u8::from(rng.random::<f32>() < sigmoid_f32(beta as f32 * u))));
         let c = &h * self.rbm.weights().transpose();
         for r in 0..v.nrows() {
@@ -149,7 +185,6 @@ impl Path<'_> {
 
 /// Estimates log Z of `rbm` by AIS from `base` (see the module documentation).
 pub fn ais_log_partition(rbm: &GaussianRbm, base: &AisBase, options: &AisOptions) -> Result<AisEstimate> {
-    options.check()?;
     if base.mean.len() != rbm.visible() {
         return Err(Error::shape("AIS base", rbm.visible(), base.mean.len()));
     }
@@ -159,27 +194,5 @@ pub fn ais_log_partition(rbm: &GaussianRbm, base: &AisBase, options: &AisOptions
         a: rbm.visible_bias().iter().map(|&a| f64::from(a)).collect(),
         inverse_sigma: rbm.log_variance().iter().map(|&z| (-0.5 * f64::from(z)).exp()).collect(),
     };
-    let n = rbm.visible();
-    // Chunk c of the runs draws from the stream (seed, c), whatever the thread count.
-    let per_chunk: Vec<Vec<f64>> = (0..options.runs.div_ceil(RUNS_PER_CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let rows = RUNS_PER_CHUNK.min(options.runs - chunk * RUNS_PER_CHUNK);
-            let mut rng = stream(options.seed, chunk as u64);
-            let mut v = DMatrix::from_fn(rows, n, |_, i| {
-                let noise: f64 = StandardNormal.sample(&mut rng);
-                (base.mean[i] + base.std_dev[i] * noise) as f32
-            });
-            let mut log_w = vec![0.0; rows];
-            for pair in options.betas.windows(2) {
-                let input = rbm.hidden_input(&v, 1.0);
-                let now = path.log_unnormalised(&v, &input, pair[1]);
-                let before = path.log_unnormalised(&v, &input, pair[0]);
-                log_w.iter_mut().zip(now.iter().zip(&before)).for_each(|(w, (n, b))| *w += n - b);
-                path.step(&mut v, &input, pair[1], &mut rng);
-            }
-            log_w
-        })
-        .collect();
-    Ok(estimate(base.log_partition(rbm.hidden()), per_chunk.into_iter().flatten().collect()))
+    run(&path, options)
 }

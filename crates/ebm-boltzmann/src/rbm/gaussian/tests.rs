@@ -4,7 +4,7 @@
 use super::ais::{AisBase, ais_log_partition};
 use super::partition::{average_log_likelihood, log_marginal_hidden, log_partition};
 use super::*;
-use crate::rbm::partition::AisOptions;
+use crate::ais::AisOptions;
 use ebm_core::math::{LogSumExp, log_sum_exp};
 use ebm_core::quadrature::Grid;
 use ebm_core::{ContinuousEnergy, file};
