@@ -4,6 +4,7 @@
 //! Pairwise models are better served by [`crate::SingleSite`], which keeps
 //! their fields up to date.
 
+use crate::metropolis;
 use crate::single_site::{Scan, SweepStats};
 use ebm_core::error::check_positive;
 use ebm_core::{DiscreteEnergy, Result};
@@ -28,10 +29,9 @@ pub fn metropolis_sweep<M: DiscreteEnergy + ?Sized, R: Rng + ?Sized>(
             Scan::Sequential => step,
             Scan::Random => rng.random_range(0..n),
         };
-        let delta = model.flip_energy(state, i);
-        let u = rng.random::<f64>();
+        let log_ratio = metropolis::boltzmann_log_ratio(model.flip_energy(state, i), beta);
         stats.updates += 1;
-        if delta <= 0.0 || u < (-delta * beta).exp() {
+        if metropolis::accept(log_ratio, rng) {
             state[i] = domain.flipped(state[i]);
             stats.flips += 1;
         }

@@ -10,6 +10,7 @@
 //! the branch-free comparison r < t (exact for p = 0 and p = 1) and four
 //! neighbour reads.
 
+use crate::metropolis;
 use crate::single_site::Rule;
 use ebm_core::error::check_positive;
 use ebm_core::{Domain, Error, Result, SquareLattice};
@@ -75,7 +76,8 @@ impl LatticeSweeper {
             match rule {
                 Rule::Metropolis => {
                     for (up, s) in [(0, -1.0), (1, 1.0)] {
-                        table[2 * k + up] = threshold((-2.0 * s * h / temperature).exp());
+                        // ΔE = 2 s h for flipping spin s in field h.
+                        table[2 * k + up] = threshold(metropolis::probability(-2.0 * s * h / temperature));
                     }
                 }
                 Rule::Gibbs => table[2 * k] = threshold(Domain::Spin.on_probability(h, 1.0 / temperature)),

@@ -5,6 +5,8 @@
 //!
 //! - [`PairwiseChain`]: a discrete state with its local fields kept up to
 //!   date, so a unit update costs O(degree);
+//! - [`metropolis`]: the Metropolis acceptance rule min(1, exp(log r)) that
+//!   every Metropolis–Hastings move here decides with;
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
 //! - [`flip`]: single-flip Metropolis for any discrete energy, pairwise or not;
@@ -34,6 +36,7 @@ mod chain;
 pub mod flip;
 pub mod histogram;
 pub mod lattice;
+pub mod metropolis;
 mod single_site;
 pub mod tempering;
 

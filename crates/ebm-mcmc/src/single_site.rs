@@ -2,6 +2,7 @@
 //! single-flip Metropolis, in sequential or random scan, with clamped units.
 
 use crate::chain::PairwiseChain;
+use crate::metropolis;
 use ebm_core::error::check_positive;
 use ebm_core::{Error, PairwiseEnergy, Result};
 use rand::{Rng, RngExt};
@@ -105,11 +106,10 @@ impl SingleSite {
                 chain.set(i, rng.random::<f64>() < p_on)
             }
             Rule::Metropolis => {
-                let delta = chain.flip_energy(i);
+                let log_ratio = metropolis::boltzmann_log_ratio(chain.flip_energy(i), beta);
                 // One draw per proposal, accepted or not, so the random stream advances
                 // identically whatever the energies (the lattice sweeper relies on it).
-                let u = rng.random::<f64>();
-                let accept = delta <= 0.0 || u < (-delta * beta).exp();
+                let accept = metropolis::accept(log_ratio, rng);
                 if accept {
                     chain.flip(i);
                 }

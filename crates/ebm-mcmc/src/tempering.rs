@@ -12,10 +12,10 @@
 //! across energy barriers.
 
 use crate::chain::PairwiseChain;
+use crate::metropolis;
 use crate::rng::{SamplerRng, stream};
 use crate::single_site::SingleSite;
 use ebm_core::{Error, PairwiseEnergy, Result};
-use rand::RngExt;
 use rayon::prelude::*;
 
 /// Rounds between recomputations of every replica's fields and energy from
@@ -217,7 +217,7 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
             let (cold, hot) = (1.0 / self.ladder.0[k], 1.0 / self.ladder.0[k + 1]);
             let log_ratio = (cold - hot) * (self.replicas[k].energy() - self.replicas[k + 1].energy());
             self.swaps[k].attempted += 1;
-            if log_ratio >= 0.0 || self.swap_rng.random::<f64>() < log_ratio.exp() {
+            if metropolis::accept_uphill(log_ratio, &mut self.swap_rng) {
                 self.swaps[k].accepted += 1;
                 let (lower, upper) = self.replicas.split_at_mut(k + 1);
                 lower[k].swap_states(&mut upper[0]);
