@@ -16,6 +16,8 @@
 //!   ([`block::BipartiteConditionals`]), a batch of chains at once;
 //! - [`anneal`]: simulated annealing with geometric, linear, logarithmic or
 //!   custom schedules;
+//! - [`exchange`]: replica exchange between neighbouring temperatures, for
+//!   states of any kind given their energies;
 //! - [`tempering`]: parallel tempering on a temperature ladder, deterministic
 //!   for a seed whatever the thread count;
 //! - [`histogram`]: empirical distributions of small chains against exact
@@ -33,6 +35,7 @@
 pub mod anneal;
 pub mod block;
 mod chain;
+pub mod exchange;
 pub mod flip;
 pub mod histogram;
 pub mod lattice;

@@ -14,7 +14,7 @@
 //! - a single flip of a discrete unit under P(s) ∝ exp(−E(s)/T) has a
 //!   symmetric proposal and log r = −ΔE/T = −β ΔE ([`boltzmann_log_ratio`]);
 //! - an exchange of states between inverse temperatures β_a and β_b has
-//!   log r = (β_a − β_b)(E_a − E_b);
+//!   log r = (β_a − β_b)(E_a − E_b) (see [`crate::exchange`]);
 //! - continuous samplers add the log ratio of their proposal densities.
 //!
 //! A move is accepted when a uniform draw u ∈ [0, 1) falls below α, that is
