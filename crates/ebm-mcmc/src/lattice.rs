@@ -12,6 +12,7 @@
 
 use crate::metropolis;
 use crate::single_site::Rule;
+use crate::sweep::{Sweep, SweepStats};
 use ebm_core::error::check_positive;
 use ebm_core::{Domain, Error, Result, SquareLattice};
 use rand::Rng;
@@ -102,7 +103,8 @@ impl LatticeSweeper {
         self.temperature
     }
 
-    /// One sweep over `spins` (±1, site (r, c) at r·cols + c); returns the number of flips.
+    /// One sweep over `spins` (±1, site (r, c) at r·cols + c); returns the
+    /// number of flips. (The [`Sweep`] form reports the site updates too.)
     pub fn sweep<R: Rng + ?Sized>(&self, spins: &mut [i8], rng: &mut R) -> Result<usize> {
         let (rows, cols) = (self.rows, self.cols);
         if spins.len() != rows * cols {
@@ -169,6 +171,16 @@ impl LatticeSweeper {
             }
         }
         flips
+    }
+}
+
+impl Sweep<[i8]> for LatticeSweeper {
+    type Stats = SweepStats;
+
+    /// [`LatticeSweeper::sweep`]: every site updated once.
+    fn sweep<R: Rng + ?Sized>(&mut self, spins: &mut [i8], rng: &mut R) -> Result<SweepStats> {
+        let flips = LatticeSweeper::sweep(self, spins, rng)?;
+        Ok(SweepStats { updates: self.rows * self.cols, flips })
     }
 }
 

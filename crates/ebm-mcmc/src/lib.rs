@@ -5,6 +5,8 @@
 //!
 //! - [`PairwiseChain`]: a discrete state with its local fields kept up to
 //!   date, so a unit update costs O(degree);
+//! - [`Sweep`]: one sweep of any discrete sampler — single-site, lattice or
+//!   cluster — the step the [`runner`] repeats;
 //! - [`metropolis`]: the Metropolis acceptance rule min(1, exp(log r)) that
 //!   every Metropolis–Hastings move here decides with;
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
@@ -41,10 +43,12 @@ pub mod histogram;
 pub mod lattice;
 pub mod metropolis;
 mod single_site;
+mod sweep;
 pub mod tempering;
 
 pub use chain::PairwiseChain;
-pub use single_site::{Rule, Scan, SingleSite, SweepStats};
+pub use single_site::{Rule, Scan, SingleSite, SingleSiteSweep};
+pub use sweep::{Sweep, SweepStats};
 
 pub mod cluster;
 pub mod continuous;
