@@ -43,11 +43,15 @@ const FILES: &[&str] = &[
     "crates/ebm-core/src/exact.rs",
     // Annealing: the temperature schedules and the simulated-annealing driver.
     "crates/ebm-mcmc/src/anneal.rs",
-    // Parallel tempering: the replica-exchange acceptance min(1, exp(Δβ ΔE)).
+    // Parallel tempering: the replica exchange, its acceptance
+    // min(1, exp(Δβ ΔE)) over any states, and the tempering driver.
+    "crates/ebm-mcmc/src/exchange.rs",
     "crates/ebm-mcmc/src/tempering.rs",
-    // Acceptance rules: Gibbs σ((on − off) h / T) and Metropolis
-    // min(1, exp(−ΔE/T)) for pairwise models, the generic single-flip
-    // Metropolis, and the chain that keeps the local fields up to date.
+    // Acceptance rules: the one Metropolis rule min(1, exp(log r)); Gibbs
+    // σ((on − off) h / T) and Metropolis min(1, exp(−ΔE/T)) for pairwise
+    // models, the generic single-flip Metropolis, and the chain that keeps
+    // the local fields up to date.
+    "crates/ebm-mcmc/src/metropolis.rs",
     "crates/ebm-mcmc/src/single_site.rs",
     "crates/ebm-mcmc/src/flip.rs",
     "crates/ebm-mcmc/src/chain.rs",

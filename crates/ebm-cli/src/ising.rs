@@ -1,13 +1,13 @@
 //! `ebm ising`: the periodic square-lattice Ising model by Monte Carlo.
 
 use crate::progress::Progress;
-use ebm_core::{DiscreteEnergy, SquareLattice};
-use ebm_mcmc::Rule;
-use ebm_mcmc::cluster::{SwendsenWang, Wolff};
+use ebm_core::{DiscreteEnergy, SparsePairwise, SquareLattice};
+use ebm_mcmc::cluster::{SwendsenWang, Wolff, WolffSweeps};
 use ebm_mcmc::diagnostics::{integrated_time, mcse};
 use ebm_mcmc::lattice::{LatticeSweeper, Order};
-use ebm_mcmc::rng::seeded;
-use ebm_mcmc::runner::{RunLength, run};
+use ebm_mcmc::rng::{SamplerRng, seeded};
+use ebm_mcmc::runner::{RunLength, Trace, run_sweeps};
+use ebm_mcmc::{Rule, Sweep};
 use rand::RngExt;
 use serde_json::json;
 
@@ -57,22 +57,6 @@ pub struct IsingArgs {
     json: bool,
 }
 
-/// A sampler that advances the spins by one sweep.
-enum Sweeper {
-    Single(LatticeSweeper),
-    /// Wolff updates; `per_sweep` is fixed once the burn-in has measured the
-    /// mean cluster size. (Stopping each sweep once N spins have flipped would
-    /// make the measurement times depend on the cluster sizes, which biases the
-    /// averages.)
-    Wolff {
-        wolff: Wolff,
-        per_sweep: Option<usize>,
-        flipped: usize,
-        updates: usize,
-    },
-    SwendsenWang(SwendsenWang),
-}
-
 /// One observable's estimate.
 struct Estimate {
     mean: f64,
@@ -92,6 +76,37 @@ fn estimate(series: &[f64]) -> Result<Estimate, String> {
     })
 }
 
+/// The spins of a run and what it needs besides the sampler.
+struct Chain<'a> {
+    model: &'a SparsePairwise,
+    spins: &'a mut [i8],
+    rng: &'a mut SamplerRng,
+    length: &'a RunLength,
+}
+
+impl Chain<'_> {
+    /// Runs `sampler` over the spins, recording the energy and |magnetisation| per spin.
+    fn run(&mut self, mut sampler: impl Sweep<[i8]>) -> Result<Trace, String> {
+        let n = self.spins.len() as f64;
+        let mut progress = Progress::new(self.length.total_sweeps() as u64, n as u64, "sweeps");
+        let (trace, _) = run_sweeps(
+            self.length,
+            &["energy", "abs_magnetisation"],
+            &mut sampler,
+            &mut *self.spins,
+            &mut *self.rng,
+            |spins, row| {
+                row[0] = self.model.energy(spins) / n;
+                row[1] = spins.iter().map(|&s| i64::from(s)).sum::<i64>().unsigned_abs() as f64 / n;
+            },
+            &mut progress,
+        )
+        .map_err(|e| e.to_string())?;
+        progress.finish();
+        Ok(trace)
+    }
+}
+
 /// Runs `ebm ising`.
 pub fn run_ising(args: &IsingArgs) -> Result<(), String> {
     let side = args.size;
@@ -102,63 +117,25 @@ pub fn run_ising(args: &IsingArgs) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let n = side * side;
-    let mut sweeper = match args.sampler {
-        Sampler::Gibbs | Sampler::Metropolis => {
-            let rule = if args.sampler == Sampler::Gibbs { Rule::Gibbs } else { Rule::Metropolis };
-            let sweeper = LatticeSweeper::new(side, side, args.coupling, args.field, rule, t)
-                .map_err(|e| e.to_string())?;
-            Sweeper::Single(sweeper.order(Order::Checkerboard))
-        }
-        Sampler::Cluster => Sweeper::Wolff {
-            wolff: Wolff::new(&model, t).map_err(|e| e.to_string())?,
-            per_sweep: None,
-            flipped: 0,
-            updates: 0,
-        },
-        Sampler::SwendsenWang => {
-            Sweeper::SwendsenWang(SwendsenWang::new(&model, t).map_err(|e| e.to_string())?)
-        }
-    };
     let burn_in = args.burn_in.unwrap_or(args.sweeps / 10);
     let length = RunLength::new(burn_in, args.sweeps, 1).map_err(|e| e.to_string())?;
     let mut rng = seeded(args.seed);
     let mut spins: Vec<i8> = (0..n).map(|_| if rng.random() { 1 } else { -1 }).collect();
-    let spins_cell = std::cell::RefCell::new(&mut spins);
-    let done_sweeps = std::cell::Cell::new(0usize);
-    let mut progress = Progress::new(length.total_sweeps() as u64, n as u64, "sweeps");
-    let trace = run(
-        &length,
-        &["energy", "abs_magnetisation"],
-        || {
-            let mut spins = spins_cell.borrow_mut();
-            match &mut sweeper {
-                Sweeper::Single(s) => s.sweep(&mut spins, &mut rng).map(|_| ()),
-                Sweeper::Wolff { wolff, per_sweep, flipped, updates } => {
-                    let sweep = done_sweeps.get();
-                    done_sweeps.set(sweep + 1);
-                    if let Some(count) = *per_sweep {
-                        return wolff.run(&mut spins, &mut rng, count).map(|_| ());
-                    }
-                    // Burn-in: single updates while the mean cluster size is measured.
-                    *flipped += wolff.update(&mut spins, &mut rng)?;
-                    *updates += 1;
-                    if sweep + 1 >= burn_in {
-                        *per_sweep = Some((n * *updates).div_ceil((*flipped).max(1)).max(1));
-                    }
-                    Ok(())
-                }
-                Sweeper::SwendsenWang(sw) => sw.update(&mut spins, &mut rng).map(|_| ()),
-            }
-        },
-        |row| {
-            let spins = spins_cell.borrow();
-            row[0] = model.energy(&spins) / n as f64;
-            row[1] = spins.iter().map(|&s| i64::from(s)).sum::<i64>().unsigned_abs() as f64 / n as f64;
-        },
-        &mut progress,
-    )
-    .map_err(|e| e.to_string())?;
-    progress.finish();
+    let mut chain = Chain { model: &model, spins: &mut spins, rng: &mut rng, length: &length };
+    let failed = |e: ebm_core::Error| e.to_string();
+    let trace = match args.sampler {
+        Sampler::Gibbs | Sampler::Metropolis => {
+            let rule = if args.sampler == Sampler::Gibbs { Rule::Gibbs } else { Rule::Metropolis };
+            let sweeper =
+                LatticeSweeper::new(side, side, args.coupling, args.field, rule, t).map_err(failed)?;
+            chain.run(sweeper.order(Order::Checkerboard))
+        }
+        // A sweep of Wolff updates flips about N spins, calibrated during the burn-in.
+        Sampler::Cluster => {
+            chain.run(WolffSweeps::calibrated(Wolff::new(&model, t).map_err(failed)?, burn_in))
+        }
+        Sampler::SwendsenWang => chain.run(SwendsenWang::new(&model, t).map_err(failed)?),
+    }?;
     let energy = estimate(trace.series("energy").unwrap_or_default())?;
     let magnetisation = estimate(trace.series("abs_magnetisation").unwrap_or_default())?;
     let sampler = format!("{:?}", args.sampler).to_lowercase();

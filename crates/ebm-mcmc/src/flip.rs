@@ -4,7 +4,9 @@
 //! Pairwise models are better served by [`crate::SingleSite`], which keeps
 //! their fields up to date.
 
-use crate::single_site::{Scan, SweepStats};
+use crate::metropolis;
+use crate::single_site::Scan;
+use crate::sweep::{Sweep, SweepStats};
 use ebm_core::error::check_positive;
 use ebm_core::{DiscreteEnergy, Result};
 use rand::{Rng, RngExt};
@@ -28,15 +30,66 @@ pub fn metropolis_sweep<M: DiscreteEnergy + ?Sized, R: Rng + ?Sized>(
             Scan::Sequential => step,
             Scan::Random => rng.random_range(0..n),
         };
-        let delta = model.flip_energy(state, i);
-        let u = rng.random::<f64>();
+        let log_ratio = metropolis::boltzmann_log_ratio(model.flip_energy(state, i), beta);
         stats.updates += 1;
-        if delta <= 0.0 || u < (-delta * beta).exp() {
+        if metropolis::accept(log_ratio, rng) {
             state[i] = domain.flipped(state[i]);
             stats.flips += 1;
         }
     }
     Ok(stats)
+}
+
+/// [`metropolis_sweep`] over one model at a fixed temperature: its [`Sweep`] form.
+pub struct FlipMetropolis<'m, M: ?Sized> {
+    model: &'m M,
+    temperature: f64,
+    scan: Scan,
+}
+
+impl<'m, M: DiscreteEnergy + ?Sized> FlipMetropolis<'m, M> {
+    /// Single-flip Metropolis for `model` at `temperature` (finite, > 0), sequential scan.
+    pub fn new(model: &'m M, temperature: f64) -> Result<Self> {
+        check_positive("temperature", temperature)?;
+        Ok(Self { model, temperature, scan: Scan::Sequential })
+    }
+
+    /// Sets the scan order.
+    pub fn scan(mut self, scan: Scan) -> Self {
+        self.scan = scan;
+        self
+    }
+
+    /// The temperature T.
+    pub fn temperature(&self) -> f64 {
+        self.temperature
+    }
+}
+
+// By hand: the derives would ask the model for `Clone` and `Debug`.
+impl<M: ?Sized> Clone for FlipMetropolis<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M: ?Sized> Copy for FlipMetropolis<'_, M> {}
+
+impl<M: ?Sized> std::fmt::Debug for FlipMetropolis<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlipMetropolis")
+            .field("temperature", &self.temperature)
+            .field("scan", &self.scan)
+            .finish()
+    }
+}
+
+impl<M: DiscreteEnergy + ?Sized> Sweep<[i8]> for FlipMetropolis<'_, M> {
+    type Stats = SweepStats;
+
+    fn sweep<R: Rng + ?Sized>(&mut self, state: &mut [i8], rng: &mut R) -> Result<SweepStats> {
+        metropolis_sweep(self.model, state, self.temperature, self.scan, rng)
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 //! the branch-free comparison r < t (exact for p = 0 and p = 1) and four
 //! neighbour reads.
 
+use crate::metropolis;
 use crate::single_site::Rule;
+use crate::sweep::{Sweep, SweepStats};
 use ebm_core::error::check_positive;
 use ebm_core::{Domain, Error, Result, SquareLattice};
 use rand::Rng;
@@ -75,7 +77,8 @@ impl LatticeSweeper {
             match rule {
                 Rule::Metropolis => {
                     for (up, s) in [(0, -1.0), (1, 1.0)] {
-                        table[2 * k + up] = threshold((-2.0 * s * h / temperature).exp());
+                        // ΔE = 2 s h for flipping spin s in field h.
+                        table[2 * k + up] = threshold(metropolis::probability(-2.0 * s * h / temperature));
                     }
                 }
                 Rule::Gibbs => table[2 * k] = threshold(Domain::Spin.on_probability(h, 1.0 / temperature)),
@@ -100,7 +103,8 @@ impl LatticeSweeper {
         self.temperature
     }
 
-    /// One sweep over `spins` (±1, site (r, c) at r·cols + c); returns the number of flips.
+    /// One sweep over `spins` (±1, site (r, c) at r·cols + c); returns the
+    /// number of flips. (The [`Sweep`] form reports the site updates too.)
     pub fn sweep<R: Rng + ?Sized>(&self, spins: &mut [i8], rng: &mut R) -> Result<usize> {
         let (rows, cols) = (self.rows, self.cols);
         if spins.len() != rows * cols {
@@ -167,6 +171,16 @@ impl LatticeSweeper {
             }
         }
         flips
+    }
+}
+
+impl Sweep<[i8]> for LatticeSweeper {
+    type Stats = SweepStats;
+
+    /// [`LatticeSweeper::sweep`]: every site updated once.
+    fn sweep<R: Rng + ?Sized>(&mut self, spins: &mut [i8], rng: &mut R) -> Result<SweepStats> {
+        let flips = LatticeSweeper::sweep(self, spins, rng)?;
+        Ok(SweepStats { updates: self.rows * self.cols, flips })
     }
 }
 

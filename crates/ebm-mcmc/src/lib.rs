@@ -5,6 +5,10 @@
 //!
 //! - [`PairwiseChain`]: a discrete state with its local fields kept up to
 //!   date, so a unit update costs O(degree);
+//! - [`Sweep`]: one sweep of any discrete sampler — single-site, lattice or
+//!   cluster — the step the [`runner`] repeats;
+//! - [`metropolis`]: the Metropolis acceptance rule min(1, exp(log r)) that
+//!   every Metropolis–Hastings move here decides with;
 //! - [`SingleSite`]: Gibbs and single-flip Metropolis, sequential or random
 //!   scan, with clamped units;
 //! - [`flip`]: single-flip Metropolis for any discrete energy, pairwise or not;
@@ -14,6 +18,8 @@
 //!   ([`block::BipartiteConditionals`]), a batch of chains at once;
 //! - [`anneal`]: simulated annealing with geometric, linear, logarithmic or
 //!   custom schedules;
+//! - [`exchange`]: replica exchange between neighbouring temperatures, for
+//!   states of any kind given their energies;
 //! - [`tempering`]: parallel tempering on a temperature ladder, deterministic
 //!   for a seed whatever the thread count;
 //! - [`histogram`]: empirical distributions of small chains against exact
@@ -31,14 +37,18 @@
 pub mod anneal;
 pub mod block;
 mod chain;
+pub mod exchange;
 pub mod flip;
 pub mod histogram;
 pub mod lattice;
+pub mod metropolis;
 mod single_site;
+mod sweep;
 pub mod tempering;
 
 pub use chain::PairwiseChain;
-pub use single_site::{Rule, Scan, SingleSite, SweepStats};
+pub use single_site::{Rule, Scan, SingleSite, SingleSiteSweep};
+pub use sweep::{Sweep, SweepStats};
 
 pub mod cluster;
 pub mod continuous;

@@ -1,10 +1,14 @@
 //! Running a chain: burn-in, thinning, observables recorded as a [`Trace`],
 //! and an [`Observer`] told of progress (for progress bars and logs).
 //!
-//! The runner is independent of the sampler: it calls a `sweep` closure, so
-//! single-site, lattice, cluster and tempering updates all run the same way.
+//! The runner is independent of the sampler: [`run_sweeps`] drives any
+//! [`Sweep`] implementor — single-site, lattice or cluster — over its state,
+//! and [`run`] calls a `sweep` closure, for anything else (tempering rounds,
+//! several chains at once).
 
+use crate::sweep::Sweep;
 use ebm_core::{Error, Result};
+use rand::Rng;
 
 /// Most values a trace records (observables × samples), so that a mistaken
 /// length fails cleanly instead of exhausting memory.
@@ -95,6 +99,51 @@ pub fn run(
     mut measure: impl FnMut(&mut [f64]),
     observer: &mut impl Observer,
 ) -> Result<Trace> {
+    drive(length, names, &mut (), |_| sweep(), |_, row| measure(row), observer)
+}
+
+/// Runs `sampler` on `state` for `length`, drawing from `rng`: after the
+/// burn-in, every `thin`-th sweep `measure` reads the state and fills one
+/// value per name. Returns the trace and the sweeps' total statistics.
+pub fn run_sweeps<S, K, R>(
+    length: &RunLength,
+    names: &[&str],
+    sampler: &mut K,
+    state: &mut S,
+    rng: &mut R,
+    mut measure: impl FnMut(&S, &mut [f64]),
+    observer: &mut impl Observer,
+) -> Result<(Trace, K::Stats)>
+where
+    S: ?Sized,
+    K: Sweep<S> + ?Sized,
+    R: Rng + ?Sized,
+{
+    let mut totals = K::Stats::default();
+    let trace = drive(
+        length,
+        names,
+        state,
+        |state| {
+            totals += sampler.sweep(state, rng)?;
+            Ok(())
+        },
+        |state, row| measure(state, row),
+        observer,
+    )?;
+    Ok((trace, totals))
+}
+
+/// The loop of [`run`] and [`run_sweeps`]: `sweep` and `measure` take turns
+/// with the chain's state.
+fn drive<S: ?Sized>(
+    length: &RunLength,
+    names: &[&str],
+    state: &mut S,
+    mut sweep: impl FnMut(&mut S) -> Result<()>,
+    mut measure: impl FnMut(&S, &mut [f64]),
+    observer: &mut impl Observer,
+) -> Result<Trace> {
     let values = length.samples.saturating_mul(names.len());
     if values > MAX_TRACE_VALUES {
         return Err(Error::TooLarge {
@@ -107,10 +156,10 @@ pub fn run(
     let mut series = vec![Vec::with_capacity(length.samples); names.len()];
     let mut row = vec![0.0; names.len()];
     for done in 1..=total {
-        sweep()?;
+        sweep(state)?;
         observer.progress(done, total);
         if done > length.burn_in && (done - length.burn_in).is_multiple_of(length.thin) {
-            measure(&mut row);
+            measure(state, &mut row);
             if let Some(k) = row.iter().position(|v| !v.is_finite()) {
                 return Err(Error::NonFinite {
                     what: format!("observable {}", names[k]),
@@ -169,6 +218,41 @@ mod tests {
         assert_eq!(recorder.last_progress, (17, 17));
         assert_eq!(recorder.samples, 4);
         assert!(trace.series("missing").is_none());
+    }
+
+    /// `run_sweeps` is the sampler's own chain: the same states and totals as
+    /// sweeping by hand on the same random stream, measured at the same sweeps.
+    #[test]
+    fn run_sweeps_is_the_chain_of_the_sampler() {
+        use crate::Sweep;
+        use crate::lattice::LatticeSweeper;
+        use crate::rng::seeded;
+        let mut sweeper = LatticeSweeper::new(4, 4, 0.7, 0.1, crate::Rule::Metropolis, 2.0).unwrap();
+        let length = RunLength::new(3, 5, 2).unwrap();
+        let (mut spins, mut rng) = (vec![1i8; 16], seeded(8));
+        let mut recorder = Recorder::default();
+        let magnetisation = |s: &[i8]| s.iter().map(|&x| f64::from(x)).sum::<f64>();
+        let (trace, totals) = run_sweeps(
+            &length,
+            &["m"],
+            &mut sweeper,
+            &mut spins[..],
+            &mut rng,
+            |s, row| row[0] = magnetisation(s),
+            &mut recorder,
+        )
+        .unwrap();
+        let (mut by_hand, mut hand_rng) = (vec![1i8; 16], seeded(8));
+        let mut expected = (Vec::new(), crate::SweepStats::default());
+        for done in 1..=13 {
+            expected.1 += Sweep::sweep(&mut sweeper, &mut by_hand[..], &mut hand_rng).unwrap();
+            if done > 3 && (done - 3) % 2 == 0 {
+                expected.0.push(magnetisation(&by_hand));
+            }
+        }
+        assert_eq!((trace.series("m").unwrap(), totals), (&expected.0[..], expected.1));
+        assert_eq!((spins, totals.updates), (by_hand, 13 * 16));
+        assert_eq!((recorder.last_progress, recorder.samples), ((13, 13), 5));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! single-flip Metropolis, in sequential or random scan, with clamped units.
 
 use crate::chain::PairwiseChain;
+use crate::metropolis;
+use crate::sweep::{Sweep, SweepStats};
 use ebm_core::error::check_positive;
 use ebm_core::{Error, PairwiseEnergy, Result};
 use rand::{Rng, RngExt};
@@ -26,15 +28,6 @@ pub enum Scan {
     /// N independent, uniformly chosen free units per sweep (reversible
     /// kernel; each update leaves the target distribution invariant).
     Random,
-}
-
-/// What a sweep did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SweepStats {
-    /// Unit updates performed.
-    pub updates: usize,
-    /// Updates that changed the unit.
-    pub flips: usize,
 }
 
 /// A single-site sampler: an update rule, a scan order, and optionally a set
@@ -105,11 +98,10 @@ impl SingleSite {
                 chain.set(i, rng.random::<f64>() < p_on)
             }
             Rule::Metropolis => {
-                let delta = chain.flip_energy(i);
+                let log_ratio = metropolis::boltzmann_log_ratio(chain.flip_energy(i), beta);
                 // One draw per proposal, accepted or not, so the random stream advances
                 // identically whatever the energies (the lattice sweeper relies on it).
-                let u = rng.random::<f64>();
-                let accept = delta <= 0.0 || u < (-delta * beta).exp();
+                let accept = metropolis::accept(log_ratio, rng);
                 if accept {
                     chain.flip(i);
                 }
@@ -180,11 +172,48 @@ impl SingleSite {
     ) -> Result<SweepStats> {
         let mut total = SweepStats::default();
         for _ in 0..sweeps {
-            let s = self.sweep(chain, temperature, rng)?;
-            total.updates += s.updates;
-            total.flips += s.flips;
+            total += self.sweep(chain, temperature, rng)?;
         }
         Ok(total)
+    }
+
+    /// This sampler at a fixed `temperature` (finite, > 0): its [`Sweep`] form.
+    pub fn at(self, temperature: f64) -> Result<SingleSiteSweep> {
+        check_positive("temperature", temperature)?;
+        Ok(SingleSiteSweep { sampler: self, temperature })
+    }
+}
+
+/// A [`SingleSite`] sampler at a fixed temperature, sweeping a
+/// [`PairwiseChain`] through the [`Sweep`] trait ([`SingleSite::sweep`]
+/// with that temperature).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingleSiteSweep {
+    sampler: SingleSite,
+    temperature: f64,
+}
+
+impl SingleSiteSweep {
+    /// The single-site sampler.
+    pub fn sampler(&self) -> &SingleSite {
+        &self.sampler
+    }
+
+    /// The temperature T.
+    pub fn temperature(&self) -> f64 {
+        self.temperature
+    }
+}
+
+impl<'m, M: PairwiseEnergy> Sweep<PairwiseChain<'m, M>> for SingleSiteSweep {
+    type Stats = SweepStats;
+
+    fn sweep<R: Rng + ?Sized>(
+        &mut self,
+        chain: &mut PairwiseChain<'m, M>,
+        rng: &mut R,
+    ) -> Result<SweepStats> {
+        self.sampler.sweep(chain, self.temperature, rng)
     }
 }
 

@@ -9,14 +9,17 @@
 //!
 //! the Metropolis rule for the product distribution Π_k π_k, so every rung
 //! keeps its own Boltzmann distribution while hot replicas carry cold ones
-//! across energy barriers.
+//! across energy barriers. The exchange itself, for states of any kind, is
+//! [`crate::exchange`]; this module runs it on pairwise models.
 
 use crate::chain::PairwiseChain;
+use crate::exchange::{Pairs, exchange_neighbours};
 use crate::rng::{SamplerRng, stream};
 use crate::single_site::SingleSite;
 use ebm_core::{Error, PairwiseEnergy, Result};
-use rand::RngExt;
 use rayon::prelude::*;
+
+pub use crate::exchange::SwapStats;
 
 /// Rounds between recomputations of every replica's fields and energy from
 /// the model, bounding the rounding drift of incremental updates.
@@ -84,22 +87,6 @@ impl Ladder {
     }
 }
 
-/// Attempted and accepted exchanges between one pair of neighbouring rungs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SwapStats {
-    /// Exchanges proposed.
-    pub attempted: u64,
-    /// Exchanges accepted.
-    pub accepted: u64,
-}
-
-impl SwapStats {
-    /// accepted / attempted (0 before any attempt).
-    pub fn rate(&self) -> f64 {
-        if self.attempted == 0 { 0.0 } else { self.accepted as f64 / self.attempted as f64 }
-    }
-}
-
 /// Parallel tempering over a pairwise model.
 ///
 /// Each round, every replica makes `sweeps_per_round` sweeps (in parallel,
@@ -110,6 +97,8 @@ impl SwapStats {
 #[derive(Clone, Debug)]
 pub struct ParallelTempering<'m, M> {
     ladder: Ladder,
+    /// β_k = 1/T_k, coldest first.
+    betas: Vec<f64>,
     replicas: Vec<PairwiseChain<'m, M>>,
     rngs: Vec<SamplerRng>,
     swap_rng: SamplerRng,
@@ -153,6 +142,7 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
         Self {
             swaps: vec![SwapStats::default(); ladder.len() - 1],
             swap_rng: stream(seed, u64::MAX),
+            betas: ladder.temperatures().iter().map(|t| 1.0 / t).collect(),
             ladder,
             replicas,
             rngs,
@@ -202,7 +192,7 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
             .zip(self.rngs.par_iter_mut())
             .zip(self.ladder.0.par_iter())
             .try_for_each(|((replica, rng), &t)| sampler.run(replica, t, sweeps, rng).map(|_| ()))?;
-        self.exchange();
+        self.exchange()?;
         self.round += 1;
         if self.round.is_multiple_of(RESYNC_INTERVAL) {
             self.replicas.par_iter_mut().for_each(PairwiseChain::resync);
@@ -210,19 +200,16 @@ impl<'m, M: PairwiseEnergy> ParallelTempering<'m, M> {
         Ok(())
     }
 
-    /// Attempts the exchanges of this round's parity.
-    fn exchange(&mut self) {
-        let first = (self.round % 2) as usize;
-        for k in (first..self.replicas.len() - 1).step_by(2) {
-            let (cold, hot) = (1.0 / self.ladder.0[k], 1.0 / self.ladder.0[k + 1]);
-            let log_ratio = (cold - hot) * (self.replicas[k].energy() - self.replicas[k + 1].energy());
-            self.swaps[k].attempted += 1;
-            if log_ratio >= 0.0 || self.swap_rng.random::<f64>() < log_ratio.exp() {
-                self.swaps[k].accepted += 1;
-                let (lower, upper) = self.replicas.split_at_mut(k + 1);
-                lower[k].swap_states(&mut upper[0]);
-            }
+    /// Attempts the exchanges of this round's parity ([`Pairs::alternating`]).
+    fn exchange(&mut self) -> Result<()> {
+        let mut energies: Vec<f64> = self.replicas.iter().map(PairwiseChain::energy).collect();
+        let pairs = Pairs::alternating(self.round);
+        for k in exchange_neighbours(&self.betas, &mut energies, pairs, &mut self.swaps, &mut self.swap_rng)?
+        {
+            let (lower, upper) = self.replicas.split_at_mut(k + 1);
+            lower[k].swap_states(&mut upper[0]);
         }
+        Ok(())
     }
 
     /// `rounds` rounds, calling `observe` after each with the replicas (coldest first).

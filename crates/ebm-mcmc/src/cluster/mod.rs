@@ -41,6 +41,10 @@
 //! balance with respect to P(s); the tests check this exactly, by
 //! enumerating every bond configuration of small models.
 //!
+//! Both are [`Sweep`](crate::Sweep)s for the chain runner: one
+//! Swendsen–Wang update is a sweep, and [`WolffSweeps`] groups Wolff updates
+//! into sweeps of about N flipped spins, calibrated on the chain.
+//!
 //! ```
 //! use ebm_core::SquareLattice;
 //! use ebm_mcmc::{cluster::SwendsenWang, rng::seeded};
@@ -58,11 +62,15 @@
 //! ```
 
 mod bonds;
+mod stats;
 mod swendsen_wang;
 #[cfg(test)]
 mod tests;
 mod union_find;
 mod wolff;
+mod wolff_sweeps;
 
+pub use stats::ClusterStats;
 pub use swendsen_wang::SwendsenWang;
 pub use wolff::Wolff;
+pub use wolff_sweeps::WolffSweeps;

@@ -1,7 +1,9 @@
 //! The Swendsen–Wang multi-cluster update.
 
+use super::ClusterStats;
 use super::bonds::Bonds;
 use super::union_find::UnionFind;
+use crate::sweep::Sweep;
 use ebm_core::{PairwiseEnergy, Result};
 use rand::{Rng, RngExt};
 
@@ -71,6 +73,11 @@ impl SwendsenWang {
     /// One Swendsen–Wang update of `state` (N spins ±1, checked); returns
     /// the number of clusters, so N divided by it is the mean cluster size.
     pub fn update<R: Rng + ?Sized>(&mut self, state: &mut [i8], rng: &mut R) -> Result<usize> {
+        self.update_counting(state, rng).map(|stats| stats.clusters)
+    }
+
+    /// One update, counting the clusters formed and the spins flipped.
+    fn update_counting<R: Rng + ?Sized>(&mut self, state: &mut [i8], rng: &mut R) -> Result<ClusterStats> {
         self.bonds.check_state(state)?;
         let units = self.bonds.units();
         self.clusters.reset(units);
@@ -87,18 +94,19 @@ impl SwendsenWang {
         }
         self.decisions.clear();
         self.decisions.resize(units, 0);
-        let mut count = 0;
+        let mut stats = ClusterStats { updates: 1, ..ClusterStats::default() };
         for (i, spin) in state.iter_mut().enumerate() {
             let root = self.clusters.find(i);
             if self.decisions[root] == 0 {
                 self.decisions[root] = if rng.random::<bool>() { 2 } else { 1 };
-                count += 1;
+                stats.clusters += 1;
             }
             if self.decisions[root] == 2 {
                 *spin = -*spin;
+                stats.flipped += 1;
             }
         }
-        Ok(count)
+        Ok(stats)
     }
 
     /// `updates` Swendsen–Wang updates; returns the total number of clusters formed.
@@ -108,5 +116,14 @@ impl SwendsenWang {
             clusters += self.update(state, rng)?;
         }
         Ok(clusters)
+    }
+}
+
+impl Sweep<[i8]> for SwendsenWang {
+    type Stats = ClusterStats;
+
+    /// One Swendsen–Wang update: it touches every spin, so it is a sweep.
+    fn sweep<R: Rng + ?Sized>(&mut self, state: &mut [i8], rng: &mut R) -> Result<ClusterStats> {
+        self.update_counting(state, rng)
     }
 }

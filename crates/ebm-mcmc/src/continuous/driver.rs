@@ -5,6 +5,7 @@
 use super::adapt::Adapter;
 use super::settings::Settings;
 use super::{AcceptanceStats, ContinuousSampler, Draws};
+use crate::metropolis;
 use crate::runner::{MAX_TRACE_VALUES, RunLength};
 use ebm_core::{ContinuousEnergy, Error, Result};
 use rand::{Rng, RngExt};
@@ -36,12 +37,12 @@ impl Move {
     /// A rejection caused by a non-finite or exploding proposal.
     pub(super) const DIVERGENT: Move = Move { accepted: false, probability: 0.0, divergent: true };
 
-    /// The Metropolis–Hastings decision for log acceptance ratio `log_ratio`:
-    /// accept with probability α = min(1, exp(log_ratio)) (α = 0 for NaN).
+    /// The Metropolis–Hastings decision for log acceptance ratio `log_ratio`
+    /// ([`metropolis`]): accept with probability α = min(1, exp(log_ratio))
+    /// (α = 0 for NaN), one uniform draw per proposal.
     pub(super) fn metropolis<R: Rng + ?Sized>(log_ratio: f64, rng: &mut R) -> Move {
-        let probability = if log_ratio.is_nan() { 0.0 } else { log_ratio.min(0.0).exp() };
-        let u: f64 = rng.random();
-        Move { accepted: u < probability, probability, divergent: false }
+        let probability = metropolis::probability(log_ratio);
+        Move { accepted: metropolis::accept(log_ratio, rng), probability, divergent: false }
     }
 }
 
