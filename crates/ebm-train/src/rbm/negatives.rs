@@ -6,6 +6,7 @@ use ebm_core::binary::BinaryRows;
 use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
 use ebm_mcmc::block::BlockChains;
+use ebm_mcmc::exchange::{SwapStats, attempt};
 use ebm_mcmc::rng::SamplerRng;
 use nalgebra::DMatrix;
 use rand::RngExt;
@@ -78,9 +79,9 @@ pub(crate) struct NegativeSampler {
     hidden: Panels,
     /// PT's persistent chains, one set per temperature.
     rungs: Vec<BlockChains>,
-    /// Accepted and attempted exchanges per neighbouring pair of
-    /// temperatures since the trainer last took them.
-    pub swaps: Vec<(u64, u64)>,
+    /// The exchanges per neighbouring pair of temperatures since the
+    /// trainer last took them.
+    pub swaps: Vec<SwapStats>,
     /// P(v | h) of the CD or PCD chains' current step, reused from update to update.
     #[serde(skip)]
     scratch: Panels,
@@ -127,7 +128,7 @@ impl NegativeSampler {
             .map(|start| BlockChains::from_visible(rbm, start.to_matrix()))
             .collect::<Result<Vec<_>>>()?;
         let pairs = rungs.len().saturating_sub(1);
-        Ok(Self { kind, hidden, rungs, swaps: vec![(0, 0); pairs], scratch: Panels::default() })
+        Ok(Self { kind, hidden, rungs, swaps: vec![SwapStats::default(); pairs], scratch: Panels::default() })
     }
 
     /// Checks that a sampler read back from a checkpoint fits `rbm`: the
@@ -218,15 +219,12 @@ impl NegativeSampler {
     /// with probability min(1, exp((β_k − β_{k+1})(E_k − E_{k+1}))).
     fn exchange(&mut self, rbm: &BernoulliRbm, temperatures: Vec<f64>, rng: &mut SamplerRng) {
         for k in 0..self.rungs.len() - 1 {
-            let (cold, hot) = (1.0 / temperatures[k], 1.0 / temperatures[k + 1]);
+            let betas = (1.0 / temperatures[k], 1.0 / temperatures[k + 1]);
             let (lower, upper) = self.rungs.split_at_mut(k + 1);
             let (a, b) = (&mut lower[k], &mut upper[0]);
             let (ea, eb) = (joint_energies(rbm, a), joint_energies(rbm, b));
             for r in 0..a.batch() {
-                let log_ratio = (cold - hot) * (ea[r] - eb[r]);
-                self.swaps[k].1 += 1;
-                if log_ratio >= 0.0 || rng.random::<f64>() < log_ratio.exp() {
-                    self.swaps[k].0 += 1;
+                if attempt(betas, (ea[r], eb[r]), &mut self.swaps[k], rng) {
                     a.visible.swap_rows_with(&mut b.visible, r);
                     a.hidden.swap_rows_with(&mut b.hidden, r);
                 }

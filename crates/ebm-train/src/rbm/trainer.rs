@@ -10,6 +10,7 @@ use ebm_boltzmann::rbm::{draw_columns, skip_draw};
 use ebm_core::binary::BinaryRows;
 use ebm_core::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};
 use ebm_core::{Error, Result};
+use ebm_mcmc::exchange::SwapStats;
 use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -345,9 +346,9 @@ impl Learner for RbmLearner {
         if let Some(squared) = squared {
             report = report.tally(RECONSTRUCTION_ERROR, squared, (batch.rows() * batch.width()) as f64);
         }
-        for (k, (accepted, attempted)) in self.negatives.swaps.iter_mut().enumerate() {
-            report = report.tally(swap_rate_metric(k), *accepted as f64, *attempted as f64);
-            (*accepted, *attempted) = (0, 0);
+        for (k, stats) in self.negatives.swaps.iter_mut().enumerate() {
+            report = report.tally(swap_rate_metric(k), stats.accepted as f64, stats.attempted as f64);
+            *stats = SwapStats::default();
         }
         Ok(report)
     }
