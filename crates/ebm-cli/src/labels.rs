@@ -8,7 +8,10 @@ use ebm_core::Domain;
 use ebm_core::file;
 use ebm_data::patterns::flip_noise;
 use ebm_mcmc::rng::seeded;
-use ebm_train::rbm::labelled::{LabelledNegatives, LabelledTrainer, Objective};
+use ebm_train::fit::{EachEpoch, EpochReport};
+use ebm_train::rbm::labelled::{
+    CONDITIONAL_LOG_LIKELIHOOD, LabelledNegatives, LabelledTrainer, Objective, TRAINING_ACCURACY,
+};
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::{DMatrix, RowDVector};
 use serde_json::json;
@@ -91,16 +94,18 @@ pub fn train(
         settings.hidden
     );
     let progress = Progress::new(settings.epochs as u64, 0, "epochs");
-    let outcome = trainer.train(&mut rbm, &examples, &labels, |report, _| {
+    let mut log = EachEpoch(|report: &EpochReport, _: &LabelledRbm| {
         progress.set(report.epoch as u64 + 1);
+        let metric = |name| report.metric(name).unwrap_or(f64::NAN);
         progress.println(&format!(
             "epoch {:>4}/{}  training accuracy {:.4}  mean log P(y | v) {:.4}",
             report.epoch + 1,
             settings.epochs,
-            report.training_accuracy,
-            report.conditional_log_likelihood
+            metric(TRAINING_ACCURACY),
+            metric(CONDITIONAL_LOG_LIKELIHOOD)
         ));
     });
+    let outcome = trainer.train(&mut rbm, &examples, &labels, &mut [&mut log]);
     progress.finish();
     // Written even when training diverged: the model holds the last finite parameters.
     file::save(out, &rbm).map_err(text)?;

@@ -79,7 +79,7 @@ fn trained(objective: Objective, steps: usize, seed: u64) -> Result<LabelledRbm,
         .batch_size(5)
         .epochs(1_000)
         .seed(seed)
-        .train(&mut rbm, &data, &labels, |_, _| {})
+        .train(&mut rbm, &data, &labels, &mut [])
         .map_err(fail)?;
     Ok(rbm)
 }

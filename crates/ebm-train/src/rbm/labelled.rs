@@ -12,17 +12,20 @@
 //!   ∂/∂U_c = (1[c = y] − p_c) s_c,  ∂/∂d_c = 1[c = y] − p_c,  ∂/∂a = 0.
 //! - **Hybrid**: ascend log P(y | v) + α log P(v, y).
 
+use crate::fit::{
+    Checkpointed, Control, EpochReport, Examples, Fit, Learner, Moment, Observer, Plan, StepReport, Update,
+};
 use crate::schedule::LearningRate;
-use crate::sgd::{SgdBuilder, SgdSettings};
-use ebm_boltzmann::rbm::{LabelledParameters, LabelledRbm};
+use crate::sgd::{Block, SgdBuilder, SgdSettings, momentum_step};
+use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::{Error, Result};
-use ebm_data::batches::Minibatches;
 use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 /// What training maximises.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Objective {
     /// log P(v, y).
     Generative,
@@ -39,7 +42,7 @@ pub enum Objective {
 }
 
 /// Where the model statistics of the generative gradient come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LabelledNegatives {
     /// k Gibbs steps over (v, y, h) from each example.
     ContrastiveDivergence {
@@ -55,17 +58,78 @@ pub enum LabelledNegatives {
     },
 }
 
-/// What one epoch did.
+/// The name of the metric "fraction of the training examples classified
+/// correctly after the epoch" in the epoch reports of [`LabelledTrainer::train`].
+pub const TRAINING_ACCURACY: &str = "training_accuracy";
+
+/// The name of the metric "mean log P(y | v) over the training examples
+/// after the epoch" in the epoch reports of [`LabelledTrainer::train`].
+pub const CONDITIONAL_LOG_LIKELIHOOD: &str = "conditional_log_likelihood";
+
+/// Labelled training data: rows of 0/1 values and the class of each.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LabelledEpoch {
-    /// The epoch, from 0.
-    pub epoch: usize,
-    /// η used.
-    pub learning_rate: f64,
-    /// Fraction of the training examples classified correctly after the epoch.
-    pub training_accuracy: f64,
-    /// Mean log P(y | v) over the training examples after the epoch.
-    pub conditional_log_likelihood: f64,
+pub struct LabelledData {
+    examples: DMatrix<f32>,
+    labels: Vec<usize>,
+}
+
+impl LabelledData {
+    /// The rows of `examples` (0/1 values) with classes `labels`, one per row.
+    pub fn new(examples: DMatrix<f32>, labels: Vec<usize>) -> Result<Self> {
+        if labels.len() != examples.nrows() {
+            return Err(Error::shape("labels", examples.nrows(), labels.len()));
+        }
+        if examples.nrows() == 0 || examples.iter().any(|&v| v != 0.0 && v != 1.0) {
+            return Err(Error::invalid("training data", "needs rows of 0/1 values"));
+        }
+        Ok(Self { examples, labels })
+    }
+
+    /// The rows.
+    pub fn examples(&self) -> &DMatrix<f32> {
+        &self.examples
+    }
+
+    /// The class of each row.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+}
+
+impl Examples for LabelledData {
+    fn examples(&self) -> usize {
+        self.examples.nrows()
+    }
+
+    fn width(&self) -> usize {
+        self.examples.ncols()
+    }
+}
+
+/// The fraction of `data` that `rbm` classifies correctly, and the mean log
+/// P(y | v) of the true classes.
+pub fn training_scores(rbm: &LabelledRbm, data: &LabelledData) -> Result<(f64, f64)> {
+    let (examples, labels) = (&data.examples, &data.labels);
+    let log_p = rbm.class_log_probabilities(examples)?;
+    let correct = rbm.classify(examples)?.iter().zip(labels).filter(|(a, b)| a == b).count();
+    let n = examples.nrows() as f64;
+    let log_likelihood = labels.iter().enumerate().map(|(r, &y)| log_p[(r, y)]).sum::<f64>() / n;
+    Ok((correct as f64 / n, log_likelihood))
+}
+
+/// An observer that adds [`TRAINING_ACCURACY`] and
+/// [`CONDITIONAL_LOG_LIKELIHOOD`] of a data set to each epoch's report.
+pub struct TrainingScores<'a>(pub &'a LabelledData);
+
+impl Observer<LabelledRbm> for TrainingScores<'_> {
+    fn observe(&mut self, moment: Moment<'_>, rbm: &LabelledRbm) -> Result<Control> {
+        if let Moment::Epoch(report) = moment {
+            let (accuracy, log_likelihood) = training_scores(rbm, self.0)?;
+            report.set_metric(TRAINING_ACCURACY, accuracy);
+            report.set_metric(CONDITIONAL_LOG_LIKELIHOOD, log_likelihood);
+        }
+        Ok(Control::Continue)
+    }
 }
 
 /// Minibatch gradient ascent for a [`LabelledRbm`], with momentum and L2
@@ -87,7 +151,7 @@ impl SgdBuilder for LabelledTrainer {
 }
 
 /// A gradient (or velocity) of every parameter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Step {
     weights: DMatrix<f32>,
     label_weights: DMatrix<f32>,
@@ -156,17 +220,24 @@ impl Step {
         Ok(())
     }
 
-    /// Whether every entry is finite.
-    fn is_finite(&self) -> bool {
-        [
+    /// Its shapes are those of `rbm`'s parameters, and its entries finite.
+    fn fits(&self, rbm: &LabelledRbm) -> bool {
+        let (v, c, h) = (rbm.visible(), rbm.classes(), rbm.hidden());
+        let shapes = (
+            self.weights.shape(),
+            self.label_weights.shape(),
+            self.visible_bias.len(),
+            self.label_bias.len(),
+            self.hidden_bias.len(),
+        );
+        let values = [
             self.weights.as_slice(),
             self.label_weights.as_slice(),
             self.visible_bias.as_slice(),
             self.label_bias.as_slice(),
             self.hidden_bias.as_slice(),
-        ]
-        .iter()
-        .all(|v| v.iter().all(|x| x.is_finite()))
+        ];
+        shapes == ((v, h), (c, h), v, c, h) && values.iter().all(|v| v.iter().all(|x| x.is_finite()))
     }
 }
 
@@ -200,94 +271,107 @@ impl LabelledTrainer {
         self
     }
 
-    fn check(&self, rbm: &LabelledRbm, data: &DMatrix<f32>, labels: &[usize]) -> Result<()> {
+    /// Checks the settings.
+    fn check_settings(&self) -> Result<()> {
         self.sgd.check()?;
-        let (steps, chains) = match self.negatives {
-            LabelledNegatives::ContrastiveDivergence { steps } => (steps, 1),
-            LabelledNegatives::Persistent { steps, chains } => (steps, chains),
-        };
-        if steps == 0 || chains == 0 {
-            return Err(Error::invalid(
-                "negative phase",
-                format!("{:?} needs steps and chains ≥ 1", self.negatives),
-            ));
-        }
-        if let Objective::Hybrid { generative_weight } = self.objective
-            && !(generative_weight.is_finite() && generative_weight >= 0.0)
-        {
-            return Err(Error::invalid(
-                "hybrid objective",
-                format!("the generative weight α = {generative_weight} must be finite and ≥ 0"),
-            ));
-        }
-        rbm.check_examples(data, labels)?;
-        if data.nrows() == 0 || data.iter().any(|&v| v != 0.0 && v != 1.0) {
-            return Err(Error::invalid("training data", "needs rows of 0/1 values"));
-        }
-        Ok(())
+        settings(self.objective, self.negatives)
     }
 
-    /// Trains `rbm` on the rows of `data` (0/1) with classes `labels`,
-    /// calling `observer` after each epoch. If the parameters stop being
-    /// finite, training stops with an error and `rbm` keeps the last finite ones.
+    /// A run of this trainer on `rbm` and `data`, not yet started: the
+    /// random stream seeded, persistent chains started at random examples,
+    /// velocities zero. [`Fit::run`] trains it.
+    pub fn fit(&self, rbm: LabelledRbm, data: &LabelledData) -> Result<Fit<LabelledLearner>> {
+        self.check_settings()?;
+        rbm.check_examples(&data.examples, &data.labels)?;
+        let mut rng = seeded(self.sgd.seed);
+        let chains = match self.negatives {
+            LabelledNegatives::Persistent { chains, .. } => {
+                let rows: Vec<usize> =
+                    (0..chains).map(|_| rng.random_range(0..data.examples.nrows())).collect();
+                Some((data.examples.select_rows(&rows), rows.iter().map(|&r| data.labels[r]).collect()))
+            }
+            LabelledNegatives::ContrastiveDivergence { .. } => None,
+        };
+        let learner = LabelledLearner {
+            objective: self.objective,
+            negatives: self.negatives,
+            chains,
+            velocity: Step::zeros(&rbm),
+            momentum: self.sgd.momentum,
+            weight_decay: self.sgd.weight_decay,
+        };
+        Fit::new(learner, rbm, Plan::from_settings(&self.sgd), rng)
+    }
+
+    /// Trains `rbm` on the rows of `data` (0/1) with classes `labels` from
+    /// start to end, calling `observers`, and returns each epoch's report,
+    /// with the [`TRAINING_ACCURACY`] and [`CONDITIONAL_LOG_LIKELIHOOD`] of
+    /// the training data after the epoch (computed before `observers` see
+    /// it). If training diverges, the error names the epoch and batch, and
+    /// `rbm` keeps the last good parameters. For a run to stop and resume,
+    /// use [`LabelledTrainer::fit`].
     pub fn train(
         &self,
         rbm: &mut LabelledRbm,
         data: &DMatrix<f32>,
         labels: &[usize],
-        mut observer: impl FnMut(&LabelledEpoch, &LabelledRbm),
-    ) -> Result<Vec<LabelledEpoch>> {
-        self.check(rbm, data, labels)?;
-        let sgd = &self.sgd;
-        let mut rng = seeded(sgd.seed);
-        let mut chains = match self.negatives {
-            LabelledNegatives::Persistent { chains, .. } => {
-                let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.nrows())).collect();
-                Some((data.select_rows(&rows), rows.iter().map(|&r| labels[r]).collect::<Vec<_>>()))
-            }
-            LabelledNegatives::ContrastiveDivergence { .. } => None,
-        };
-        let mut velocity = Step::zeros(rbm);
-        let mut reports = Vec::with_capacity(sgd.epochs);
-        for epoch in 0..sgd.epochs {
-            let rate = sgd.rate(epoch);
-            for indices in Minibatches::new(data.nrows(), sgd.batch_size, &mut rng)? {
-                let batch = data.select_rows(&indices);
-                let batch_labels: Vec<usize> = indices.iter().map(|&i| labels[i]).collect();
-                let gradient = self.gradient(rbm, &batch, &batch_labels, chains.as_mut(), &mut rng)?;
-                self.apply(rbm, &gradient, rate, &mut velocity).map_err(|_| {
-                    Error::invalid(
-                        "labelled RBM training",
-                        format!("diverged in epoch {epoch}; the last finite parameters are kept — lower the learning rate"),
-                    )
-                })?;
-            }
-            let log_p = rbm.class_log_probabilities(data)?;
-            let correct = rbm.classify(data)?.iter().zip(labels).filter(|(a, b)| a == b).count();
-            let report = LabelledEpoch {
-                epoch,
-                learning_rate: rate,
-                training_accuracy: correct as f64 / data.nrows() as f64,
-                conditional_log_likelihood: labels
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &y)| log_p[(r, y)])
-                    .sum::<f64>()
-                    / data.nrows() as f64,
-            };
-            observer(&report, rbm);
-            reports.push(report);
+        observers: &mut [&mut dyn Observer<LabelledRbm>],
+    ) -> Result<Vec<EpochReport>> {
+        self.check_settings()?;
+        rbm.check_examples(data, labels)?;
+        let data = LabelledData::new(data.clone(), labels.to_vec())?;
+        let mut fit = self.fit(rbm.clone(), &data)?;
+        let mut scores = TrainingScores(&data);
+        let mut all: Vec<&mut dyn Observer<LabelledRbm>> = vec![&mut scores];
+        for observer in observers.iter_mut() {
+            all.push(&mut **observer);
         }
-        Ok(reports)
+        let outcome = fit.run(&data, &mut all);
+        let reports = fit.history().to_vec();
+        *rbm = fit.into_model();
+        outcome.map(|_| reports)
     }
+}
 
+/// Checks the negative phase and the hybrid weight.
+fn settings(objective: Objective, negatives: LabelledNegatives) -> Result<()> {
+    let (steps, chains) = match negatives {
+        LabelledNegatives::ContrastiveDivergence { steps } => (steps, 1),
+        LabelledNegatives::Persistent { steps, chains } => (steps, chains),
+    };
+    if steps == 0 || chains == 0 {
+        return Err(Error::invalid("negative phase", format!("{negatives:?} needs steps and chains ≥ 1")));
+    }
+    if let Objective::Hybrid { generative_weight } = objective
+        && !(generative_weight.is_finite() && generative_weight >= 0.0)
+    {
+        return Err(Error::invalid(
+            "hybrid objective",
+            format!("the generative weight α = {generative_weight} must be finite and ≥ 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// The state of labelled-RBM training between steps: the velocities, the
+/// persistent chains (states and classes), and the step's settings.
+#[derive(Serialize, Deserialize)]
+pub struct LabelledLearner {
+    objective: Objective,
+    negatives: LabelledNegatives,
+    chains: Option<(DMatrix<f32>, Vec<usize>)>,
+    velocity: Step,
+    momentum: f64,
+    weight_decay: f64,
+}
+
+impl LabelledLearner {
     /// The gradient of the objective on one batch.
     fn gradient(
-        &self,
+        &mut self,
         rbm: &LabelledRbm,
         batch: &DMatrix<f32>,
         labels: &[usize],
-        chains: Option<&mut (DMatrix<f32>, Vec<usize>)>,
         rng: &mut SamplerRng,
     ) -> Result<Step> {
         let mut gradient = Step::zeros(rbm);
@@ -301,7 +385,7 @@ impl LabelledTrainer {
         }
         if generative > 0.0 {
             gradient.add_statistics(batch, labels, &rbm.hidden_probabilities(batch, labels)?, generative);
-            let (mut visible, mut negative_labels, steps) = match (self.negatives, chains.as_deref()) {
+            let (mut visible, mut negative_labels, steps) = match (self.negatives, &self.chains) {
                 (LabelledNegatives::Persistent { steps, .. }, Some((v, y))) => (v.clone(), y.clone(), steps),
                 (LabelledNegatives::ContrastiveDivergence { steps }, _)
                 | (LabelledNegatives::Persistent { steps, .. }, None) => {
@@ -313,49 +397,112 @@ impl LabelledTrainer {
             }
             let hidden = rbm.hidden_probabilities(&visible, &negative_labels)?;
             gradient.add_statistics(&visible, &negative_labels, &hidden, -generative);
-            if let (LabelledNegatives::Persistent { .. }, Some(state)) = (self.negatives, chains) {
+            if let (LabelledNegatives::Persistent { .. }, Some(state)) = (self.negatives, &mut self.chains) {
                 *state = (visible, negative_labels);
             }
         }
         Ok(gradient)
     }
+}
 
-    /// u ← μu + η(g − λθ) (decay on W and U), θ ← θ + u — or an error, with
-    /// `rbm` unchanged, if the new parameters would not be finite.
-    fn apply(&self, rbm: &mut LabelledRbm, gradient: &Step, rate: f64, velocity: &mut Step) -> Result<()> {
-        let (eta, mu, decay) = (rate as f32, self.sgd.momentum as f32, self.sgd.weight_decay as f32);
-        let mut next = velocity.clone();
-        {
-            let p = rbm.parameters_mut();
-            next.weights
-                .zip_zip_apply(&gradient.weights, p.weights, |u, g, w| *u = mu * *u + eta * (g - decay * w));
-            next.label_weights.zip_zip_apply(&gradient.label_weights, p.label_weights, |u, g, w| {
-                *u = mu * *u + eta * (g - decay * w)
-            });
+impl Learner for LabelledLearner {
+    type Model = LabelledRbm;
+    type Data = LabelledData;
+
+    /// The gradient of the objective on the batch, weight decay on W and U
+    /// (g ← g − λθ), then u ← μu + ηg, θ ← θ + u, applied only if the guard
+    /// admits every new value.
+    fn step(
+        &mut self,
+        rbm: &mut LabelledRbm,
+        data: &LabelledData,
+        indices: &[usize],
+        update: Update,
+        rng: &mut SamplerRng,
+    ) -> Result<StepReport> {
+        let batch = data.examples.select_rows(indices);
+        let labels: Vec<usize> = indices.iter().map(|&i| data.labels[i]).collect();
+        let mut gradient = self.gradient(rbm, &batch, &labels, rng)?;
+        let decay = self.weight_decay as f32;
+        let p = rbm.parameters_mut();
+        gradient.weights.zip_apply(p.weights, |g, w| *g -= decay * w);
+        gradient.label_weights.zip_apply(p.label_weights, |g, w| *g -= decay * w);
+        let (u, g, rate) = (&mut self.velocity, &gradient, update.rate);
+        let mut blocks = [
+            Block {
+                name: "a weight",
+                values: p.weights.as_mut_slice(),
+                velocity: u.weights.as_mut_slice(),
+                gradient: g.weights.as_slice(),
+                rate,
+            },
+            Block {
+                name: "a label weight",
+                values: p.label_weights.as_mut_slice(),
+                velocity: u.label_weights.as_mut_slice(),
+                gradient: g.label_weights.as_slice(),
+                rate,
+            },
+            Block {
+                name: "a visible bias",
+                values: p.visible_bias.as_mut_slice(),
+                velocity: u.visible_bias.as_mut_slice(),
+                gradient: g.visible_bias.as_slice(),
+                rate,
+            },
+            Block {
+                name: "a label bias",
+                values: p.label_bias.as_mut_slice(),
+                velocity: u.label_bias.as_mut_slice(),
+                gradient: g.label_bias.as_slice(),
+                rate,
+            },
+            Block {
+                name: "a hidden bias",
+                values: p.hidden_bias.as_mut_slice(),
+                velocity: u.hidden_bias.as_mut_slice(),
+                gradient: g.hidden_bias.as_slice(),
+                rate,
+            },
+        ];
+        Ok(match momentum_step(&mut blocks, self.momentum, update.guard) {
+            Some(refusal) => StepReport::refused(refusal),
+            None => StepReport::new(),
+        })
+    }
+
+    fn check(&self, rbm: &LabelledRbm, data: &LabelledData) -> Result<()> {
+        rbm.check_examples(&data.examples, &data.labels)
+    }
+
+    fn check_state(&self, rbm: &LabelledRbm) -> Result<()> {
+        settings(self.objective, self.negatives)?;
+        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
+            .check()?;
+        let chains_fit = match (self.negatives, &self.chains) {
+            (LabelledNegatives::ContrastiveDivergence { .. }, None) => true,
+            (LabelledNegatives::Persistent { chains, .. }, Some((states, labels))) => {
+                rbm.check_examples(states, labels).is_ok()
+                    && states.nrows() == chains
+                    && states.iter().all(|&x| x == 0.0 || x == 1.0)
+            }
+            _ => false,
+        };
+        if !(chains_fit && self.velocity.fits(rbm)) {
+            return Err(Error::invalid("checkpoint", "the chains or velocities do not fit the labelled RBM"));
         }
-        next.visible_bias.axpy(eta, &gradient.visible_bias, mu);
-        next.label_bias.axpy(eta, &gradient.label_bias, mu);
-        next.hidden_bias.axpy(eta, &gradient.hidden_bias, mu);
-        let mut candidate = rbm.clone();
-        let LabelledParameters { weights, label_weights, visible_bias, label_bias, hidden_bias } =
-            candidate.parameters_mut();
-        *weights += &next.weights;
-        *label_weights += &next.label_weights;
-        *visible_bias += &next.visible_bias;
-        *label_bias += &next.label_bias;
-        *hidden_bias += &next.hidden_bias;
-        if !(next.is_finite() && candidate.is_finite()) {
-            return Err(Error::invalid("labelled RBM parameters", "not finite"));
-        }
-        *rbm = candidate;
-        *velocity = next;
         Ok(())
     }
+}
+
+impl Checkpointed for LabelledLearner {
+    const KIND: &'static str = "checkpoint-labelled-rbm";
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebm_boltzmann::rbm::LabelledParameters;
     use ebm_core::Domain;
 
     fn labelled_bars(side: usize) -> (DMatrix<f32>, Vec<usize>) {
@@ -432,11 +579,11 @@ mod tests {
                     .batch_size(5)
                     .epochs(300)
                     .seed(start + 1);
-                let reports = trainer.train(&mut rbm, &data, &labels, |_, _| {}).unwrap();
+                let reports = trainer.train(&mut rbm, &data, &labels, &mut []).unwrap();
                 let correct =
                     rbm.classify(&noisy).unwrap().iter().zip(&noisy_labels).filter(|(a, b)| a == b).count();
                 accuracy += correct as f64 / noisy.nrows() as f64 / 3.0;
-                training_accuracy += reports.last().unwrap().training_accuracy / 3.0;
+                training_accuracy += reports.last().unwrap().metric(TRAINING_ACCURACY).unwrap() / 3.0;
             }
             // Chance is at most 14/30 (always answering "bars").
             assert!(accuracy > 0.8, "{objective:?}: mean accuracy on noisy patterns {accuracy}");
@@ -449,19 +596,43 @@ mod tests {
         let (data, labels) = labelled_bars(2);
         let mut rbm = LabelledRbm::random(4, 3, 3, 1.0, &mut seeded(5)).unwrap();
         let trainer = || LabelledTrainer::new(Objective::Generative).epochs(2);
-        assert!(trainer().momentum(1.0).train(&mut rbm, &data, &labels, |_, _| {}).is_err());
-        assert!(trainer().batch_size(0).train(&mut rbm, &data, &labels, |_, _| {}).is_err());
+        assert!(trainer().momentum(1.0).train(&mut rbm, &data, &labels, &mut []).is_err());
+        assert!(trainer().batch_size(0).train(&mut rbm, &data, &labels, &mut []).is_err());
         let hybrid = LabelledTrainer::new(Objective::Hybrid { generative_weight: -1.0 });
-        assert!(hybrid.train(&mut rbm, &data, &labels, |_, _| {}).is_err());
-        assert!(trainer().train(&mut rbm, &data, &labels[1..], |_, _| {}).is_err());
-        assert!(trainer().train(&mut rbm, &data, &vec![3; labels.len()], |_, _| {}).is_err());
-        assert!(trainer().train(&mut rbm, &(data.clone() * 0.5), &labels, |_, _| {}).is_err());
+        assert!(hybrid.train(&mut rbm, &data, &labels, &mut []).is_err());
+        assert!(trainer().train(&mut rbm, &data, &labels[1..], &mut []).is_err());
+        assert!(trainer().train(&mut rbm, &data, &vec![3; labels.len()], &mut []).is_err());
+        assert!(trainer().train(&mut rbm, &(data.clone() * 0.5), &labels, &mut []).is_err());
         let no_chains = trainer().negatives(LabelledNegatives::Persistent { steps: 1, chains: 0 });
-        assert!(no_chains.train(&mut rbm, &data, &labels, |_, _| {}).is_err());
+        assert!(no_chains.train(&mut rbm, &data, &labels, &mut []).is_err());
         let before = rbm.clone();
         let error =
-            trainer().learning_rate(LearningRate::Constant(1e300)).train(&mut rbm, &data, &labels, |_, _| {});
+            trainer().learning_rate(LearningRate::Constant(1e300)).train(&mut rbm, &data, &labels, &mut []);
         assert!(error.unwrap_err().to_string().contains("diverged"));
         assert_eq!(rbm, before, "the diverging first update was not applied");
+    }
+
+    #[test]
+    fn a_labelled_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
+        let (data, labels) = labelled_bars(3);
+        let data = LabelledData::new(data, labels).unwrap();
+        for (objective, negatives) in [
+            (
+                Objective::Hybrid { generative_weight: 0.5 },
+                LabelledNegatives::Persistent { steps: 2, chains: 4 },
+            ),
+            (Objective::Generative, LabelledNegatives::ContrastiveDivergence { steps: 1 }),
+        ] {
+            let trainer = LabelledTrainer::new(objective)
+                .negatives(negatives)
+                .learning_rate(LearningRate::Linear { start: 0.1, end: 0.02 })
+                .weight_decay(1e-3)
+                .batch_size(4)
+                .epochs(3)
+                .seed(6);
+            let start =
+                || trainer.fit(LabelledRbm::random(9, 3, 5, 0.3, &mut seeded(2)).unwrap(), &data).unwrap();
+            crate::fit::testing::assert_resume_is_exact(start, &data, 9);
+        }
     }
 }
