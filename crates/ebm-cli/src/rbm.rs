@@ -13,7 +13,7 @@ use ebm_core::{Domain, file};
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
-use ebm_train::fit::{Control, EpochReport, Every, Fit, Moment, Observer, Outcome};
+use ebm_train::fit::{Control, EpochReport, Every, Fit, Moment, Observer, Outcome, Validation};
 use ebm_train::rbm::{
     BinaryData, LearningRate, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
     exact_average_log_likelihood, pseudo_log_likelihood, swap_rate_metric, swap_rates,
@@ -202,6 +202,15 @@ pub struct TrainArgs {
     gaussian: crate::gaussian::GaussianArgs,
     #[command(flatten)]
     checkpoint: CheckpointArgs,
+    /// Hold out this fraction of the examples (a seeded random choice) and
+    /// report their log-likelihood (exact, or pseudo- for large models)
+    /// after every epoch, beside the training one.
+    #[arg(long, value_name = "FRACTION")]
+    validation: Option<f64>,
+    /// With --validation: stop after N epochs in a row without a better
+    /// held-out score, and write the model of the best epoch.
+    #[arg(long, value_name = "N", requires = "validation")]
+    patience: Option<usize>,
     /// The model file to write.
     #[arg(short, long, default_value = "rbm.ebm")]
     out: PathBuf,
@@ -519,6 +528,50 @@ fn metrics_csv(history: &[EpochReport], columns: &[String]) -> String {
     csv
 }
 
+/// The metric the held-out score is reported as.
+const VALIDATION_COLUMN: &str = "validation_log_likelihood";
+
+/// `data` split into training and held-out rows: a `fraction` of the rows,
+/// chosen at random from `seed`, held out (at least one, and at least one
+/// left to train on).
+fn split_validation(
+    data: DMatrix<f32>,
+    fraction: f64,
+    seed: u64,
+) -> Result<(DMatrix<f32>, DMatrix<f32>), String> {
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(format!(
+            "--validation {fraction}: the held-out fraction must lie strictly between 0 and 1"
+        ));
+    }
+    let examples = data.nrows();
+    let held_out = ((examples as f64 * fraction).round() as usize).max(1);
+    if held_out >= examples {
+        return Err(format!("--validation {fraction} leaves none of the {examples} examples to train on"));
+    }
+    let mut order: Vec<usize> = (0..examples).collect();
+    rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut seeded(seed));
+    let (validation, training) = order.split_at(held_out);
+    Ok((data.select_rows(training), data.select_rows(validation)))
+}
+
+/// The score of a model on held-out rows: the exact average log-likelihood
+/// when the smaller layer can be enumerated, else the pseudo-log-likelihood.
+fn held_out_score(
+    held_out: DMatrix<f32>,
+    exact: bool,
+    seed: u64,
+) -> impl FnMut(&BernoulliRbm) -> ebm_core::Result<f64> + Send {
+    let mut rng = seeded(seed);
+    move |rbm| {
+        if exact {
+            exact_average_log_likelihood(rbm, &held_out)
+        } else {
+            pseudo_log_likelihood(rbm, &held_out, &mut rng)
+        }
+    }
+}
+
 /// The run to train: resumed from a checkpoint, or started afresh.
 fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result<Fit<RbmLearner>, String> {
     let settings = &args.settings;
@@ -566,7 +619,14 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         let (gaussian, settings) = (&args.gaussian, &args.settings);
         return crate::gaussian::train(data.0, data.1, settings, gaussian, args.algo, args.seed, &args.out);
     }
-    let data = load_data(&args.data, args.seed)?;
+    let (data, held_out) = match args.validation {
+        Some(fraction) => {
+            let (training, held_out) =
+                split_validation(load_data(&args.data, args.seed)?, fraction, args.seed ^ 2)?;
+            (training, Some(held_out))
+        }
+        None => (load_data(&args.data, args.seed)?, None),
+    };
     let rows = BinaryData::new(&data).map_err(|e| e.to_string())?;
     let mut fit = start_fit(args, &data, &rows)?;
     let (examples, visible) = data.shape();
@@ -595,16 +655,42 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             println!("temperatures {:.3?}", args.settings.ladder()?);
         }
     }
+    if let Some(held_out) = &held_out {
+        println!("{} examples held out for validation", held_out.nrows());
+    }
+    let mut validation = held_out.map(|rows| {
+        let validation = Validation::new(VALIDATION_COLUMN, held_out_score(rows, log.exact, args.seed ^ 3));
+        match args.patience {
+            Some(patience) => validation.patience(patience).keep_best(),
+            None => validation,
+        }
+    });
     let checkpoint = checkpoint::path_beside(&args.out);
     let mut interrupt = Interrupt::install();
     let every = args.checkpoint.checkpoint_every;
     let outcome = with_workers_awake(|| {
-        fit.run_with_checkpoints(&rows, &mut [&mut log, &mut interrupt], &checkpoint, every)
+        let mut observers: Vec<&mut dyn Observer<BernoulliRbm>> = Vec::new();
+        if let Some(validation) = validation.as_mut() {
+            observers.push(validation);
+        }
+        observers.push(&mut log);
+        observers.push(&mut interrupt);
+        fit.run_with_checkpoints(&rows, &mut observers, &checkpoint, every)
     });
     log.progress.finish();
-    // The model is written even when training diverged or was interrupted:
-    // it holds the last good parameters.
-    file::save(&args.out, fit.model()).map_err(|e| e.to_string())?;
+    // Early stopping writes the model of the best epoch; otherwise the model
+    // is written even when training diverged or was interrupted: it holds
+    // the last good parameters.
+    let best =
+        validation.and_then(|v| v.into_best()).and_then(|best| Some((best.epoch, best.score, best.model?)));
+    let rbm = match &best {
+        Some((epoch, score, model)) => {
+            println!("best held-out log-likelihood {score:.4} after epoch {}", epoch + 1);
+            model
+        }
+        None => fit.model(),
+    };
+    file::save(&args.out, rbm).map_err(|e| e.to_string())?;
     println!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
@@ -612,9 +698,11 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let history = fit.history();
     let likelihood_metric = log.likelihood_metric();
     let swap_columns = history.first().map_or(0, |r| swap_rates(r).len());
+    let validation_column = args.validation.map(|_| VALIDATION_COLUMN);
     let columns: Vec<String> = [RECONSTRUCTION_ERROR, likelihood_metric]
         .into_iter()
         .chain(AIS_COLUMNS)
+        .chain(validation_column)
         .map(String::from)
         .chain((0..swap_columns).map(swap_rate_metric))
         .collect();
@@ -631,10 +719,14 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             );
             std::process::exit(checkpoint::INTERRUPTED);
         }
-        _ if every > 0 => println!("wrote {} (the run, to continue with --resume)", checkpoint.display()),
-        _ => {}
+        Outcome::Stopped => {
+            println!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0))
+        }
+        Outcome::Finished => {}
     }
-    let rbm = fit.model();
+    if every > 0 {
+        println!("wrote {} (the run, to continue with --resume)", checkpoint.display());
+    }
     if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
         write_filters(rbm.weights(), &filters)?;
@@ -650,7 +742,13 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let likelihoods = series(likelihood_metric);
     let epochs = Some((1.0, likelihoods.len() as f64));
     let [ais, low, high] = AIS_COLUMNS.map(series);
-    if ais.iter().any(|v| v.is_finite()) {
+    if let Some(column) = validation_column {
+        render::write_line_plot(&plot, &[&likelihoods, &series(column)], epochs)?;
+        println!(
+            "wrote {} ({what}log-likelihood per epoch: training in blue, held out in red)",
+            plot.display()
+        );
+    } else if ais.iter().any(|v| v.is_finite()) {
         render::write_line_plot(&plot, &[&likelihoods, &ais, &low, &high], epochs)?;
         println!(
             "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",

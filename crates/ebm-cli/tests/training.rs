@@ -1,6 +1,6 @@
-//! Ctrl-C during `ebm rbm train` saves the run, and `--resume` finishes it
-//! with the same model as a run never interrupted.
-#![cfg(unix)]
+//! The training loop from the command line: Ctrl-C saves the run and
+//! `--resume` finishes it with the model of a run never interrupted; a
+//! blow-up is a divergence error; held-out scores and early stopping.
 
 mod common;
 
@@ -8,6 +8,7 @@ use common::{ebm, path_str};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+#[cfg(unix)]
 #[test]
 fn sigint_saves_a_checkpoint_and_resuming_gives_the_uninterrupted_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,4 +69,35 @@ fn a_learning_rate_of_1e30_is_a_divergence_error_and_the_start_model_is_kept() {
     let values = exported["weights"][0].as_array().unwrap();
     let largest = values.iter().map(|x| x.as_f64().unwrap().abs()).fold(0.0, f64::max);
     assert!(largest > 0.0 && largest < 0.1, "largest |w| = {largest}");
+}
+
+#[test]
+fn validation_reports_held_out_scores_and_patience_keeps_the_best_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("rbm.ebm");
+    let args = ["rbm", "train", "--data", "shapes:200", "--hidden", "8", "--lr", "0.2", "--epochs", "60"];
+    let run =
+        ebm(&[&args[..], &["--validation", "0.25", "--patience", "2", "-o", path_str(&model)]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("50 examples held out"), "{stdout}");
+    let log = std::fs::read_to_string(dir.path().join("rbm-metrics.csv")).unwrap();
+    let header: Vec<&str> = log.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|&c| c == "validation_log_likelihood").expect("a held-out column");
+    let scores: Vec<f64> =
+        log.lines().skip(1).map(|l| l.split(',').nth(column).unwrap().parse().unwrap()).collect();
+    assert!(scores.iter().all(|s| s.is_finite() && *s < 0.0), "{scores:?}");
+    // The model written is the best epoch's: its held-out score is the best
+    // in the log, and if training stopped early, it did so `patience` epochs later.
+    let best = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let best_epoch = scores.iter().position(|&s| s == best).unwrap() + 1;
+    assert!(stdout.contains(&format!("after epoch {best_epoch}")), "{stdout}");
+    if stdout.contains("stopped early") {
+        assert_eq!(scores.len(), best_epoch + 2);
+    }
+    // Bad fractions are refused.
+    for fraction in ["0", "1", "-0.5", "NaN"] {
+        let refused = ebm(&[&args[..], &["--validation", fraction, "-o", path_str(&model)]].concat());
+        assert!(!refused.status.success(), "--validation {fraction}");
+    }
 }
