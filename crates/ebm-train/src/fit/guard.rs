@@ -62,7 +62,7 @@ impl Guard {
     /// The reason a step gives for refusing `value` as the new `what`.
     pub fn refusal(&self, what: &str, value: f64) -> String {
         if value.is_finite() {
-            format!("{what} would become {value:e}, beyond the divergence bound {:e}", self.bound)
+            format!("{what} would become {value:.3e}, beyond the divergence bound {:e}", self.bound)
         } else {
             format!("{what} would become {value}")
         }
@@ -112,7 +112,7 @@ mod tests {
         let guard = Guard::default();
         assert_eq!(guard.check("W", [1.0, 2.0]), None);
         let reason = guard.check("W", [1.0, 3e30, f64::NAN]).unwrap();
-        assert!(reason.contains("W would become 3e30") && reason.contains("bound 1e6"), "{reason}");
+        assert!(reason.contains("W would become 3.000e30") && reason.contains("bound 1e6"), "{reason}");
         assert_eq!(guard.check("b", [f64::NAN]).unwrap(), "b would become NaN");
     }
 
