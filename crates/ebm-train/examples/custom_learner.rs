@@ -58,11 +58,16 @@ impl Checkpointed for Fields {
     const KIND: &'static str = "checkpoint-independent-fields";
 }
 
+/// +1 with probability (1 + m)/2, else −1: a spin of mean m.
+fn spin(mean: f64, rng: &mut SamplerRng) -> f32 {
+    if rng.random::<f64>() < (1.0 + mean) / 2.0 { 1.0 } else { -1.0 }
+}
+
 fn main() -> Result<()> {
     // 500 samples of 4 spins with means 0.6, −0.2, 0, 0.9.
     let means = [0.6, -0.2, 0.0, 0.9];
     let mut rng = seeded(1);
-    let data = DMatrix::from_fn(500, 4, |_, i| if rng.random::<f64>() < (1.0 + means[i]) / 2.0 { 1.0 } else { -1.0 });
+    let data = DMatrix::from_fn(500, 4, |_, i| spin(means[i], &mut rng));
     let plan = Plan {
         learning_rate: LearningRate::Constant(0.2),
         batch_size: 50,
