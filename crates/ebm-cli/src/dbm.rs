@@ -4,6 +4,7 @@ use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, load_data, square_side, write_filters, write_visible_grid};
 use crate::render;
+use crate::training::{CheckpointArgs, Session, metrics_csv, series};
 use ebm_boltzmann::DeepBoltzmannMachine;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::dbm::DbmChains;
@@ -13,8 +14,8 @@ use ebm_boltzmann::dbm::mean_field::{MeanFieldOptions, mean_field, variational_b
 use ebm_boltzmann::rbm::ais::base_rate_bias;
 use ebm_core::file;
 use ebm_mcmc::rng::seeded;
-use ebm_train::dbm::{DbmTrainer, MEAN_FIELD_ROUNDS, Pretraining, pretrain};
-use ebm_train::fit::EachEpoch;
+use ebm_train::dbm::{DbmLearner, DbmTrainer, MEAN_FIELD_ROUNDS, Pretraining, pretrain};
+use ebm_train::fit::{Control, Fit, Moment, Observer};
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100)]
     ais_runs: usize,
     /// The model file to write.
+    #[command(flatten)]
+    checkpoint: CheckpointArgs,
     #[arg(short, long, default_value = "dbm.ebm")]
     out: PathBuf,
 }
@@ -177,14 +180,55 @@ fn bound_with_ais(
     Ok(Likelihood::ais(bounds.iter().sum::<f64>() / data.nrows() as f64, &estimate))
 }
 
-fn train(args: &TrainArgs) -> Result<(), String> {
-    crate::output::check_output_directory(&args.out)?;
+/// The metric the exact log-likelihood of the training data is logged as.
+const LOG_LIKELIHOOD: &str = "log_likelihood";
+
+/// Scores each epoch (the exact log-likelihood, when the DBM is small
+/// enough), adds the score to its report and prints it.
+struct EpochLog<'a> {
+    data: &'a DMatrix<f32>,
+    exact: bool,
+    epochs: usize,
+    progress: Progress,
+}
+
+impl Observer<DeepBoltzmannMachine> for EpochLog<'_> {
+    fn observe(&mut self, moment: Moment<'_>, dbm: &DeepBoltzmannMachine) -> ebm_core::Result<Control> {
+        let Moment::Epoch(report) = moment else {
+            return Ok(Control::Continue);
+        };
+        let rounds = report.metric(MEAN_FIELD_ROUNDS).unwrap_or(f64::NAN);
+        let likelihood = if self.exact {
+            exact_likelihood(dbm, self.data).map_or(f64::NAN, |l| l.value)
+        } else {
+            f64::NAN
+        };
+        report.set_metric(LOG_LIKELIHOOD, likelihood);
+        let done = report.epoch + 1;
+        self.progress.set(done as u64);
+        let shown = if self.exact { format!("  log-likelihood {likelihood:>10.4}") } else { String::new() };
+        self.progress
+            .println(&format!("epoch {done:>4}/{}{shown}  mean-field rounds {rounds:.1}", self.epochs));
+        Ok(Control::Continue)
+    }
+}
+
+/// The run to train: resumed from a checkpoint, or a DBM (pretrained if
+/// asked) and a new run.
+fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, String> {
     let text = |e: ebm_core::Error| e.to_string();
-    let data = load_data(&args.data, args.seed)?;
-    let (examples, visible) = data.shape();
-    let sizes: Vec<usize> = std::iter::once(visible).chain(args.layers.iter().copied()).collect();
-    let rate = LearningRate::Linear { start: args.lr, end: args.lr / 10.0 };
-    let mut dbm = if args.pretrain_epochs > 0 {
+    if let Some(fit) = Session::resume::<DbmLearner>(&args.checkpoint, args.epochs)? {
+        if fit.model().visible() != data.ncols() {
+            return Err(format!(
+                "the checkpoint holds a DBM of {} visible units, the data have {} columns",
+                fit.model().visible(),
+                data.ncols()
+            ));
+        }
+        return Ok(fit);
+    }
+    let sizes: Vec<usize> = std::iter::once(data.ncols()).chain(args.layers.iter().copied()).collect();
+    let dbm = if args.pretrain_epochs > 0 {
         println!("pretraining {} layers for {} epochs each", args.layers.len(), args.pretrain_epochs);
         let settings = Pretraining {
             epochs: args.pretrain_epochs,
@@ -194,49 +238,53 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             seed: args.seed,
             ..Pretraining::default()
         };
-        pretrain(&sizes, &data, &settings).map_err(text)?
+        pretrain(&sizes, data, &settings).map_err(text)?
     } else {
         DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(args.seed)).map_err(text)?
     };
-    let trainer = DbmTrainer::new()
-        .learning_rate(rate)
+    println!("{} examples of {} units, DBM layers {sizes:?}", data.nrows(), data.ncols());
+    DbmTrainer::new()
+        .learning_rate(LearningRate::Linear { start: args.lr, end: args.lr / 10.0 })
         .momentum(args.momentum)
         .weight_decay(args.weight_decay)
         .batch_size(args.batch)
         .epochs(args.epochs)
         .chains(args.chains)
         .gibbs_steps(args.k)
-        .seed(args.seed);
-    println!("{examples} examples of {visible} units, DBM layers {sizes:?}");
-    let progress = Progress::new(args.epochs as u64, 0, "epochs");
-    let exact = exact_likelihood(&dbm, &data).is_some();
-    let mut likelihoods = Vec::new();
-    let mut csv = String::from("epoch,seconds,learning_rate,mean_field_rounds,log_likelihood\n");
-    let mut log = EachEpoch(|report: &ebm_train::fit::EpochReport, dbm: &DeepBoltzmannMachine| {
-        let rounds = report.metric(MEAN_FIELD_ROUNDS).unwrap_or(f64::NAN);
-        let likelihood =
-            if exact { exact_likelihood(dbm, &data).map_or(f64::NAN, |l| l.value) } else { f64::NAN };
-        likelihoods.push(likelihood);
-        let done = report.epoch + 1;
-        progress.set(done as u64);
-        let shown = if exact { format!("  log-likelihood {likelihood:>10.4}") } else { String::new() };
-        progress.println(&format!("epoch {done:>4}/{}{shown}  mean-field rounds {rounds:.1}", args.epochs));
-        csv.push_str(&format!(
-            "{done},{:.6},{},{rounds},{likelihood}\n",
-            report.seconds, report.learning_rate
-        ));
-    });
-    let outcome = trainer.train(&mut dbm, &data, &mut [&mut log]);
-    progress.finish();
-    // The model is written even when training diverged: it holds the last finite parameters.
-    file::save(&args.out, &dbm).map_err(text)?;
+        .seed(args.seed)
+        .fit(dbm, data)
+        .map_err(text)
+}
+
+fn train(args: &TrainArgs) -> Result<(), String> {
+    crate::output::check_output_directory(&args.out)?;
+    let text = |e: ebm_core::Error| e.to_string();
+    let data = load_data(&args.data, args.seed)?;
+    let visible = data.ncols();
+    let mut fit = start_fit(args, &data)?;
+    let exact = exact_likelihood(fit.model(), &data).is_some();
+    let remaining = args.epochs.saturating_sub(fit.epochs_done());
+    let mut log = EpochLog {
+        data: &data,
+        exact,
+        epochs: args.epochs,
+        progress: Progress::new(remaining as u64, 0, "epochs"),
+    };
+    let mut session = Session::new(&args.checkpoint, &args.out);
+    let outcome = session.run(&mut fit, &data, &mut [&mut log]);
+    log.progress.finish();
+    // The model is written even when training diverged or was interrupted:
+    // it holds the last good parameters.
+    let dbm = fit.model();
+    file::save(&args.out, dbm).map_err(text)?;
     println!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("dbm".into(), |s| s.to_string_lossy().into_owned());
     let metrics_log = dir.join(format!("{stem}-metrics.csv"));
-    file::write_atomic(&metrics_log, csv.as_bytes()).map_err(text)?;
+    let columns = [MEAN_FIELD_ROUNDS, LOG_LIKELIHOOD].map(String::from);
+    file::write_atomic(&metrics_log, metrics_csv(fit.history(), &columns).as_bytes()).map_err(text)?;
     println!("wrote {} (one row per epoch)", metrics_log.display());
-    outcome.map_err(text)?;
+    session.finish(outcome.map_err(text)?, &fit);
     if !exact {
         let bound = bound_with_ais(&dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
         println!(
@@ -254,7 +302,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     }
     if exact {
         let plot = dir.join(format!("{stem}-metrics.png"));
-        render::write_line_plot(&plot, &[&likelihoods], None)?;
+        render::write_line_plot(&plot, &[&series(fit.history(), LOG_LIKELIHOOD)], None)?;
         println!("wrote {} (exact log-likelihood per epoch)", plot.display());
     }
     Ok(())

@@ -3,7 +3,6 @@
 //! Each subcommand lives in its own module; later layers add theirs
 //! (sampling, Hopfield recall, training) beside these.
 
-mod checkpoint;
 mod convert;
 mod dbm;
 mod density;
@@ -20,6 +19,7 @@ mod progress;
 mod rbm;
 mod render;
 mod shapes;
+mod training;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,19 +1,18 @@
 //! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
 
-use crate::checkpoint::{self, CheckpointArgs, Interrupt};
 use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::render;
+use crate::training::{CheckpointArgs, Session, metrics_csv, series};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
 use ebm_boltzmann::rbm::partition::{average_log_likelihood, log_partition};
-use ebm_core::workers::with_workers_awake;
 use ebm_core::{Domain, file};
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
-use ebm_train::fit::{Control, EpochReport, Every, Fit, Moment, Observer, Outcome, Validation};
+use ebm_train::fit::{Control, Every, Fit, Moment, Observer, Outcome, Validation};
 use ebm_train::rbm::{
     BinaryData, LearningRate, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
     exact_average_log_likelihood, pseudo_log_likelihood, swap_rate_metric, swap_rates,
@@ -509,25 +508,6 @@ impl Observer<BernoulliRbm> for EpochLog<'_> {
     }
 }
 
-/// The metrics log: a header, then one row per epoch — its number (from 1),
-/// seconds, learning rate and the metrics `columns` (empty where an epoch
-/// has none).
-fn metrics_csv(history: &[EpochReport], columns: &[String]) -> String {
-    let mut csv = format!("epoch,seconds,learning_rate,{}\n", columns.join(","));
-    for report in history {
-        let values: Vec<String> =
-            columns.iter().map(|c| report.metric(c).map_or(String::new(), |v| v.to_string())).collect();
-        csv.push_str(&format!(
-            "{},{:.6},{},{}\n",
-            report.epoch + 1,
-            report.seconds,
-            report.learning_rate,
-            values.join(",")
-        ));
-    }
-    csv
-}
-
 /// The metric the held-out score is reported as.
 const VALIDATION_COLUMN: &str = "validation_log_likelihood";
 
@@ -575,27 +555,17 @@ fn held_out_score(
 /// The run to train: resumed from a checkpoint, or started afresh.
 fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result<Fit<RbmLearner>, String> {
     let settings = &args.settings;
-    let Some(path) = &args.checkpoint.resume else {
+    let Some(fit) = Session::resume::<RbmLearner>(&args.checkpoint, settings.epochs)? else {
         let rbm = settings.start(data, args.seed)?;
         return settings.trainer(args.algo, args.seed)?.fit(rbm, rows).map_err(|e| e.to_string());
     };
-    let mut fit = Fit::<RbmLearner>::load(path).map_err(|e| e.to_string())?;
     if fit.model().visible() != data.ncols() {
         return Err(format!(
-            "{} holds an RBM of {} visible units, the data have {} columns",
-            path.display(),
+            "the checkpoint holds an RBM of {} visible units, the data have {} columns",
             fit.model().visible(),
             data.ncols()
         ));
     }
-    fit.plan_mut().epochs = settings.epochs;
-    println!(
-        "resuming {} after {} epochs and {} batches; training to epoch {}",
-        path.display(),
-        fit.epochs_done(),
-        fit.batches_done(),
-        settings.epochs
-    );
     Ok(fit)
 }
 
@@ -665,18 +635,14 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             None => validation,
         }
     });
-    let checkpoint = checkpoint::path_beside(&args.out);
-    let mut interrupt = Interrupt::install();
-    let every = args.checkpoint.checkpoint_every;
-    let outcome = with_workers_awake(|| {
-        let mut observers: Vec<&mut dyn Observer<BernoulliRbm>> = Vec::new();
-        if let Some(validation) = validation.as_mut() {
-            observers.push(validation);
-        }
-        observers.push(&mut log);
-        observers.push(&mut interrupt);
-        fit.run_with_checkpoints(&rows, &mut observers, &checkpoint, every)
-    });
+    let mut session = Session::new(&args.checkpoint, &args.out);
+    let mut observers: Vec<&mut dyn Observer<BernoulliRbm>> = Vec::new();
+    if let Some(validation) = validation.as_mut() {
+        observers.push(validation);
+    }
+    observers.push(&mut log);
+    let outcome = session.run(&mut fit, &rows, &mut observers);
+    drop(observers);
     log.progress.finish();
     // Early stopping writes the model of the best epoch; otherwise the model
     // is written even when training diverged or was interrupted: it holds
@@ -708,24 +674,10 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         .collect();
     file::write_atomic(&metrics_log, metrics_csv(history, &columns).as_bytes()).map_err(|e| e.to_string())?;
     println!("wrote {} (one row per epoch)", metrics_log.display());
-    match outcome.map_err(|e| e.to_string())? {
-        Outcome::Stopped if interrupt.triggered() => {
-            println!(
-                "interrupted after {} epochs and {} batches; wrote {} — continue with --resume {}",
-                fit.epochs_done(),
-                fit.batches_done(),
-                checkpoint.display(),
-                checkpoint.display()
-            );
-            std::process::exit(checkpoint::INTERRUPTED);
-        }
-        Outcome::Stopped => {
-            println!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0))
-        }
-        Outcome::Finished => {}
-    }
-    if every > 0 {
-        println!("wrote {} (the run, to continue with --resume)", checkpoint.display());
+    let outcome = outcome.map_err(|e| e.to_string())?;
+    session.finish(outcome, &fit);
+    if outcome == Outcome::Stopped {
+        println!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0));
     }
     if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
@@ -737,8 +689,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
     let what = if log.exact { "exact " } else { "pseudo-" };
-    let series =
-        |name: &str| -> Vec<f64> { history.iter().map(|r| r.metric(name).unwrap_or(f64::NAN)).collect() };
+    let series = |name: &str| series(history, name);
     let likelihoods = series(likelihood_metric);
     let epochs = Some((1.0, likelihoods.len() as f64));
     let [ais, low, high] = AIS_COLUMNS.map(series);
@@ -817,7 +768,7 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
             let mut curve =
                 Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
             let trainer = settings.trainer(algo, seed)?;
-            with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
+            ebm_core::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
                 .map_err(|e| e.to_string())?;
             let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
             let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
