@@ -286,7 +286,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     println!("wrote {} (one row per epoch)", metrics_log.display());
     session.finish(outcome.map_err(text)?, &fit);
     if !exact {
-        let bound = bound_with_ais(&dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
+        let bound = bound_with_ais(dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
         println!(
             "mean-field lower bound on the average log-likelihood (log Z by AIS): {:.4} [{:.4}, {:.4}]",
             bound.value, bound.low, bound.high
@@ -297,7 +297,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         write_filters(dbm.weights(1), &filters)?;
         println!("wrote {} (first-layer weights of each unit, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
-        write_samples(&dbm, 64, 1000, args.seed, &samples)?;
+        write_samples(dbm, 64, 1000, args.seed, &samples)?;
         println!("wrote {}", samples.display());
     }
     if exact {
