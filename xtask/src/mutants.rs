@@ -76,6 +76,11 @@ const FILES: &[&str] = &[
     // sampled one and its update, the negative phases (CD, PCD, tempering),
     // and the Gaussian–Bernoulli gradient.
     "crates/ebm-train/src/rbm/exact.rs",
+    // The training loop every learner runs on: the momentum step applied
+    // whole or not at all, the divergence guard, epochs and batches.
+    "crates/ebm-train/src/sgd.rs",
+    "crates/ebm-train/src/fit/guard.rs",
+    "crates/ebm-train/src/fit/driver.rs",
     "crates/ebm-train/src/rbm/trainer.rs",
     "crates/ebm-train/src/rbm/negatives.rs",
     "crates/ebm-train/src/rbm/gaussian/gradient.rs",
