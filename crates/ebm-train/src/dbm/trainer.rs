@@ -111,11 +111,7 @@ impl DbmTrainer {
         data: &DMatrix<f32>,
         observers: &mut [&mut dyn Observer<DeepBoltzmannMachine>],
     ) -> Result<Vec<EpochReport>> {
-        let mut fit = self.fit(dbm.clone(), data)?;
-        let outcome = fit.run(data, observers);
-        let reports = fit.history().to_vec();
-        *dbm = fit.into_model();
-        outcome.map(|_| reports)
+        self.fit(dbm.clone(), data)?.run_into(data, observers, dbm)
     }
 }
 

@@ -174,6 +174,20 @@ impl<L: Learner> Fit<L> {
         Ok(Outcome::Finished)
     }
 
+    /// Runs to the end (as [`Fit::run`]), then stores the model in `model` —
+    /// the last good one when training failed — and returns the report of
+    /// every epoch, or the error. The one-call `train` of each trainer.
+    pub fn run_into(
+        mut self,
+        data: &L::Data,
+        observers: &mut [&mut dyn Observer<L::Model>],
+        model: &mut L::Model,
+    ) -> Result<Vec<EpochReport>> {
+        let outcome = self.run(data, observers);
+        *model = self.model;
+        outcome.map(|_| self.history)
+    }
+
     /// Refuses data of another shape than the run has trained on.
     fn check_shape(&mut self, data: &L::Data) -> Result<()> {
         let shape = (data.examples(), data.width());

@@ -320,16 +320,13 @@ impl LabelledTrainer {
         self.check_settings()?;
         rbm.check_examples(data, labels)?;
         let data = LabelledData::new(data.clone(), labels.to_vec())?;
-        let mut fit = self.fit(rbm.clone(), &data)?;
+        let fit = self.fit(rbm.clone(), &data)?;
         let mut scores = TrainingScores(&data);
         let mut all: Vec<&mut dyn Observer<LabelledRbm>> = vec![&mut scores];
         for observer in observers.iter_mut() {
             all.push(&mut **observer);
         }
-        let outcome = fit.run(&data, &mut all);
-        let reports = fit.history().to_vec();
-        *rbm = fit.into_model();
-        outcome.map(|_| reports)
+        fit.run_into(&data, &mut all, rbm)
     }
 }
 

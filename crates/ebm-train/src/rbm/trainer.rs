@@ -282,11 +282,7 @@ impl RbmTrainer {
         observers: &mut [&mut dyn Observer<BernoulliRbm>],
     ) -> Result<Vec<EpochReport>> {
         let data = BinaryData::new(data)?;
-        let mut fit = self.fit(rbm.clone(), &data)?;
-        let outcome = fit.run(&data, observers);
-        let reports = fit.history().to_vec();
-        *rbm = fit.into_model();
-        outcome.map(|_| reports)
+        self.fit(rbm.clone(), &data)?.run_into(&data, observers, rbm)
     }
 }
 

@@ -176,11 +176,7 @@ impl GaussianTrainer {
         data: &DMatrix<f32>,
         observers: &mut [&mut dyn Observer<GaussianRbm>],
     ) -> Result<Vec<EpochReport>> {
-        let mut fit = self.fit(rbm.clone(), data)?;
-        let outcome = fit.run(data, observers);
-        let reports = fit.history().to_vec();
-        *rbm = fit.into_model();
-        outcome.map(|_| reports)
+        self.fit(rbm.clone(), data)?.run_into(data, observers, rbm)
     }
 }
 
