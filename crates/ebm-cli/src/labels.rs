@@ -3,14 +3,16 @@
 
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
+use crate::training::{CheckpointArgs, Session};
 use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::Domain;
 use ebm_core::file;
 use ebm_data::patterns::flip_noise;
 use ebm_mcmc::rng::seeded;
-use ebm_train::fit::{EachEpoch, EpochReport};
+use ebm_train::fit::{EachEpoch, EpochReport, Fit};
 use ebm_train::rbm::labelled::{
-    CONDITIONAL_LOG_LIKELIHOOD, LabelledNegatives, LabelledTrainer, Objective, TRAINING_ACCURACY,
+    CONDITIONAL_LOG_LIKELIHOOD, LabelledData, LabelledLearner, LabelledNegatives, LabelledTrainer, Objective,
+    TRAINING_ACCURACY, TrainingScores,
 };
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::{DMatrix, RowDVector};
@@ -66,14 +68,64 @@ pub fn train(
     settings: &Settings,
     objective: Objective,
     seed: u64,
+    checkpoint: &CheckpointArgs,
     out: &Path,
 ) -> Result<(), String> {
     let text = |e: ebm_core::Error| e.to_string();
     let examples = load_data(data, seed)?;
     let labels = load_labels(data)?;
     let classes = labels.iter().max().map_or(0, |&c| c + 1).max(2);
-    // N(0, 0.3²): the discriminative gradient needs weights away from zero to start.
-    let mut rbm = LabelledRbm::random(examples.ncols(), classes, settings.hidden, 0.3, &mut seeded(seed))
+    let data = LabelledData::new(examples, labels).map_err(text)?;
+    let mut fit = match Session::resume::<LabelledLearner>(checkpoint, settings.epochs)? {
+        Some(fit) => fit,
+        None => start(&data, classes, settings, objective, seed)?,
+    };
+    let remaining = settings.epochs.saturating_sub(fit.epochs_done());
+    let progress = Progress::new(remaining as u64, 0, "epochs");
+    let mut scores = TrainingScores(&data);
+    let mut log = EachEpoch(|report: &EpochReport, _: &LabelledRbm| {
+        progress.set(report.epoch as u64 + 1);
+        let metric = |name| report.metric(name).unwrap_or(f64::NAN);
+        progress.println(&format!(
+            "epoch {:>4}/{}  training accuracy {:.4}  mean log P(y | v) {:.4}",
+            report.epoch + 1,
+            settings.epochs,
+            metric(TRAINING_ACCURACY),
+            metric(CONDITIONAL_LOG_LIKELIHOOD)
+        ));
+    });
+    let mut session = Session::new(checkpoint, out);
+    let outcome = session.run(&mut fit, &data, &mut [&mut scores, &mut log]);
+    progress.finish();
+    // Written even when training diverged or was interrupted: the model holds the last good parameters.
+    let rbm = fit.model();
+    file::save(out, rbm).map_err(text)?;
+    println!("wrote {}", out.display());
+    session.finish(outcome.map_err(text)?, &fit);
+    if square_side(data.examples().ncols()).is_some() {
+        let path = out.with_file_name(format!(
+            "{}-classes.png",
+            out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned())
+        ));
+        write_class_samples(rbm, 8, 1000, seed, &path)?;
+        println!("wrote {} (one row of samples of P(v | y) per class)", path.display());
+    }
+    Ok(())
+}
+
+/// A new run: a labelled RBM with weights from N(0, 0.3²) — the
+/// discriminative gradient needs weights away from zero to start — trained
+/// with persistent chains.
+fn start(
+    data: &LabelledData,
+    classes: usize,
+    settings: &Settings,
+    objective: Objective,
+    seed: u64,
+) -> Result<Fit<LabelledLearner>, String> {
+    let text = |e: ebm_core::Error| e.to_string();
+    let examples = data.examples();
+    let rbm = LabelledRbm::random(examples.ncols(), classes, settings.hidden, 0.3, &mut seeded(seed))
         .map_err(text)?;
     let rate = match settings.lr_end {
         Some(end) => LearningRate::Linear { start: settings.lr, end },
@@ -93,33 +145,7 @@ pub fn train(
         examples.ncols(),
         settings.hidden
     );
-    let progress = Progress::new(settings.epochs as u64, 0, "epochs");
-    let mut log = EachEpoch(|report: &EpochReport, _: &LabelledRbm| {
-        progress.set(report.epoch as u64 + 1);
-        let metric = |name| report.metric(name).unwrap_or(f64::NAN);
-        progress.println(&format!(
-            "epoch {:>4}/{}  training accuracy {:.4}  mean log P(y | v) {:.4}",
-            report.epoch + 1,
-            settings.epochs,
-            metric(TRAINING_ACCURACY),
-            metric(CONDITIONAL_LOG_LIKELIHOOD)
-        ));
-    });
-    let outcome = trainer.train(&mut rbm, &examples, &labels, &mut [&mut log]);
-    progress.finish();
-    // Written even when training diverged: the model holds the last finite parameters.
-    file::save(out, &rbm).map_err(text)?;
-    println!("wrote {}", out.display());
-    outcome.map_err(text)?;
-    if square_side(examples.ncols()).is_some() {
-        let path = out.with_file_name(format!(
-            "{}-classes.png",
-            out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned())
-        ));
-        write_class_samples(&rbm, 8, 1000, seed, &path)?;
-        println!("wrote {} (one row of samples of P(v | y) per class)", path.display());
-    }
-    Ok(())
+    trainer.fit(rbm, data).map_err(text)
 }
 
 /// Writes `per_class` samples of P(v | y) for every class, one class after another.

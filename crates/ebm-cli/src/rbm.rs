@@ -572,14 +572,22 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result
 fn train(args: &TrainArgs) -> Result<(), String> {
     crate::output::check_output_directory(&args.out)?;
     let checkpoints = args.checkpoint.checkpoint_every > 0 || args.checkpoint.resume.is_some();
-    if args.labels {
-        if checkpoints {
-            return Err("--checkpoint-every and --resume are not yet supported with --labels".into());
-        }
-        let objective = crate::labels::objective(args.objective, args.alpha);
-        return crate::labels::train(&args.data, &args.settings, objective, args.seed, &args.out);
+    let gaussian = args.gaussian.visible == crate::gaussian::Visible::Gaussian;
+    if args.validation.is_some() && (args.labels || gaussian) {
+        return Err("--validation is for Bernoulli RBMs without labels (for now)".into());
     }
-    if args.gaussian.visible == crate::gaussian::Visible::Gaussian {
+    if args.labels {
+        let objective = crate::labels::objective(args.objective, args.alpha);
+        return crate::labels::train(
+            &args.data,
+            &args.settings,
+            objective,
+            args.seed,
+            &args.checkpoint,
+            &args.out,
+        );
+    }
+    if gaussian {
         if checkpoints {
             return Err(
                 "--checkpoint-every and --resume are not yet supported with --visible gaussian".into()
