@@ -6,6 +6,7 @@ use crate::likelihood::Likelihood;
 use crate::progress::Progress;
 use crate::rbm::{Algorithm, Settings, square_side, write_visible_grid};
 use crate::render;
+use crate::training::{CheckpointArgs, Session};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
@@ -19,9 +20,9 @@ use ebm_data::standardize::Standardization;
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::rng::{seeded, stream};
 use ebm_train::density::{fit_gaussian, mean_log_density};
-use ebm_train::fit::{Control, Every, Moment, Observer};
+use ebm_train::fit::{Control, Every, Fit, Moment, Observer};
 use ebm_train::rbm::RECONSTRUCTION_ERROR;
-use ebm_train::rbm::gaussian::{GaussianNegatives, GaussianTrainer};
+use ebm_train::rbm::gaussian::{GaussianLearner, GaussianNegatives, GaussianTrainer};
 use ebm_train::{LearningRate, SgdBuilder};
 use nalgebra::DMatrix;
 use rand::distr::Distribution;
@@ -128,6 +129,8 @@ struct EpochLog<'a> {
     progress: Progress,
     batches: usize,
     epochs: usize,
+    /// The epochs done when this process started training.
+    first_epoch: usize,
 }
 
 impl Observer<GaussianRbm> for EpochLog<'_> {
@@ -138,7 +141,7 @@ impl Observer<GaussianRbm> for EpochLog<'_> {
     fn observe(&mut self, moment: Moment<'_>, rbm: &GaussianRbm) -> ebm_core::Result<Control> {
         let report = match moment {
             Moment::Batch { epoch, done, .. } => {
-                self.progress.set((epoch * self.batches + done) as u64);
+                self.progress.set(((epoch - self.first_epoch) * self.batches + done) as u64);
                 return Ok(Control::Continue);
             }
             Moment::Epoch(report) => report,
@@ -161,19 +164,68 @@ impl Observer<GaussianRbm> for EpochLog<'_> {
     }
 }
 
-/// `ebm rbm train --visible gaussian`.
-pub fn train(
-    source: &str,
-    limit: Option<usize>,
-    settings: &Settings,
-    args: &GaussianArgs,
-    algo: Algorithm,
-    seed: u64,
-    out: &Path,
-) -> Result<(), String> {
-    let data = load(source, args.points, limit, seed)?;
+/// What `ebm rbm train --visible gaussian` is asked to do.
+pub struct TrainOptions<'a> {
+    /// The data source and the first rows to keep.
+    pub source: (&'a str, Option<usize>),
+    /// The model size and the training settings.
+    pub settings: &'a Settings,
+    /// The Gaussian units' settings.
+    pub gaussian: &'a GaussianArgs,
+    /// CD or PCD.
+    pub algo: Algorithm,
+    /// The seed.
+    pub seed: u64,
+    /// The checkpoint flags.
+    pub checkpoint: &'a CheckpointArgs,
+    /// The model file to write.
+    pub out: &'a Path,
+}
+
+/// `ebm rbm train --visible gaussian`: trains on the standardised data (the
+/// standardisation is recomputed from the data, so a resumed run sees the
+/// same numbers) and writes the model in the data's units.
+pub fn train(options: &TrainOptions<'_>) -> Result<(), String> {
+    let (settings, seed, out) = (options.settings, options.seed, options.out);
+    let data = load(options.source.0, options.gaussian.points, options.source.1, seed)?;
     let standard = Standardization::fit(&data.train, MIN_STD).map_err(text)?;
     let train = standard.apply(&data.train).map_err(text)?;
+    let (examples, visible) = train.shape();
+    let mut fit = match Session::resume::<GaussianLearner>(options.checkpoint, settings.epochs)? {
+        Some(fit) => fit,
+        None => start(options, &train)?,
+    };
+    let hidden = fit.model().hidden();
+    let batches = examples.div_ceil(settings.batch.max(1));
+    let work = (visible * hidden * settings.batch) as u64;
+    let remaining = batches * settings.epochs.saturating_sub(fit.epochs_done());
+    let mut log = EpochLog {
+        train: &train,
+        log_jacobian: standard.log_jacobian(),
+        exact: hidden <= EXACT_HIDDEN,
+        progress: Progress::new(remaining as u64, work, "batches"),
+        batches,
+        epochs: settings.epochs,
+        first_epoch: fit.epochs_done(),
+    };
+    let mut session = Session::new(options.checkpoint, out);
+    let outcome = session.run(&mut fit, &train, &mut [&mut log]);
+    log.progress.finish();
+    // Written in the data's units, even after a divergence or an interruption (the last good parameters).
+    let model = fit.model().rescaled(standard.mean(), standard.std_dev()).map_err(text)?;
+    file::save(out, &model).map_err(text)?;
+    println!("wrote {} (in the data's units)", out.display());
+    session.finish(outcome.map_err(text)?, &fit);
+    if model.hidden() <= MAX_ENUMERATED_HIDDEN {
+        let log_z = log_partition(&model).map_err(text)?;
+        print_comparison(&model, log_z, &data)?;
+    }
+    pictures(&model, &data, seed, out)
+}
+
+/// A new run on the standardised rows `train`.
+fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> Result<Fit<GaussianLearner>, String> {
+    let (settings, args, algo, seed) = (options.settings, options.gaussian, options.algo, options.seed);
     let (examples, visible) = train.shape();
     let negatives = match algo {
         Algorithm::Cd => GaussianNegatives::ContrastiveDivergence { steps: settings.k },
@@ -197,34 +249,13 @@ pub fn train(
     // starts with unit variance, which breaks the data's symmetries at once.
     let scale = 1.0 / (visible as f32).sqrt();
     let mut rbm = GaussianRbm::random(visible, settings.hidden, scale, &mut stream(seed, 2)).map_err(text)?;
-    trainer.initialise_visible(&mut rbm, &train).map_err(text)?;
+    trainer.initialise_visible(&mut rbm, train).map_err(text)?;
     println!(
         "{examples} examples of {visible} real units (standardised), {} hidden, {algo:?}, variances {}",
         settings.hidden,
         if args.learn_variance { "learned" } else { "fixed at 1" }
     );
-    let batches = examples.div_ceil(settings.batch.max(1));
-    let work = (visible * settings.hidden * settings.batch) as u64;
-    let mut log = EpochLog {
-        train: &train,
-        log_jacobian: standard.log_jacobian(),
-        exact: settings.hidden <= EXACT_HIDDEN,
-        progress: Progress::new((batches * settings.epochs) as u64, work, "batches"),
-        batches,
-        epochs: settings.epochs,
-    };
-    let outcome = trainer.train(&mut rbm, &train, &mut [&mut log]);
-    log.progress.finish();
-    // Written in the data's units, even after a divergence (the last good parameters).
-    let model = rbm.rescaled(standard.mean(), standard.std_dev()).map_err(text)?;
-    file::save(out, &model).map_err(text)?;
-    println!("wrote {} (in the data's units)", out.display());
-    outcome.map_err(text)?;
-    if model.hidden() <= MAX_ENUMERATED_HIDDEN {
-        let log_z = log_partition(&model).map_err(text)?;
-        print_comparison(&model, log_z, &data)?;
-    }
-    pictures(&model, &data, seed, out)
+    trainer.fit(rbm, train).map_err(text)
 }
 
 /// Held-out log-likelihoods of the model (given log Z), the true density and

@@ -571,7 +571,6 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result
 
 fn train(args: &TrainArgs) -> Result<(), String> {
     crate::output::check_output_directory(&args.out)?;
-    let checkpoints = args.checkpoint.checkpoint_every > 0 || args.checkpoint.resume.is_some();
     let gaussian = args.gaussian.visible == crate::gaussian::Visible::Gaussian;
     if args.validation.is_some() && (args.labels || gaussian) {
         return Err("--validation is for Bernoulli RBMs without labels (for now)".into());
@@ -588,14 +587,15 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         );
     }
     if gaussian {
-        if checkpoints {
-            return Err(
-                "--checkpoint-every and --resume are not yet supported with --visible gaussian".into()
-            );
-        }
-        let data = (&args.data.data, args.data.limit);
-        let (gaussian, settings) = (&args.gaussian, &args.settings);
-        return crate::gaussian::train(data.0, data.1, settings, gaussian, args.algo, args.seed, &args.out);
+        return crate::gaussian::train(&crate::gaussian::TrainOptions {
+            source: (&args.data.data, args.data.limit),
+            settings: &args.settings,
+            gaussian: &args.gaussian,
+            algo: args.algo,
+            seed: args.seed,
+            checkpoint: &args.checkpoint,
+            out: &args.out,
+        });
     }
     let (data, held_out) = match args.validation {
         Some(fraction) => {
