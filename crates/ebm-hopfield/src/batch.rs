@@ -239,7 +239,7 @@ mod tests {
         let n = 128;
         let patterns =
             ebm_data::patterns::random(10, n, 0.5, ebm_core::Domain::Spin, &mut seeded(5)).unwrap();
-        let net = crate::test_support::hebbian(&patterns);
+        let net = crate::test_support::hebbian_network(&patterns);
         let mut rng = seeded(6);
         let probes: Vec<Vec<i8>> = patterns
             .iter()
