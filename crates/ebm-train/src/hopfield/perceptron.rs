@@ -164,15 +164,11 @@ fn reinforce(w: &mut DMatrix<f32>, xi: &[i8], i: usize, step: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebm_data::patterns::random;
     use ebm_hopfield::stability::stabilities;
     use ebm_mcmc::rng::seeded;
     use rand::SeedableRng;
     use rand_pcg::Pcg64;
-
-    /// `count` uniformly random ±1 patterns of `units` units, drawn with `seed`.
-    fn random_patterns(seed: u64, count: usize, units: usize) -> Vec<Vec<i8>> {
-        ebm_data::patterns::random(count, units, 0.5, Domain::Spin, &mut seeded(seed)).unwrap()
-    }
 
     /// K = 0.5 N random patterns at N = 64: converges, and every pattern is
     /// a fixed point with every stability above the margin.
@@ -180,7 +176,7 @@ mod tests {
     fn converges_at_half_load_with_margin() {
         let (n, k, margin) = (64, 32, 1.0);
         for seed in 0..3 {
-            let patterns = random_patterns(seed, k, n);
+            let patterns = random(k, n, 0.5, Domain::Spin, &mut seeded(seed)).unwrap();
             let rule = Perceptron::new().margin(margin);
             let (model, report) = rule.store(&patterns, &mut Pcg64::seed_from_u64(100 + seed)).unwrap();
             eprintln!("N = {n}, K = {k}, κ = {margin}: {report:?}");
@@ -206,7 +202,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_result() {
-        let patterns = random_patterns(7, 12, 24);
+        let patterns = random(12, 24, 0.5, Domain::Spin, &mut seeded(7)).unwrap();
         let rule = Perceptron::new().margin(0.5);
         let a = rule.store(&patterns, &mut Pcg64::seed_from_u64(1)).unwrap();
         let b = rule.store(&patterns, &mut Pcg64::seed_from_u64(1)).unwrap();
