@@ -3,8 +3,8 @@
 //!
 //! Each unit aligns with its local field h_i = Σ_j w_ij s_j + b_i:
 //! s_i ← sign(h_i), keeping s_i when h_i = 0 — the one tie rule, used by
-//! every update path and by [`Hopfield::is_fixed_point`]. Flipping unit i changes the
-//! energy E(s) = −½ sᵀWs − bᵀs by ΔE = 2 s_i h_i, which is negative
+//! every update path and by [`Hopfield::is_fixed_point`]. Flipping unit i
+//! changes the energy E(s) = −½ sᵀWs − bᵀs by ΔE = 2 s_i h_i, which is negative
 //! whenever the update flips the unit — so **asynchronous** updates (one
 //! unit at a time, in any order) never raise the energy, and since each
 //! flip lowers it by a positive amount and the states are finite, they end
