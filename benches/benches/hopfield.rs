@@ -37,7 +37,7 @@ fn recall(c: &mut Criterion) {
     for (n, probes) in [(1024, 400), (4096, 40)] {
         let mut rng = seeded(n as u64);
         let patterns = ebm_data::patterns::random(100, n, 0.5, Domain::Spin, &mut rng).expect("valid");
-        let model = ebm_train::hopfield::hebbian(&patterns).expect("valid patterns");
+        let model = ebm_hopfield::storage::hebbian(&patterns).expect("valid patterns");
         let w = model.couplings().matrix().clone();
         let probes: Vec<Vec<i8>> = (0..probes)
             .map(|k| {

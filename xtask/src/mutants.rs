@@ -86,16 +86,16 @@ const FILES: &[&str] = &[
     "crates/ebm-train/src/rbm/gaussian/gradient.rs",
     // DBM gradient: mean-field data term, persistent-chain model term, the update.
     "crates/ebm-train/src/dbm/trainer.rs",
-    // Hopfield storage rules: Hebbian, Storkey, pseudo-inverse, perceptron,
-    // the contrastive optimisation, stabilities, and the shared pattern input.
-    "crates/ebm-train/src/hopfield/mod.rs",
-    "crates/ebm-train/src/hopfield/patterns.rs",
-    "crates/ebm-train/src/hopfield/hebbian.rs",
-    "crates/ebm-train/src/hopfield/storkey.rs",
-    "crates/ebm-train/src/hopfield/pseudo_inverse.rs",
+    // Hopfield storage rules: the shared pattern input and the closed-form
+    // rules (Hebbian, Storkey, pseudo-inverse) beside the model, stabilities,
+    // then the iterative rules (perceptron, the contrastive optimisation).
+    "crates/ebm-hopfield/src/storage/patterns.rs",
+    "crates/ebm-hopfield/src/storage/hebbian.rs",
+    "crates/ebm-hopfield/src/storage/storkey.rs",
+    "crates/ebm-hopfield/src/storage/pseudo_inverse.rs",
+    "crates/ebm-hopfield/src/stability.rs",
     "crates/ebm-train/src/hopfield/perceptron.rs",
     "crates/ebm-train/src/hopfield/contrastive.rs",
-    "crates/ebm-train/src/hopfield/stability.rs",
 ];
 
 /// The outcomes cargo-mutants writes one file of mutants for, in report order.
@@ -105,7 +105,7 @@ const OUTCOMES: [&str; 4] = ["caught", "missed", "timeout", "unviable"];
 #[derive(clap::Args)]
 pub struct MutantsArgs {
     /// Only the listed files whose path contains PATTERN (repeatable), e.g.
-    /// `--file anneal.rs` or `--file ebm-train/src/hopfield`.
+    /// `--file anneal.rs` or `--file ebm-hopfield/src/storage`.
     #[arg(long = "file", value_name = "PATTERN")]
     files: Vec<String>,
     /// Only list the mutants (and count them per file); build and test nothing.
@@ -368,7 +368,7 @@ mod tests {
     fn file_patterns_select_by_substring_and_refuse_unknown_ones() {
         assert_eq!(select_files(&[]).unwrap().len(), FILES.len());
         assert_eq!(select_files(&["anneal.rs".into()]).unwrap(), ["crates/ebm-mcmc/src/anneal.rs"]);
-        assert_eq!(select_files(&["hopfield/".into()]).unwrap().len(), 8);
+        assert_eq!(select_files(&["hopfield/".into()]).unwrap().len(), 7);
         assert!(select_files(&["no-such-file.rs".into()]).is_err());
     }
 

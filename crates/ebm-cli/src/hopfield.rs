@@ -160,9 +160,9 @@ pub fn run(command: &HopfieldCommand) -> Result<(), String> {
 /// Stores `patterns` with a pairwise rule.
 fn store(rule: RuleArg, patterns: &[Vec<i8>], seed: u64) -> CoreResult<Hopfield<DensePairwise>> {
     let model = match rule {
-        RuleArg::Hebbian => ebm_train::hopfield::hebbian(patterns)?,
-        RuleArg::Storkey => ebm_train::hopfield::storkey(patterns)?,
-        RuleArg::PseudoInverse => ebm_train::hopfield::pseudo_inverse(patterns)?,
+        RuleArg::Hebbian => ebm_hopfield::storage::hebbian(patterns)?,
+        RuleArg::Storkey => ebm_hopfield::storage::storkey(patterns)?,
+        RuleArg::PseudoInverse => ebm_hopfield::storage::pseudo_inverse(patterns)?,
         RuleArg::Contrastive => {
             return Ok(ContrastiveHopfield { seed, ..ContrastiveHopfield::default() }.train(patterns)?.0);
         }

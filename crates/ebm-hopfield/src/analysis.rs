@@ -134,7 +134,7 @@ pub fn basin_curve<M: PairwiseEnergy>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::hebbian;
+    use crate::test_support::hebbian_network;
     use ebm_mcmc::rng::seeded;
 
     #[test]
@@ -167,7 +167,7 @@ mod tests {
     fn basins_shrink_with_corruption_at_low_load() {
         let mut rng = seeded(2);
         let patterns = ebm_data::patterns::random(5, 200, 0.5, Domain::Spin, &mut rng).unwrap();
-        let net = hebbian(&patterns);
+        let net = hebbian_network(&patterns);
         let curve =
             basin_curve(&net, &patterns, &[0.0, 0.1, 0.45], 10, &RecallOptions::default(), 3).unwrap();
         // Load 5/200 = 0.025: every pattern is an attractor with a wide basin.

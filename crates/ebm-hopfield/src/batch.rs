@@ -5,7 +5,7 @@
 //! of threads. Synchronous recall of a batch with dense couplings is one
 //! matrix product per step, H = S W + 1bᵀ (rows are probes).
 
-use crate::network::{Hopfield, Outcome, Recall, RecallOptions, Update};
+use crate::network::{Hopfield, Outcome, Recall, RecallOptions, Update, opposes};
 use ebm_core::{DensePairwise, DiscreteEnergy, Error, PairwiseEnergy, Result};
 use ebm_mcmc::rng::stream;
 use nalgebra::DMatrix;
@@ -75,8 +75,7 @@ pub fn synchronous_batch(
             }
             let mut changed = false;
             for i in 0..n {
-                let h = fields[(k, i)];
-                if h * s[(k, i)] < 0.0 {
+                if opposes(s[(k, i)], fields[(k, i)]) {
                     s[(k, i)] = -s[(k, i)];
                     changed = true;
                 }
@@ -186,7 +185,7 @@ fn recall_one(
         sweeps += 1;
         let mut changed = 0;
         for &i in &order {
-            if f32::from(state[i]) * h[i] < 0.0 {
+            if opposes(f64::from(state[i]), f64::from(h[i])) {
                 state[i] = -state[i];
                 let delta = 2.0 * f32::from(state[i]);
                 // Column i of the column-major W is contiguous: a vectorised update.
@@ -239,7 +238,7 @@ mod tests {
         let n = 128;
         let patterns =
             ebm_data::patterns::random(10, n, 0.5, ebm_core::Domain::Spin, &mut seeded(5)).unwrap();
-        let net = crate::test_support::hebbian(&patterns);
+        let net = crate::test_support::hebbian_network(&patterns);
         let mut rng = seeded(6);
         let probes: Vec<Vec<i8>> = patterns
             .iter()

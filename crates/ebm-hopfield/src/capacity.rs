@@ -158,7 +158,7 @@ mod tests {
     use crate::dense::Interaction;
 
     fn hebbian(patterns: &[Vec<i8>]) -> Result<Box<dyn Memory>> {
-        Ok(Box::new(crate::test_support::hebbian(patterns)))
+        Ok(Box::new(crate::test_support::hebbian_network(patterns)))
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! a pairwise energy, and recall from a probe.
 //!
 //! Each unit aligns with its local field h_i = Σ_j w_ij s_j + b_i:
-//! s_i ← sign(h_i), keeping s_i when h_i = 0. Flipping unit i changes the
-//! energy E(s) = −½ sᵀWs − bᵀs by ΔE = 2 s_i h_i, which is negative
+//! s_i ← sign(h_i), keeping s_i when h_i = 0 — the one tie rule, used by
+//! every update path and by [`Hopfield::is_fixed_point`]. Flipping unit i
+//! changes the energy E(s) = −½ sᵀWs − bᵀs by ΔE = 2 s_i h_i, which is negative
 //! whenever the update flips the unit — so **asynchronous** updates (one
 //! unit at a time, in any order) never raise the energy, and since each
 //! flip lowers it by a positive amount and the states are finite, they end
@@ -114,10 +115,36 @@ impl<M: PairwiseEnergy> Hopfield<M> {
         self.len() == 0
     }
 
-    /// Whether `state` is a fixed point: no unit's update would change it.
+    /// Whether `state` is a fixed point: no unit's update would change it,
+    /// that is, no unit's field opposes it (s_i h_i < 0).
+    ///
+    /// **Ties.** A unit with a zero field h_i = 0 keeps its value under the
+    /// update, so it does not stop `state` from being a fixed point: a state
+    /// is a fixed point exactly when every stability γ_i = s_i h_i is ≥ 0
+    /// ([`crate::stability`]). Every stored pattern that is a strict local
+    /// minimum (every γ_i > 0) is a fixed point; the converse needs no tie.
+    /// This is the test [`Hopfield::recall`] stops on: a sweep that changes
+    /// nothing ([`Outcome::FixedPoint`]) starts from a fixed point.
+    ///
+    /// An error if `state` does not have N values ±1.
+    ///
+    /// ```
+    /// use ebm_core::{DenseCouplings, DensePairwise, Domain};
+    /// use ebm_hopfield::Hopfield;
+    /// use nalgebra::DMatrix;
+    ///
+    /// // w_01 = 1, b = (−1, 0). At (+1, +1) unit 0 has the field h_0 = 1 − 1 = 0
+    /// // and unit 1 the field h_1 = 1: the tie keeps unit 0, unit 1 agrees.
+    /// let w = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 1.0, 0.0]);
+    /// let net = Hopfield::new(DensePairwise::new(Domain::Spin, DenseCouplings::new(w)?, vec![-1.0, 0.0])?)?;
+    /// assert!(net.is_fixed_point(&[1, 1])?);
+    /// // At (+1, −1), h_0 = −1 − 1 = −2 opposes unit 0, which would flip.
+    /// assert!(!net.is_fixed_point(&[1, -1])?);
+    /// # Ok::<(), ebm_core::Error>(())
+    /// ```
     pub fn is_fixed_point(&self, state: &[i8]) -> Result<bool> {
-        let chain = PairwiseChain::new(&self.model, state.to_vec())?;
-        Ok((0..self.len()).all(|i| !wants_flip(&chain, i)))
+        self.model.check_state(state)?;
+        Ok((0..self.len()).all(|i| !opposes(f64::from(state[i]), self.model.local_field(state, i))))
     }
 
     /// Runs the dynamics from `probe` until a fixed point, a two-cycle
@@ -173,10 +200,23 @@ impl<M: PairwiseEnergy> Hopfield<M> {
     }
 }
 
-/// Whether the update rule would flip unit i: its field is non-zero and opposes it.
+/// The update rule, s_i ← sign(h_i) with sign(0) := s_i, as a decision:
+/// whether the field `field` = h_i opposes a unit at `spin` = s_i ∈ {−1, +1},
+/// s_i h_i < 0, which is exactly when the update flips the unit. A zero field
+/// opposes nothing and keeps the unit.
+///
+/// This is the one tie rule of the network: every update path — sequential,
+/// random-order and synchronous recall, both batch paths — and
+/// [`Hopfield::is_fixed_point`] decide through it.
+#[inline]
+pub(crate) fn opposes(spin: f64, field: f64) -> bool {
+    spin * field < 0.0
+}
+
+/// Whether the update rule would flip unit i of the chain.
 #[inline]
 fn wants_flip<M: PairwiseEnergy>(chain: &PairwiseChain<'_, M>, i: usize) -> bool {
-    f64::from(chain.state()[i]) * chain.field(i) < 0.0
+    opposes(f64::from(chain.state()[i]), chain.field(i))
 }
 
 /// One asynchronous sweep in `order`; returns the number of flips.
@@ -263,6 +303,80 @@ mod tests {
         );
     }
 
+    /// A network with couplings and biases in {−1, 0, +1}, where zero fields are common.
+    fn tie_prone_network(units: usize, values: &[i8]) -> Hopfield<DensePairwise> {
+        let mut next = values.iter().cycle().map(|&v| f32::from(v));
+        let mut w = DMatrix::zeros(units, units);
+        for i in 0..units {
+            for j in i + 1..units {
+                let x = next.next().unwrap();
+                (w[(i, j)], w[(j, i)]) = (x, x);
+            }
+        }
+        let bias = (0..units).map(|_| next.next().unwrap()).collect();
+        Hopfield::new(DensePairwise::new(Domain::Spin, DenseCouplings::new(w).unwrap(), bias).unwrap())
+            .unwrap()
+    }
+
+    proptest! {
+        /// `is_fixed_point` says yes exactly when the first sweep of the
+        /// dynamics changes nothing — sequential, random-order or synchronous,
+        /// generic or batch — on small networks full of zero fields.
+        #[test]
+        fn the_fixed_point_test_agrees_with_one_update(
+            units in 1usize..7,
+            values in prop::collection::vec(-1i8..=1, 1..28),
+            seed in any::<u64>(),
+        ) {
+            let net = tie_prone_network(units, &values);
+            let state = ebm_core::Spins::random(units, &mut seeded(seed)).into_vec();
+            let fixed = net.is_fixed_point(&state).unwrap();
+            for update in [Update::Sequential, Update::RandomOrder, Update::Synchronous] {
+                let options = RecallOptions { update, max_sweeps: 1, trace_energy: false };
+                let one = net.recall(&state, &options, &mut seeded(seed)).unwrap();
+                prop_assert_eq!(fixed, one.flips == 0, "{:?}", update);
+                prop_assert_eq!(fixed, one.outcome == Outcome::FixedPoint, "{:?}", update);
+            }
+            let probes = [state.clone()];
+            let batch = crate::batch::synchronous_batch(&net, &probes, 1).unwrap();
+            prop_assert_eq!(fixed, batch.states[0] == state);
+            let options = RecallOptions { max_sweeps: 1, ..RecallOptions::default() };
+            let fast = crate::batch::asynchronous_batch(&net, &probes, &options, seed).unwrap();
+            prop_assert_eq!(fixed, fast[0].flips == 0);
+        }
+    }
+
+    /// The tie rule pinned: w_01 = 1, b = (−1, 0). At (+1, +1) unit 0 has the
+    /// field h_0 = 1 − 1 = 0 and stability 0, unit 1 the field 1. The state is a
+    /// fixed point, and one update of any kind keeps it; the neighbouring state
+    /// (+1, −1), where h_0 = −2 opposes unit 0, is not, and unit 0 flips.
+    #[test]
+    fn a_zero_field_is_a_fixed_point_and_an_update_keeps_it() {
+        let w = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 1.0, 0.0]);
+        let model =
+            DensePairwise::new(Domain::Spin, DenseCouplings::new(w).unwrap(), vec![-1.0, 0.0]).unwrap();
+        let net = Hopfield::new(model).unwrap();
+        let tied = [1i8, 1];
+        assert_eq!(crate::stability::stabilities(net.model(), &tied).unwrap(), vec![0.0, 1.0]);
+        assert!(net.is_fixed_point(&tied).unwrap());
+        for update in [Update::Sequential, Update::RandomOrder, Update::Synchronous] {
+            let options = RecallOptions { update, max_sweeps: 1, trace_energy: false };
+            let one = net.recall(&tied, &options, &mut seeded(0)).unwrap();
+            assert_eq!((one.state.as_slice(), one.flips, one.outcome), (&tied[..], 0, Outcome::FixedPoint));
+        }
+        let batch = crate::batch::synchronous_batch(&net, &[tied.to_vec()], 1).unwrap();
+        assert_eq!((batch.states[0].as_slice(), batch.outcomes[0]), (&tied[..], Outcome::FixedPoint));
+        let options = RecallOptions { max_sweeps: 1, ..RecallOptions::default() };
+        let fast = crate::batch::asynchronous_batch(&net, &[tied.to_vec()], &options, 0).unwrap();
+        assert_eq!((fast[0].state.as_slice(), fast[0].flips), (&tied[..], 0));
+
+        let opposed = [1i8, -1];
+        assert!(!net.is_fixed_point(&opposed).unwrap());
+        let options = RecallOptions { update: Update::Sequential, max_sweeps: 1, trace_energy: false };
+        let one = net.recall(&opposed, &options, &mut seeded(0)).unwrap();
+        assert_eq!((one.state.as_slice(), one.flips), (&[-1i8, -1][..], 1));
+    }
+
     #[test]
     fn ties_keep_the_state_and_bad_input_is_refused() {
         let net = Hopfield::new(DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(3))).unwrap();
@@ -270,6 +384,8 @@ mod tests {
         assert_eq!((recall.state, recall.flips, recall.outcome), (vec![1, -1, 1], 0, Outcome::FixedPoint));
         assert!(net.recall(&[1, 0, 1], &RecallOptions::default(), &mut seeded(0)).is_err());
         assert!(net.recall(&[1, 1], &RecallOptions::default(), &mut seeded(0)).is_err());
+        assert!(net.is_fixed_point(&[1, 1, 1]).unwrap());
+        assert!(net.is_fixed_point(&[1, 0, 1]).is_err() && net.is_fixed_point(&[1, 1]).is_err());
         let bits = DensePairwise::without_bias(Domain::Bit, DenseCouplings::zeros(2));
         assert!(Hopfield::new(bits).is_err());
     }

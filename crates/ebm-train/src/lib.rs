@@ -10,9 +10,11 @@
 //!   parallel tempering, with momentum, weight decay, learning-rate
 //!   schedules and a divergence guard; exact gradients and likelihoods for
 //!   small models; reconstruction error and pseudo-likelihood;
-//! - [`hopfield`]: Hopfield storage rules — Hebbian, Storkey, pseudo-inverse
-//!   (projection), a symmetric perceptron with a margin, the note's storage
-//!   by optimisation ([`hopfield::contrastive`]) — and stabilities.
+//! - [`hopfield`]: iterative Hopfield storage — a symmetric perceptron with
+//!   a margin and the note's storage by optimisation
+//!   ([`hopfield::contrastive`]); the closed-form rules (Hebbian, Storkey,
+//!   pseudo-inverse) are formulas of the data and live with the model in
+//!   [`ebm_hopfield::storage`].
 //!
 //! - [`density`]: general continuous energies E(x; θ) by maximum likelihood
 //!   with Langevin negatives (from noise or a replay buffer), an
@@ -27,7 +29,11 @@
 //!   through [`SgdBuilder`] — `use ebm_train::SgdBuilder;` to call
 //!   `.learning_rate(…)`, `.momentum(…)` and the rest on any of them.
 //!
-//! Models know what they are; algorithms that change them live here.
+//! Models know what they are; algorithms that change them live here. The
+//! rule for where a family's training goes: parameters computed once, in
+//! closed form, from the data (Hebbian outer products, a projection, a base
+//! distribution's moments) are constructors in the model's crate; parameters
+//! improved step by step against an objective are trained here.
 
 pub mod boltzmann;
 pub mod dbm;

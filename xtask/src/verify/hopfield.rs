@@ -92,14 +92,14 @@ fn two_cycle(_ctx: &Context) -> Result<Measurement, String> {
     ))
 }
 
-/// A storage rule of `ebm-train` as a capacity-experiment memory.
+/// The model of a pairwise storage rule as a capacity-experiment memory.
 fn pairwise(model: ebm_core::Result<DensePairwise>) -> ebm_core::Result<Box<dyn Memory>> {
     Ok(Box::new(Hopfield::new(model?)?))
 }
 
 fn hebbian_critical_load(ctx: &Context) -> Result<Measurement, String> {
     let experiment = Experiment { units: 500, trials: ctx.size(2, 8), noise: 0.05, seed: ctx.rng().random() };
-    let rule = |p: &[Vec<i8>]| pairwise(ebm_train::hopfield::hebbian(p));
+    let rule = |p: &[Vec<i8>]| pairwise(ebm_hopfield::storage::hebbian(p));
     let (_, lost) = experiment.critical_load(0.9, 150, &rule).map_err(fail)?;
     // The measured value must lie in [0.12, 0.17]: reported as the distance outside it.
     let outside = nan_max(nan_max(0.12 - lost.load, lost.load - 0.17), 0.0);
@@ -113,9 +113,9 @@ fn hebbian_critical_load(ctx: &Context) -> Result<Measurement, String> {
 fn rule_ordering(ctx: &Context) -> Result<Measurement, String> {
     let experiment = Experiment { units: 100, trials: ctx.size(3, 12), noise: 0.0, seed: ctx.rng().random() };
     let fixed = |rule: Rule<'_>| experiment.point(25, rule).map(|p| p.fixed_fraction).map_err(fail);
-    let hebbian = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::hebbian(p)))?;
-    let storkey = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::storkey(p)))?;
-    let projection = fixed(&|p: &[Vec<i8>]| pairwise(ebm_train::hopfield::pseudo_inverse(p)))?;
+    let hebbian = fixed(&|p: &[Vec<i8>]| pairwise(ebm_hopfield::storage::hebbian(p)))?;
+    let storkey = fixed(&|p: &[Vec<i8>]| pairwise(ebm_hopfield::storage::storkey(p)))?;
+    let projection = fixed(&|p: &[Vec<i8>]| pairwise(ebm_hopfield::storage::pseudo_inverse(p)))?;
     let contrastive = fixed(&|p: &[Vec<i8>]| {
         let (net, _) = ebm_train::hopfield::contrastive::ContrastiveHopfield::default().train(p)?;
         Ok(Box::new(net) as Box<dyn Memory>)

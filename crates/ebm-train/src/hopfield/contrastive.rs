@@ -16,6 +16,7 @@
 //! contributes nothing; training stops once every pattern is.
 
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Error, Result};
+use ebm_hopfield::storage::Patterns;
 use ebm_hopfield::{Hopfield, RecallOptions, Update};
 use ebm_mcmc::rng::seeded;
 use nalgebra::DMatrix;
@@ -68,7 +69,8 @@ impl Default for ContrastiveHopfield {
 pub struct ContrastiveReport {
     /// Epochs run.
     pub epochs: usize,
-    /// How many patterns are fixed points at the end.
+    /// How many patterns are fixed points at the end
+    /// ([`Hopfield::is_fixed_point`]: no unit would flip; a zero field keeps its unit).
     pub fixed_points: usize,
     /// Sum over patterns of E(ξ) − E(x̃) after each epoch (the loss, ≤ 0 for good storage).
     pub losses: Vec<f64>,
@@ -102,17 +104,18 @@ fn network(w: &DMatrix<f64>, b: &[f64]) -> Result<Hopfield<DensePairwise>> {
 }
 
 impl ContrastiveHopfield {
-    /// Trains a network to store `patterns` (±1 vectors of one length), from zero weights.
+    /// Trains a network to store `patterns` (±1 vectors of one length), from
+    /// zero weights. Errors: invalid settings, or the input errors of
+    /// [`Patterns::new`].
     pub fn train(&self, patterns: &[Vec<i8>]) -> Result<(Hopfield<DensePairwise>, ContrastiveReport)> {
-        let n = patterns.first().map_or(0, Vec::len);
-        patterns.iter().try_for_each(|p| Domain::Spin.check(p, n))?;
+        let n = Patterns::new(patterns)?.units();
         let valid = self.learning_rate.is_finite()
             && self.learning_rate > 0.0
             && (0.0..=1.0).contains(&self.corruption);
-        if !valid || patterns.is_empty() {
+        if !valid {
             return Err(Error::Invalid {
                 what: "contrastive Hopfield training".into(),
-                reason: format!("needs patterns, η > 0 and corruption in [0, 1]: {self:?}"),
+                reason: format!("needs η > 0 and corruption in [0, 1]: {self:?}"),
             });
         }
         let mut rng = seeded(self.seed);
@@ -127,7 +130,9 @@ impl ContrastiveHopfield {
         let mut losses = Vec::new();
         let mut net = network(&w, &b)?;
         for epoch in 0..self.epochs {
-            if patterns.iter().all(|p| net.is_fixed_point(p).unwrap_or(false)) && epoch > 0 {
+            // At W = 0 every field is zero and every state a (tied) fixed point,
+            // so the stopping test waits for the first epoch's update.
+            if epoch > 0 && patterns.iter().all(|p| net.is_fixed_point(p).unwrap_or(false)) {
                 break;
             }
             order.shuffle(&mut rng);
@@ -189,6 +194,8 @@ mod tests {
         let trainer = ContrastiveHopfield::default();
         assert!(trainer.train(&[]).is_err());
         assert!(trainer.train(&[vec![1, 0]]).is_err());
+        assert!(trainer.train(&[vec![]]).is_err());
+        assert!(trainer.train(&[vec![1, -1], vec![1]]).is_err());
         assert!(ContrastiveHopfield { learning_rate: 0.0, ..trainer }.train(&[vec![1, -1]]).is_err());
     }
 }

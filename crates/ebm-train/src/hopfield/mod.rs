@@ -1,77 +1,34 @@
-//! Hopfield storage rules: K patterns ξ¹ … ξᴷ ∈ {−1, +1}ᴺ in, a spin model out.
+//! Iterative Hopfield storage: rules that improve the weights step by step
+//! until the patterns are held.
 //!
-//! Every rule returns a [`DensePairwise`](ebm_core::DensePairwise) over ±1
-//! spins with energy E(s) = −½ sᵀWs − bᵀs, W symmetric with zero diagonal and
-//! b = 0. A pattern is stored when it is a fixed point of the deterministic
-//! update s_i := sign(h_i), h_i = Σ_j w_ij s_j + b_i: every stability
-//! γ_i = ξ_i h_i is strictly positive ([`stabilities`], [`is_fixed_point`]).
-//! With w_ii = 0 that is the same as being a strict local minimum of E under
-//! single flips, since flipping unit i changes E by 2γ_i.
+//! The closed-form rules — Hebbian, Storkey, pseudo-inverse — are formulas
+//! of the patterns and live with the model in
+//! [`ebm_hopfield::storage`], together with the validated pattern input
+//! ([`Patterns`](ebm_hopfield::storage::Patterns)) the rules here share;
+//! stabilities are in [`ebm_hopfield::stability`] and the one fixed-point
+//! test is [`Hopfield::is_fixed_point`](ebm_hopfield::Hopfield::is_fixed_point).
+//! Here are the rules that optimise:
 //!
 //! | rule | weights | stores |
 //! |---|---|---|
-//! | [`hebbian`] | w_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ | every pattern exactly up to K ≈ N/(2 ln N); recall with few errors up to ≈ 0.138 N |
-//! | [`storkey`], [`Storkey`] | Hebb minus the fields the network already predicts; local and incremental | N/√(2 ln N) |
-//! | [`pseudo_inverse`], [`PseudoInverse`] | the projection Ξ(ΞᵀΞ)⁻¹Ξᵀ without its diagonal | every linearly independent set with no basis vector in its span (K < N) |
 //! | [`Perceptron`] | symmetric perceptron updates until every γ_i > κ | at least what the projection rule stores, with a chosen margin κ |
 //! | [`contrastive::ContrastiveHopfield`] | the study note's optimisation: lower E(ξ), raise E of the states the dynamics drifts to | well beyond Hebbian (0.3 N in the tests) |
 //!
-//! Input checks are shared: at least one pattern, all of one length N ≥ 1,
-//! values ±1 only, and N·N and K·N at most [`MAX_ENTRIES`]; anything else is
-//! an [`ebm_core::Error`] saying what and where, never a panic.
+//! Both return zero-diagonal couplings over ±1 spins, and both start from
+//! W = 0.
 //!
 //! ```
-//! use ebm_train::hopfield::{hebbian, is_fixed_point, min_stability, storkey};
+//! use ebm_hopfield::stability::min_stability;
+//! use ebm_mcmc::rng::seeded;
+//! use ebm_train::hopfield::Perceptron;
 //!
-//! let patterns = [vec![1, 1, 1, 1, -1, -1, -1, -1], vec![1, -1, 1, -1, 1, -1, 1, -1]];
-//! let hebb = hebbian(&patterns)?;
-//! let stork = storkey(&patterns)?;
-//! for p in &patterns {
-//!     assert!(is_fixed_point(&hebb, p)? && is_fixed_point(&stork, p)?);
-//! }
-//! assert!(min_stability(&hebb, &patterns)? > 0.0);
+//! let patterns = [vec![1, 1, 1, 1, -1, -1, -1, -1], vec![1, 1, -1, -1, 1, 1, -1, -1]];
+//! let (model, report) = Perceptron::new().margin(0.5).store(&patterns, &mut seeded(0))?;
+//! assert!(report.converged && min_stability(&model, &patterns)? > 0.5);
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
 pub mod contrastive;
-mod hebbian;
-mod patterns;
 mod perceptron;
-mod pseudo_inverse;
-mod stability;
-mod storkey;
-#[cfg(test)]
-mod test_support;
 
-pub use hebbian::hebbian;
-pub use patterns::MAX_ENTRIES;
 pub use perceptron::{Perceptron, PerceptronReport};
-pub use pseudo_inverse::{Projection, PseudoInverse, pseudo_inverse};
-pub use stability::{is_fixed_point, min_stability, stabilities};
-pub use storkey::{Storkey, storkey};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64;
-
-    /// One unit: no pair to couple, so every rule returns W = 0 and nothing
-    /// is a strict fixed point; no rule panics.
-    #[test]
-    fn a_single_unit_gives_an_empty_network() {
-        let one = [vec![1i8]];
-        let models = [
-            hebbian(&one).unwrap(),
-            storkey(&one).unwrap(),
-            pseudo_inverse(&one).unwrap(),
-            Perceptron::new().max_epochs(3).store(&one, &mut Pcg64::seed_from_u64(0)).unwrap().0,
-        ];
-        for model in &models {
-            assert_eq!(model.couplings().matrix()[(0, 0)], 0.0);
-            assert!(!is_fixed_point(model, &one[0]).unwrap());
-        }
-        let (_, report) = Perceptron::new().max_epochs(3).store(&one, &mut Pcg64::seed_from_u64(0)).unwrap();
-        assert_eq!((report.epochs, report.converged, report.min_stability), (3, false, 0.0));
-    }
-}

@@ -1,8 +1,8 @@
 //! A perceptron-style storage rule with a margin and symmetric updates.
 
-use super::patterns::Patterns;
-use super::stability::min_stability;
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Error, Result};
+use ebm_hopfield::stability::min_stability;
+use ebm_hopfield::storage::Patterns;
 use nalgebra::DMatrix;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -38,7 +38,7 @@ use rand::seq::SliceRandom;
 /// (N − 1 + 2κN/η)/γ² updates whenever some unit vector u has u·x^{μi} ≥ γ > 0
 /// for all μ, i. Such a u exists for every K < N linearly independent
 /// patterns with no basis vector e_i in their span: the zero-diagonal
-/// projection weights of [`super::PseudoInverse`] give every stability
+/// projection weights of [`PseudoInverse`](ebm_hopfield::storage::PseudoInverse) give every stability
 /// 1 − P_ii > 0. It cannot exist when two stored patterns differ in one unit
 /// only (that unit sees the same field in both); then training runs to the
 /// epoch limit and reports `converged: false`.
@@ -94,7 +94,7 @@ impl Perceptron {
 
     /// Trains on `patterns` with the rule above, drawing the pattern order
     /// from `rng`. Errors: invalid settings, or the input errors of
-    /// [`super::hebbian`].
+    /// [`Patterns::new`].
     pub fn store<P: AsRef<[i8]>, R: Rng + ?Sized>(
         &self,
         patterns: &[P],
@@ -163,8 +163,10 @@ fn reinforce(w: &mut DMatrix<f32>, xi: &[i8], i: usize, step: f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{fields, is_fixed, random_patterns};
     use super::*;
+    use ebm_data::patterns::random;
+    use ebm_hopfield::stability::stabilities;
+    use ebm_mcmc::rng::seeded;
     use rand::SeedableRng;
     use rand_pcg::Pcg64;
 
@@ -174,7 +176,7 @@ mod tests {
     fn converges_at_half_load_with_margin() {
         let (n, k, margin) = (64, 32, 1.0);
         for seed in 0..3 {
-            let patterns = random_patterns(&mut Pcg64::seed_from_u64(seed), k, n);
+            let patterns = random(k, n, 0.5, Domain::Spin, &mut seeded(seed)).unwrap();
             let rule = Perceptron::new().margin(margin);
             let (model, report) = rule.store(&patterns, &mut Pcg64::seed_from_u64(100 + seed)).unwrap();
             eprintln!("N = {n}, K = {k}, κ = {margin}: {report:?}");
@@ -183,20 +185,24 @@ mod tests {
             let w = model.couplings().matrix();
             assert_eq!(w, &w.transpose());
             assert!(w.diagonal().iter().all(|&d| d == 0.0));
+            // Every stability of every pattern, summed afresh from W in f64.
+            let w = w.map(f64::from);
             let mut smallest = f64::INFINITY;
             for xi in &patterns {
-                assert!(is_fixed(&model, xi));
-                let h = fields(&model, xi);
-                smallest = xi.iter().zip(&h).map(|(&s, &h)| f64::from(s) * h).fold(smallest, f64::min);
+                let s = nalgebra::DVector::from_iterator(n, xi.iter().map(|&v| f64::from(v)));
+                let gamma = s.component_mul(&(&w * &s));
+                assert!(gamma.iter().all(|&g| g > margin), "a stability at or below κ");
+                let library = stabilities(&model, xi).unwrap();
+                assert!(gamma.iter().zip(&library).all(|(a, b)| (a - b).abs() < 1e-9));
+                smallest = gamma.min().min(smallest);
             }
-            assert!(smallest >= margin, "smallest stability {smallest}");
             assert!((smallest - report.min_stability).abs() < 1e-9);
         }
     }
 
     #[test]
     fn same_seed_same_result() {
-        let patterns = random_patterns(&mut Pcg64::seed_from_u64(7), 12, 24);
+        let patterns = random(12, 24, 0.5, Domain::Spin, &mut seeded(7)).unwrap();
         let rule = Perceptron::new().margin(0.5);
         let a = rule.store(&patterns, &mut Pcg64::seed_from_u64(1)).unwrap();
         let b = rule.store(&patterns, &mut Pcg64::seed_from_u64(1)).unwrap();
@@ -214,6 +220,17 @@ mod tests {
         assert!(!report.converged);
         assert_eq!(report.epochs, 50);
         assert!(report.min_stability <= 0.0);
+    }
+
+    /// One unit: nothing to couple, so W stays 0 and the unit's stability 0
+    /// never exceeds the margin; training runs to the epoch limit, without a panic.
+    #[test]
+    fn a_single_unit_never_converges() {
+        let one = [vec![1i8]];
+        let (model, report) =
+            Perceptron::new().max_epochs(3).store(&one, &mut Pcg64::seed_from_u64(0)).unwrap();
+        assert_eq!(model.couplings().matrix()[(0, 0)], 0.0);
+        assert_eq!((report.epochs, report.converged, report.min_stability), (3, false, 0.0));
     }
 
     #[test]

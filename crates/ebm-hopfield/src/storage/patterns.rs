@@ -1,5 +1,6 @@
-//! The input every storage rule shares: a validated set of ±1 patterns, and
-//! the conversion of a real weight matrix into a spin model.
+//! The input every storage rule shares — here and in `ebm-train` — a
+//! validated set of ±1 patterns, and the conversion of a real weight matrix
+//! into a spin model.
 
 use ebm_core::{DenseCouplings, DensePairwise, Domain, Error, Result};
 use nalgebra::DMatrix;
@@ -13,8 +14,18 @@ use nalgebra::DMatrix;
 pub const MAX_ENTRIES: u64 = 1 << 28;
 
 /// K validated patterns ξ¹ … ξᴷ ∈ {−1, +1}ᴺ (K ≥ 1, N ≥ 1), stored one after another.
+///
+/// ```
+/// use ebm_hopfield::storage::Patterns;
+///
+/// let patterns = Patterns::new(&[vec![1, -1, 1], vec![-1, -1, 1]])?;
+/// assert_eq!((patterns.units(), patterns.count()), (3, 2));
+/// assert_eq!(patterns.get(1), &[-1, -1, 1]);
+/// assert!(Patterns::new(&[vec![1, 0, 1]]).is_err());
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct Patterns {
+pub struct Patterns {
     units: usize,
     values: Vec<i8>,
 }
@@ -22,7 +33,7 @@ pub(crate) struct Patterns {
 impl Patterns {
     /// Validates `patterns`: at least one, all of one length N ≥ 1, every
     /// value ±1, and N·N and K·N within [`MAX_ENTRIES`].
-    pub(crate) fn new<P: AsRef<[i8]>>(patterns: &[P]) -> Result<Self> {
+    pub fn new<P: AsRef<[i8]>>(patterns: &[P]) -> Result<Self> {
         let first = patterns.first().ok_or_else(|| Error::Invalid {
             what: "patterns".into(),
             reason: "no patterns were given; a storage rule needs at least one".into(),
@@ -42,27 +53,27 @@ impl Patterns {
     }
 
     /// N, the number of units.
-    pub(crate) fn units(&self) -> usize {
+    pub fn units(&self) -> usize {
         self.units
     }
 
     /// K, the number of patterns.
-    pub(crate) fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.values.len() / self.units
     }
 
-    /// Pattern μ.
-    pub(crate) fn get(&self, mu: usize) -> &[i8] {
+    /// Pattern μ; panics unless μ < K, like indexing a slice.
+    pub fn get(&self, mu: usize) -> &[i8] {
         &self.values[mu * self.units..(mu + 1) * self.units]
     }
 
     /// The patterns in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &[i8]> {
+    pub fn iter(&self) -> impl Iterator<Item = &[i8]> {
         self.values.chunks_exact(self.units)
     }
 
     /// The N×K pattern matrix Ξ, column μ = ξ^μ.
-    pub(crate) fn matrix(&self) -> DMatrix<f64> {
+    pub fn matrix(&self) -> DMatrix<f64> {
         DMatrix::from_iterator(self.units, self.count(), self.values.iter().map(|&v| f64::from(v)))
     }
 }

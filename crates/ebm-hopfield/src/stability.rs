@@ -1,4 +1,11 @@
-//! Stabilities and fixed points: how firmly a model holds a pattern.
+//! Stabilities: how firmly a model holds a pattern, unit by unit.
+//!
+//! Whether a state is a fixed point of the dynamics is one question, asked
+//! of the network and answered with the network's own update rule:
+//! [`Hopfield::is_fixed_point`](crate::Hopfield::is_fixed_point). The
+//! stabilities say more — by how much each unit is held — and their minimum
+//! compares patterns stored by one rule; they scale with the weights, so
+//! they do not compare rules with each other.
 
 use ebm_core::{PairwiseEnergy, Result};
 
@@ -6,11 +13,13 @@ use ebm_core::{PairwiseEnergy, Result};
 /// where h_i = Σ_j w_ij x_j + b_i is the local field and σ_i = +1 if unit i
 /// is on (x_i = +1) and −1 if it is off (x_i = −1 for spins, 0 for bits).
 ///
-/// γ_i > 0 means the deterministic update x_i := sign(h_i) leaves unit i as
-/// it is; γ_i = 0 is a tie and γ_i < 0 means the unit flips. For spins and a
-/// zero-diagonal W, the energy change of flipping unit i is exactly 2γ_i,
-/// so γ_i > 0 for every i makes the pattern a strict local minimum of E under
-/// single flips.
+/// γ_i > 0 means the deterministic update leaves unit i as it is; γ_i < 0
+/// means the unit flips; γ_i = 0 is a tie, which the update of
+/// [`Hopfield`](crate::Hopfield) resolves by keeping the unit. So a spin
+/// pattern is a fixed point exactly when no γ_i is negative, and a strict
+/// local minimum of E under single flips when every γ_i is positive: for
+/// spins and a zero-diagonal W, flipping unit i changes the energy by
+/// exactly 2γ_i.
 ///
 /// An error if the pattern's length or values do not fit the model.
 pub fn stabilities<M: PairwiseEnergy>(model: &M, pattern: &[i8]) -> Result<Vec<f64>> {
@@ -23,25 +32,21 @@ pub fn stabilities<M: PairwiseEnergy>(model: &M, pattern: &[i8]) -> Result<Vec<f
 }
 
 /// The smallest stability min_{μ,i} γ_i^μ over all `patterns` and units (see
-/// [`stabilities`]); +∞ when there is nothing to minimise over.
+/// [`stabilities`]); +∞ when there is nothing to minimise over. A positive
+/// value means every pattern is a strict local minimum of the energy; a
+/// value above κ, that every pattern is held with margin κ.
 pub fn min_stability<M: PairwiseEnergy, P: AsRef<[i8]>>(model: &M, patterns: &[P]) -> Result<f64> {
     patterns
         .iter()
         .try_fold(f64::INFINITY, |min, p| Ok(stabilities(model, p.as_ref())?.into_iter().fold(min, f64::min)))
 }
 
-/// Whether `pattern` is a fixed point of the deterministic dynamics
-/// x_i := sign(h_i): every stability γ_i is strictly positive. Ties
-/// (h_i = 0) count as failure, since the sign of zero is a convention.
-pub fn is_fixed_point<M: PairwiseEnergy>(model: &M, pattern: &[i8]) -> Result<bool> {
-    Ok(stabilities(model, pattern)?.iter().all(|&g| g > 0.0))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{fields, is_fixed, pattern_set};
-    use super::super::{hebbian, storkey};
     use super::*;
+    use crate::Hopfield;
+    use crate::storage::{hebbian, storkey};
+    use crate::test_support::{fields, pattern_set, strictly_stable};
     use ebm_core::{DenseCouplings, DensePairwise, Domain};
     use nalgebra::DMatrix;
     use proptest::prelude::*;
@@ -50,13 +55,15 @@ mod tests {
         #[test]
         fn stabilities_are_the_fields_times_the_spins(patterns in pattern_set(2..20, 2..8)) {
             let model = storkey(&patterns)?;
+            let net = Hopfield::new(model.clone())?;
             for xi in &patterns {
                 let h = fields(&model, xi);
                 let gamma = stabilities(&model, xi)?;
                 for i in 0..xi.len() {
                     prop_assert!((gamma[i] - f64::from(xi[i]) * h[i]).abs() < 1e-12);
                 }
-                prop_assert_eq!(is_fixed_point(&model, xi)?, is_fixed(&model, xi));
+                prop_assert_eq!(min_stability(&model, &[xi])? > 0.0, strictly_stable(&model, xi));
+                prop_assert_eq!(net.is_fixed_point(xi)?, gamma.iter().all(|&g| g >= 0.0));
             }
         }
     }
@@ -68,7 +75,7 @@ mod tests {
         let tied = DensePairwise::new(Domain::Spin, DenseCouplings::new(w.clone()).unwrap(), vec![-1.0, 0.0]);
         let tied = tied.unwrap();
         assert_eq!(stabilities(&tied, &[1, 1]).unwrap(), vec![0.0, 1.0]);
-        assert!(!is_fixed_point(&tied, &[1, 1]).unwrap());
+        assert_eq!(min_stability(&tied, &[[1, 1]]).unwrap(), 0.0);
         // Bits: an off unit is stable when its field is negative.
         let bits =
             DensePairwise::new(Domain::Bit, DenseCouplings::new(w).unwrap(), vec![-0.5, -0.5]).unwrap();

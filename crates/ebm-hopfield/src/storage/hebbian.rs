@@ -30,13 +30,14 @@ use ebm_core::{DensePairwise, Result};
 /// or N·N or K·N beyond [`super::MAX_ENTRIES`] ([`ebm_core::Error::TooLarge`]).
 ///
 /// ```
-/// use ebm_train::hopfield::{hebbian, is_fixed_point};
+/// use ebm_hopfield::Hopfield;
+/// use ebm_hopfield::storage::hebbian;
 ///
 /// let xi = vec![1, -1, 1, 1, -1, -1];
-/// let model = hebbian(&[xi.clone()])?;
-/// assert!(is_fixed_point(&model, &xi)?);
+/// let net = Hopfield::new(hebbian(&[xi.clone()])?)?;
+/// assert!(net.is_fixed_point(&xi)?);
 /// let minus: Vec<i8> = xi.iter().map(|&s| -s).collect();
-/// assert!(is_fixed_point(&model, &minus)?);
+/// assert!(net.is_fixed_point(&minus)?);
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
 pub fn hebbian<P: AsRef<[i8]>>(patterns: &[P]) -> Result<DensePairwise> {
@@ -49,10 +50,35 @@ pub fn hebbian<P: AsRef<[i8]>>(patterns: &[P]) -> Result<DensePairwise> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{is_fixed, pattern_set, spin_vec};
     use super::*;
+    use crate::test_support::{pattern_set, spin_vec, strictly_stable};
     use ebm_core::PairwiseEnergy;
+    use ebm_mcmc::rng::seeded;
+    use nalgebra::DMatrix;
     use proptest::prelude::*;
+
+    /// The one Hebbian implementation against the textbook formula on a random
+    /// example: W = (1/N) Σ_μ ξ^μ ξ^μᵀ summed as K outer products, with the
+    /// diagonal (K/N) set to zero. Every outer-product sum is an integer, so the
+    /// f64 reference rounded to f32 must equal the model's weights exactly.
+    #[test]
+    fn matches_the_sum_of_outer_products_on_a_random_example() {
+        let (k, n) = (7, 23);
+        let patterns =
+            ebm_data::patterns::random(k, n, 0.5, ebm_core::Domain::Spin, &mut seeded(11)).unwrap();
+        let mut sum = DMatrix::<f64>::zeros(n, n);
+        for p in &patterns {
+            let xi = nalgebra::DVector::from_iterator(n, p.iter().map(|&s| f64::from(s)));
+            sum += &xi * xi.transpose();
+        }
+        assert!(sum.diagonal().iter().all(|&d| d == k as f64), "ξ_i² = 1, so the diagonal is K");
+        let mut expected = (sum / n as f64).map(|w| w as f32);
+        expected.fill_diagonal(0.0);
+        let model = hebbian(&patterns).unwrap();
+        assert_eq!(model.couplings().matrix(), &expected);
+        assert!(model.biases().iter().all(|&b| b == 0.0));
+        assert!(expected.iter().any(|&w| w != 0.0), "a non-trivial example");
+    }
 
     proptest! {
         #[test]
@@ -85,8 +111,8 @@ mod tests {
         fn one_pattern_and_its_negation_are_fixed_points(xi in spin_vec(2..60)) {
             let model = hebbian(&[&xi])?;
             let minus: Vec<i8> = xi.iter().map(|&s| -s).collect();
-            prop_assert!(is_fixed(&model, &xi));
-            prop_assert!(is_fixed(&model, &minus));
+            prop_assert!(strictly_stable(&model, &xi));
+            prop_assert!(strictly_stable(&model, &minus));
         }
     }
 }

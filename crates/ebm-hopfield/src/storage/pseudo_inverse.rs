@@ -10,15 +10,20 @@ use ebm_core::{DensePairwise, Error, Result};
 /// and the condition number.
 ///
 /// ```
-/// use ebm_train::hopfield::{PseudoInverse, is_fixed_point, pseudo_inverse};
+/// use ebm_hopfield::Hopfield;
+/// use ebm_hopfield::stability::min_stability;
+/// use ebm_hopfield::storage::{PseudoInverse, pseudo_inverse};
 ///
 /// let patterns = [vec![1, 1, 1, -1, -1, 1], vec![1, -1, 1, 1, -1, -1], vec![-1, 1, 1, 1, 1, -1]];
 /// let model = pseudo_inverse(&patterns)?;
-/// // No basis vector lies in the span (every P_ii < 1), so every pattern is a fixed point.
+/// // No basis vector lies in the span (every P_ii < 1), so every pattern is a
+/// // strict fixed point: every stability is 1 − P_ii > 0.
 /// let stored = PseudoInverse::new().store(&patterns)?;
 /// assert!(stored.self_couplings.iter().all(|&p_ii| p_ii < 1.0));
+/// assert!(min_stability(&model, &patterns)? > 0.0);
+/// let net = Hopfield::new(model)?;
 /// for p in &patterns {
-///     assert!(is_fixed_point(&model, p)?);
+///     assert!(net.is_fixed_point(p)?);
 /// }
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
@@ -169,10 +174,8 @@ fn invalid(reason: impl Into<String>) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{fields, is_fixed, random_patterns};
     use super::*;
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64;
+    use crate::test_support::{fields, random_patterns, strictly_stable};
 
     /// Every one of K < N random patterns is a fixed point at N = 64 up to
     /// K = 0.9 N, with stabilities exactly 1 − P_ii, and Pξ = ξ when the
@@ -181,13 +184,16 @@ mod tests {
     fn random_independent_patterns_are_fixed_points() {
         let n = 64;
         for (k, seed) in [(8, 0), (32, 1), (32, 2), (58, 3), (58, 4), (63, 5)] {
-            let patterns = random_patterns(&mut Pcg64::seed_from_u64(seed), k, n);
+            let patterns = random_patterns(seed, k, n);
             let stored = PseudoInverse::new().store(&patterns).unwrap();
             let p_ii = &stored.self_couplings;
             assert!((p_ii.iter().sum::<f64>() - k as f64).abs() < 1e-9, "tr P = K");
             assert!(p_ii.iter().all(|&d| (0.0..1.0).contains(&d)), "0 ≤ P_ii < 1");
             for xi in &patterns {
-                assert!(is_fixed(&stored.model, xi), "K = {k}: a stored pattern is not a fixed point");
+                assert!(
+                    strictly_stable(&stored.model, xi),
+                    "K = {k}: a stored pattern is not a strict fixed point"
+                );
                 let h = fields(&stored.model, xi);
                 for i in 0..n {
                     let s = f64::from(xi[i]);
@@ -236,7 +242,7 @@ mod tests {
 
     #[test]
     fn condition_limit_is_enforced_and_validated() {
-        let patterns = random_patterns(&mut Pcg64::seed_from_u64(9), 20, 32);
+        let patterns = random_patterns(9, 20, 32);
         let cond = PseudoInverse::new().store(&patterns).unwrap().condition_number;
         assert!(cond > 1.0);
         let err = PseudoInverse::new().max_condition(cond * 0.99).store(&patterns).unwrap_err();
