@@ -128,4 +128,23 @@ mod tests {
         }
         assert!(exact_gradient(&BernoulliRbm::zeros(21, 2), &DMatrix::zeros(1, 21)).is_err());
     }
+
+    #[test]
+    fn the_exact_gradient_reaches_its_limit_of_visible_units() {
+        // With every parameter 0 the model is uniform: ⟨v_i⟩ = ⟨h_j⟩ = ½ and
+        // ⟨v_i h_j⟩ = ¼, so the gradient is the data's statistics minus those.
+        let n = MAX_EXACT_VISIBLE;
+        let data = DMatrix::from_fn(2, n, |r, i| f32::from(u8::from((r + i) % 3 == 0)));
+        let gradient = exact_gradient(&BernoulliRbm::zeros(n, 1), &data).unwrap();
+        for i in 0..n {
+            let mean = f64::from(data.column(i).mean());
+            assert!((gradient.visible_bias[i] - (mean - 0.5)).abs() < 1e-9, "a_{i}");
+            assert!((gradient.weights[(i, 0)] - (mean / 2.0 - 0.25)).abs() < 1e-9, "W_{i}0");
+        }
+        assert!(gradient.hidden_bias[0].abs() < 1e-9);
+        let error = exact_gradient(&BernoulliRbm::zeros(n + 1, 1), &DMatrix::zeros(1, n + 1)).unwrap_err();
+        assert!(
+            matches!(error, Error::TooLarge { limit, found, .. } if limit == n as u64 && found == n as u64 + 1)
+        );
+    }
 }
