@@ -195,3 +195,32 @@ fn ais_matches_exact_log_partition_within_a_tenth_of_a_nat() {
     assert!(ais_log_partition(&dbm, &nalgebra::DVector::zeros(4), &bad).is_err());
     assert!(ais_log_partition(&dbm, &nalgebra::DVector::zeros(3), &AisOptions::staged(10, 4, 1)).is_err());
 }
+
+#[test]
+fn ais_from_a_base_with_biases_and_several_chunks_of_runs_matches_exact_log_z() {
+    use super::ais::ais_log_partition;
+    use crate::ais::AisOptions;
+    // A base of its own biases (not zero), and 40 runs: chunks of 16, 16 and 8.
+    let dbm = random_dbm(21, &[8, 6, 4], 0.7);
+    let exact = log_partition(&dbm).unwrap();
+    let base = nalgebra::DVector::from_fn(8, |i, _| 0.8 - 0.3 * i as f32);
+    let estimate = ais_log_partition(&dbm, &base, &AisOptions::staged(3_000, 40, 5)).unwrap();
+    assert_eq!(estimate.log_weights.len(), 40);
+    assert!((estimate.log_z - exact).abs() < 0.05, "AIS {} vs exact {exact}", estimate.log_z);
+}
+
+#[test]
+fn the_mean_field_bound_of_a_one_hidden_layer_dbm_is_its_likelihood() {
+    // With one hidden layer, P(h | v) factorises: mean field finds it
+    // exactly, and the variational bound is the log-likelihood itself.
+    use super::ais::likelihood_lower_bound;
+    let dbm = random_dbm(22, &[6, 4], 0.9);
+    let data = DMatrix::from_fn(9, 6, |r, i| f32::from(u8::from((r * 5 + i * 2) % 7 < 3)));
+    let exact_ll = average_log_likelihood(&dbm, &data).unwrap();
+    let log_z = log_partition(&dbm).unwrap();
+    let bound = likelihood_lower_bound(&dbm, &data, log_z, MeanFieldOptions::default()).unwrap();
+    assert!((bound - exact_ll).abs() < 1e-4, "bound {bound} vs ℓ = {exact_ll}");
+    // A log Z one nat larger lowers the bound by one nat.
+    let shifted = likelihood_lower_bound(&dbm, &data, log_z + 1.0, MeanFieldOptions::default()).unwrap();
+    assert!((bound - shifted - 1.0).abs() < 1e-9);
+}
