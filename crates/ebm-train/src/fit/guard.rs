@@ -18,8 +18,13 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "f64", into = "f64")]
 pub struct Guard {
     bound: f64,
-    /// The bound in single precision, for models stored in f32.
-    bound_f32: f32,
+    /// The largest magnitude admitted, finite: the bound, or the largest
+    /// finite number when the bound is infinite. One comparison |θ| ≤ limit
+    /// then refuses NaN (every comparison with NaN is false), the
+    /// infinities and values past the bound alike.
+    limit: f64,
+    /// The limit in single precision, for models stored in f32.
+    limit_f32: f32,
 }
 
 impl Default for Guard {
@@ -36,7 +41,7 @@ impl Guard {
     /// (positive; `f64::INFINITY` refuses only non-finite values).
     pub fn new(bound: f64) -> Result<Self> {
         if bound > 0.0 {
-            Ok(Self { bound, bound_f32: bound as f32 })
+            Ok(Self { bound, limit: bound.min(f64::MAX), limit_f32: (bound as f32).min(f32::MAX) })
         } else {
             Err(Error::invalid("divergence bound", format!("{bound} must be positive")))
         }
@@ -50,13 +55,13 @@ impl Guard {
     /// Whether `value` is finite with |value| ≤ the bound.
     #[inline]
     pub fn admits(&self, value: f64) -> bool {
-        value.is_finite() && value.abs() <= self.bound
+        value.abs() <= self.limit
     }
 
     /// [`Guard::admits`] for a single-precision value.
     #[inline]
     pub fn admits_f32(&self, value: f32) -> bool {
-        value.is_finite() && value.abs() <= self.bound_f32
+        value.abs() <= self.limit_f32
     }
 
     /// The reason a step gives for refusing `value` as the new `what`.
@@ -105,6 +110,9 @@ mod tests {
         let unbounded = Guard::new(f64::INFINITY).unwrap();
         assert!(unbounded.admits(1e300) && !unbounded.admits(f64::INFINITY));
         assert!(unbounded.admits_f32(f32::MAX) && !unbounded.admits_f32(f32::NAN));
+        // A bound finite in f64 but past f32's range admits every finite f32.
+        let wide = Guard::new(1e300).unwrap();
+        assert!(wide.admits_f32(f32::MAX) && !wide.admits_f32(f32::INFINITY) && wide.admits(1e300));
     }
 
     #[test]
