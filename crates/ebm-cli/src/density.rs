@@ -9,7 +9,11 @@ use ebm_data::plane::{self, HALF_WIDTH, Plane, TrueDensity};
 use ebm_density::{Activation, NeuralEnergy};
 use ebm_mcmc::continuous::{Adaptation, Hmc, Mala, RandomWalk, run_chains};
 use ebm_mcmc::rng::stream;
-use ebm_train::density::{DensityTrainer, IterationReport, TrainingObserver, fit_gaussian, mean_log_density};
+use ebm_train::density::{
+    DATA_ENERGY, DensityTrainer, GRADIENT_NORM, NEGATIVE_ENERGY, Points as TrainingPoints, fit_gaussian,
+    mean_log_density,
+};
+use ebm_train::fit::{Control, Every, Moment, Observer};
 use ebm_train::optim::OptimizerKind;
 use rand::seq::SliceRandom;
 use serde_json::json;
@@ -75,7 +79,8 @@ pub struct TrainArgs {
     /// Fixed confinement γ of the energy's (γ/2)|x|² term.
     #[arg(long, default_value_t = 0.05)]
     confinement: f64,
-    /// Parameter updates.
+    /// Parameter updates, rounded up to whole passes over the training
+    /// points (each pass shuffles them into batches of --batch).
     #[arg(long, default_value_t = 4000)]
     iterations: usize,
     /// Data points and negatives per update.
@@ -287,20 +292,40 @@ fn print_evaluation(e: &Evaluation) {
     }
 }
 
-/// The progress bar and a log line every tenth of the run.
-struct Observer {
+/// The progress bar over the updates, and a log line of the epoch's means
+/// every tenth of the run.
+struct TrainingLog {
     bar: Progress,
+    /// Updates per epoch.
+    batches: usize,
+    /// Epochs of the run.
+    epochs: usize,
 }
 
-impl TrainingObserver for Observer {
-    fn iteration(&mut self, report: &IterationReport, done: usize, total: usize) {
-        self.bar.set(done as u64);
-        if done.is_multiple_of((total / 10).max(1)) || done == total {
-            self.bar.println(&format!(
-                "iteration {done:>6}/{total}: E(data) {:+.3}  E(negatives) {:+.3}  |grad| {:.3}",
-                report.data_energy, report.negative_energy, report.gradient_norm
-            ));
+impl Observer<NeuralEnergy> for TrainingLog {
+    fn every(&self) -> Every {
+        Every::Batch
+    }
+
+    fn observe(&mut self, moment: Moment<'_>, _: &NeuralEnergy) -> ebm_core::Result<Control> {
+        match moment {
+            Moment::Batch { epoch, done, .. } => self.bar.set((epoch * self.batches + done) as u64),
+            Moment::Epoch(report) => {
+                let (done, total) = (report.epoch + 1, self.epochs);
+                if done.is_multiple_of((total / 10).max(1)) || done == total {
+                    let metric = |name| report.metric(name).unwrap_or(f64::NAN);
+                    self.bar.println(&format!(
+                        "epoch {done:>4}/{total} (update {:>6}/{}): E(data) {:+.3}  E(negatives) {:+.3}  |grad| {:.3}",
+                        done * self.batches,
+                        total * self.batches,
+                        metric(DATA_ENERGY),
+                        metric(NEGATIVE_ENERGY),
+                        metric(GRADIENT_NORM)
+                    ));
+                }
+            }
         }
+        Ok(Control::Continue)
     }
 }
 
@@ -319,7 +344,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         ActivationArg::Tanh => Activation::Tanh,
     };
     let hidden = vec![args.hidden; args.layers];
-    let mut energy = NeuralEnergy::new(2, &hidden, activation, args.confinement, &mut stream(args.seed, 3))
+    let energy = NeuralEnergy::new(2, &hidden, activation, args.confinement, &mut stream(args.seed, 3))
         .map_err(text)?;
     let optimizer = match args.optimizer {
         Optimizer::Adam => OptimizerKind::adam(args.lr),
@@ -343,11 +368,16 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     if let Some(noise) = args.noise {
         trainer = trainer.noise(noise);
     }
-    let work = (args.batch * (args.langevin_steps + 2) * energy.num_parameters()) as u64;
-    let mut observer = Observer { bar: Progress::new(args.iterations as u64, work, "training") };
-    let outcome = trainer.train(&mut energy, &points.train, &mut observer);
-    observer.bar.finish();
+    let work = args.batch.saturating_mul(args.langevin_steps + 2).saturating_mul(energy.num_parameters());
+    let train = TrainingPoints::new(points.train.clone(), 2).map_err(text)?;
+    let mut fit = trainer.fit(energy, &train).map_err(text)?;
+    let (epochs, batches) = (fit.plan().epochs, train.len().div_ceil(args.batch));
+    let bar = Progress::new(epochs.saturating_mul(batches) as u64, work as u64, "training");
+    let mut log = TrainingLog { bar, batches, epochs };
+    let outcome = fit.run(&train, &mut [&mut log]);
+    log.bar.finish();
     outcome.map_err(text)?;
+    let energy = fit.into_model();
     file::save(&args.out, &energy).map_err(text)?;
     println!("wrote {}", args.out.display());
     let evaluation = evaluate(&energy, &points)?;

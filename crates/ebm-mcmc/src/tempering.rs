@@ -26,8 +26,26 @@ pub use crate::exchange::SwapStats;
 const RESYNC_INTERVAL: u64 = 1024;
 
 /// An increasing sequence of temperatures T₀ < T₁ < … (at least two).
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It serialises as its list of temperatures; reading one back checks it
+/// as [`Ladder::new`] does.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
 pub struct Ladder(Vec<f64>);
+
+impl TryFrom<Vec<f64>> for Ladder {
+    type Error = Error;
+
+    fn try_from(temperatures: Vec<f64>) -> Result<Self> {
+        Self::new(temperatures)
+    }
+}
+
+impl From<Ladder> for Vec<f64> {
+    fn from(ladder: Ladder) -> Vec<f64> {
+        ladder.0
+    }
+}
 
 /// The most rungs [`Ladder::geometric`] builds: far more than any tempering
 /// run needs, few enough that a mistyped count cannot exhaust memory.
@@ -240,6 +258,16 @@ mod tests {
             assert!(Ladder::geometric(1.0, 2.0, rungs).is_err(), "{rungs} rungs accepted");
         }
         assert!(Ladder::geometric(2.0, 1.0, 3).is_err());
+    }
+
+    #[test]
+    fn a_ladder_round_trips_through_serde_and_a_bad_one_is_refused() {
+        let ladder = Ladder::geometric(1.0, 8.0, 4).unwrap();
+        let json = serde_json::to_string(&ladder).unwrap();
+        assert_eq!(serde_json::from_str::<Ladder>(&json).unwrap(), ladder);
+        for bad in ["[1.0]", "[2.0, 1.0]", "[0.0, 1.0]"] {
+            assert!(serde_json::from_str::<Ladder>(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! loss being minimised.
 
 use ebm_core::{Error, Result};
+use serde::{Deserialize, Serialize};
 
 /// A rule θ ← θ − update(g) with its own state (velocities, moments).
 pub trait Optimizer {
@@ -15,7 +16,7 @@ pub trait Optimizer {
 }
 
 /// Which optimiser, with its hyper-parameters (validated by [`build`](Self::build)).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum OptimizerKind {
     /// [`Sgd`] with learning rate η and momentum μ.
     Sgd {
@@ -71,14 +72,15 @@ impl OptimizerKind {
         }
     }
 
-    /// The optimiser for `parameters` parameters, after [`check`](Self::check).
-    pub fn build(&self, parameters: usize) -> Result<Box<dyn Optimizer + Send>> {
+    /// The optimiser for `parameters` parameters, after [`check`](Self::check),
+    /// its state (velocity or moments) zero.
+    pub fn build(&self, parameters: usize) -> Result<OptimizerState> {
         self.check()?;
         Ok(match *self {
             OptimizerKind::Sgd { learning_rate, momentum } => {
-                Box::new(Sgd { learning_rate, momentum, velocity: vec![0.0; parameters] })
+                OptimizerState::Sgd(Sgd { learning_rate, momentum, velocity: vec![0.0; parameters] })
             }
-            OptimizerKind::Adam { learning_rate, beta1, beta2 } => Box::new(Adam {
+            OptimizerKind::Adam { learning_rate, beta1, beta2 } => OptimizerState::Adam(Adam {
                 learning_rate,
                 beta1,
                 beta2,
@@ -91,8 +93,74 @@ impl OptimizerKind {
     }
 }
 
+/// An optimiser of either kind with its state — the velocity, or Adam's
+/// moments and step count — as a learner carries it from step to step and
+/// a checkpoint saves it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OptimizerState {
+    /// SGD with momentum.
+    Sgd(Sgd),
+    /// Adam.
+    Adam(Adam),
+}
+
+impl OptimizerState {
+    /// The kind and hyper-parameters.
+    pub fn kind(&self) -> OptimizerKind {
+        match self {
+            OptimizerState::Sgd(sgd) => {
+                OptimizerKind::Sgd { learning_rate: sgd.learning_rate, momentum: sgd.momentum }
+            }
+            OptimizerState::Adam(adam) => OptimizerKind::Adam {
+                learning_rate: adam.learning_rate,
+                beta1: adam.beta1,
+                beta2: adam.beta2,
+            },
+        }
+    }
+
+    /// Checks, for a state read back from a checkpoint, the
+    /// hyper-parameters, and that the state is finite and sized for
+    /// `parameters` parameters.
+    pub fn check(&self, parameters: usize) -> Result<()> {
+        self.kind().check()?;
+        let vectors: Vec<&[f64]> = match self {
+            OptimizerState::Sgd(sgd) => vec![&sgd.velocity],
+            OptimizerState::Adam(adam) => {
+                if !(adam.epsilon.is_finite() && adam.epsilon > 0.0 && adam.steps >= 0) {
+                    return Err(Error::invalid("Adam state", "ε must be positive and the step count ≥ 0"));
+                }
+                vec![&adam.first, &adam.second]
+            }
+        };
+        for vector in vectors {
+            if vector.len() != parameters {
+                return Err(Error::shape("optimiser state", parameters, vector.len()));
+            }
+            ebm_core::error::check_finite("optimiser state", vector)?;
+        }
+        Ok(())
+    }
+}
+
+impl Optimizer for OptimizerState {
+    fn step(&mut self, parameters: &mut [f64], gradient: &[f64]) {
+        match self {
+            OptimizerState::Sgd(sgd) => sgd.step(parameters, gradient),
+            OptimizerState::Adam(adam) => adam.step(parameters, gradient),
+        }
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        match self {
+            OptimizerState::Sgd(sgd) => sgd.set_learning_rate(learning_rate),
+            OptimizerState::Adam(adam) => adam.set_learning_rate(learning_rate),
+        }
+    }
+}
+
 /// Stochastic gradient descent with momentum: v ← μ v + g, θ ← θ − η v.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sgd {
     learning_rate: f64,
     momentum: f64,
@@ -121,7 +189,7 @@ impl Optimizer for Sgd {
 ///
 /// so each coordinate moves by about η whatever the scale of its gradient,
 /// which suits energies whose parameters have gradients of very different sizes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Adam {
     learning_rate: f64,
     beta1: f64,
@@ -204,6 +272,20 @@ mod tests {
         let mut small = vec![0.3, 0.4];
         clip_norm(&mut small, 1.0);
         assert_eq!(small, vec![0.3, 0.4]);
+    }
+
+    #[test]
+    fn a_state_that_does_not_fit_its_parameters_is_refused() {
+        let mut adam = OptimizerKind::adam(0.01).build(2).unwrap();
+        adam.step(&mut [0.0, 0.0], &[1.0, -1.0]);
+        assert!(adam.check(2).is_ok());
+        assert!(adam.check(3).unwrap_err().to_string().contains("optimiser state"));
+        assert_eq!(adam.kind(), OptimizerKind::adam(0.01));
+        let OptimizerState::Adam(inner) = &mut adam else { panic!() };
+        inner.second[1] = f64::NAN;
+        assert!(adam.check(2).is_err());
+        let sgd = OptimizerState::Sgd(Sgd { learning_rate: 0.1, momentum: 1.0, velocity: vec![0.0] });
+        assert!(sgd.check(1).unwrap_err().to_string().contains("momentum"));
     }
 
     #[test]

@@ -181,6 +181,8 @@ pub(crate) trait Velocity: Copy {
     fn advance(self, momentum: f64, rate: f64, gradient: Self) -> Self;
     /// The velocity as added to an f32 parameter.
     fn to_f32(self) -> f32;
+    /// The velocity as added to an f64 parameter.
+    fn to_f64(self) -> f64;
 }
 
 impl Velocity for f32 {
@@ -190,6 +192,10 @@ impl Velocity for f32 {
 
     fn to_f32(self) -> f32 {
         self
+    }
+
+    fn to_f64(self) -> f64 {
+        f64::from(self)
     }
 }
 
@@ -201,13 +207,57 @@ impl Velocity for f64 {
     fn to_f32(self) -> f32 {
         self as f32
     }
+
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// A parameter entry: f32 where the model's own storage is updated, f64
+/// where a learner keeps the parameters in double precision between steps.
+pub(crate) trait Parameter: Copy {
+    /// θ + u, in the parameter's precision.
+    fn moved<V: Velocity>(self, velocity: V) -> Self;
+    /// Whether `guard` admits the value.
+    fn admitted(self, guard: Guard) -> bool;
+    /// The value, for a refusal's message.
+    fn to_f64(self) -> f64;
+}
+
+impl Parameter for f32 {
+    fn moved<V: Velocity>(self, velocity: V) -> f32 {
+        self + velocity.to_f32()
+    }
+
+    fn admitted(self, guard: Guard) -> bool {
+        guard.admits_f32(self)
+    }
+
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Parameter for f64 {
+    fn moved<V: Velocity>(self, velocity: V) -> f64 {
+        self + velocity.to_f64()
+    }
+
+    fn admitted(self, guard: Guard) -> bool {
+        guard.admits(self)
+    }
+
+    fn to_f64(self) -> f64 {
+        self
+    }
 }
 
 /// One block of parameters in a momentum step: its name (for a refusal),
-/// its values θ, their velocity u and gradient g, and the block's rate η.
-pub(crate) struct Block<'a, V> {
+/// its values θ (f32 unless said otherwise), their velocity u and gradient
+/// g, and the block's rate η.
+pub(crate) struct Block<'a, V, T = f32> {
     pub name: &'static str,
-    pub values: &'a mut [f32],
+    pub values: &'a mut [T],
     pub velocity: &'a mut [V],
     pub gradient: &'a [V],
     pub rate: f64,
@@ -217,8 +267,8 @@ pub(crate) struct Block<'a, V> {
 /// or not at all: the velocities move first; if `guard` admits every new
 /// value θ + u the values move and the result is `None`, otherwise they stay
 /// as they were and the result says which value was refused.
-pub(crate) fn momentum_step<V: Velocity>(
-    blocks: &mut [Block<'_, V>],
+pub(crate) fn momentum_step<V: Velocity, T: Parameter>(
+    blocks: &mut [Block<'_, V, T>],
     momentum: f64,
     guard: Guard,
 ) -> Option<String> {
@@ -228,14 +278,13 @@ pub(crate) fn momentum_step<V: Velocity>(
         }
     }
     for block in blocks.iter() {
-        let new_values =
-            block.values.iter().zip(block.velocity.iter()).map(|(&theta, &u)| theta + u.to_f32());
-        if let Some(value) = new_values.into_iter().find(|&value| !guard.admits_f32(value)) {
-            return Some(guard.refusal(block.name, f64::from(value)));
+        let new_values = block.values.iter().zip(block.velocity.iter()).map(|(&theta, &u)| theta.moved(u));
+        if let Some(value) = new_values.into_iter().find(|&value| !value.admitted(guard)) {
+            return Some(guard.refusal(block.name, value.to_f64()));
         }
     }
     for block in blocks.iter_mut() {
-        block.values.iter_mut().zip(block.velocity.iter()).for_each(|(theta, &u)| *theta += u.to_f32());
+        block.values.iter_mut().zip(block.velocity.iter()).for_each(|(theta, &u)| *theta = theta.moved(u));
     }
     None
 }
@@ -263,6 +312,22 @@ mod tests {
         let refusal = step(&mut w, &mut u, &mut b, &mut v, 100.0).unwrap();
         assert!(refusal.starts_with("W would become 5"), "{refusal}");
         assert_eq!((w, b), expected);
+    }
+
+    #[test]
+    fn a_momentum_step_on_double_precision_values_keeps_their_precision() {
+        let (mut theta, mut u) = (vec![1.0f64], vec![0.0f64]);
+        let mut step = |g: f64| {
+            let mut blocks =
+                [Block { name: "θ", values: &mut theta, velocity: &mut u, gradient: &[g], rate: 1.0 }];
+            momentum_step(&mut blocks, 0.5, Guard::default())
+        };
+        assert_eq!(step(1e-9), None);
+        // 1 + 10⁻⁹ is 1 in f32.
+        assert_eq!(step(2e-9), None);
+        let refusal = step(1e7).unwrap();
+        assert!(refusal.starts_with("θ would become 1"), "{refusal}");
+        assert_eq!(theta, vec![1.0 + 1e-9 + (0.5e-9 + 2e-9)]);
     }
 
     #[test]

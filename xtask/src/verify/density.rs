@@ -165,7 +165,7 @@ fn trained(ctx: &Context, plane: Plane) -> Result<Likelihoods, String> {
         .decay(true)
         .noise_box(vec![grid.x_range(), grid.y_range()])
         .seed(seed)
-        .train(&mut energy, &train, &mut ())
+        .train(&mut energy, &train, &mut [])
         .map_err(fail)?;
     let log_z = grid.density(&energy, 1.0).map_err(fail)?.log_partition();
     let model = mean_log_density(&energy, log_z, &held_out).map_err(fail)?;

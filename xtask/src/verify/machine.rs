@@ -114,7 +114,7 @@ fn sampled_approaches_exact(ctx: &Context) -> Result<Measurement, String> {
         MachineTrainer::new(estimator).learning_rate(rate).epochs(epochs).seed(ctx.rng().random()).train(
             &mut machine,
             &data,
-            |_, _| {},
+            &mut [],
         )?;
         Ok(machine)
     };
@@ -156,7 +156,7 @@ fn tempering_parity(ctx: &Context) -> Result<Measurement, String> {
                 .momentum(0.5)
                 .epochs(1500)
                 .seed(seed)
-                .train(&mut machine, &data, |_, _| {})
+                .train(&mut machine, &data, &mut [])
                 .map_err(fail)?;
             ends.push(machine.average_log_likelihood(&data).map_err(fail)?);
         }
@@ -179,7 +179,7 @@ fn hidden_units_parity(ctx: &Context) -> Result<Measurement, String> {
         let mut machine = random_machine(ctx, hidden as u64, 3, hidden, 0.5);
         let trainer =
             MachineTrainer::new(Estimator::Exact).learning_rate(LearningRate::Constant(0.1)).momentum(0.9);
-        trainer.epochs(epochs).train(&mut machine, &data, |_, _| {}).map_err(fail)?;
+        trainer.epochs(epochs).train(&mut machine, &data, &mut []).map_err(fail)?;
         machine.average_log_likelihood(&data).map_err(fail)
     };
     let gain = trained(3)? - trained(0)?;

@@ -14,7 +14,10 @@
 //! - [`exact_gradient`] enumerates both phases (small machines);
 //! - [`SampledPhases`] estimates them with Gibbs chains, the free phase
 //!   started at the data, kept persistent, or tempered ([`FreeChains`]);
-//! - [`MachineTrainer`] runs gradient ascent with either ([`Estimator`]).
+//! - [`MachineTrainer`] runs gradient ascent with either ([`Estimator`]) on
+//!   the [`fit`](crate::fit) driver: its [`MachineLearner`] is one
+//!   minibatch step, and a run can be stopped, checkpointed and resumed
+//!   bit for bit. Each epoch reports its [`GRADIENT_NORM`].
 //!
 //! ```
 //! use ebm_boltzmann::BoltzmannMachine;
@@ -36,18 +39,20 @@
 //!     .learning_rate(LearningRate::Linear { start: 0.1, end: 0.01 })
 //!     .momentum(0.5)
 //!     .epochs(500)
-//!     .train(&mut machine, &data, |_, _| {})?;
+//!     .train(&mut machine, &data, &mut [])?;
 //! assert!(machine.average_log_likelihood(&data)? > -(8f64).ln() + 0.5);
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
+mod learner;
 mod moments;
 mod sampled;
 mod trainer;
 
+pub use learner::{GRADIENT_NORM, MachineLearner};
 pub use moments::{Gradient, Moments, exact_clamped_moments, exact_free_moments, exact_gradient};
 pub use sampled::{FreeChains, SampledPhases, Sampling};
-pub use trainer::{Connectivity, Estimator, MachineEpoch, MachineTrainer};
+pub use trainer::{Connectivity, Estimator, MachineTrainer};
 
 #[cfg(test)]
 mod tests;

@@ -9,9 +9,10 @@ use ebm_mcmc::tempering::{Ladder, ParallelTempering};
 use ebm_mcmc::{PairwiseChain, SingleSite};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// Where the free-phase chains start.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FreeChains {
     /// One chain per data vector of the batch, started where its clamped
     /// chain ended (the data v with hidden units from P(h | v)): the note's
@@ -59,7 +60,7 @@ impl FreeChains {
 }
 
 /// How long the Gibbs chains of each phase run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sampling {
     burn_in: usize,
     sweeps: usize,
@@ -123,12 +124,12 @@ impl Sampling {
 /// Chain k draws from its own random stream (seeded from the estimate's
 /// seed and k) and the chains' averages are summed in chain order, so an
 /// estimate depends on the seed and not on the number of threads.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SampledPhases {
     sampling: Sampling,
     /// For each kept free chain, its state at each temperature (one for
     /// plain persistent chains), coldest first.
-    persistent: Vec<Vec<Vec<i8>>>,
+    pub(super) persistent: Vec<Vec<Vec<i8>>>,
 }
 
 /// A chain's averaged moments and the state it ended in.
@@ -227,6 +228,24 @@ impl SampledPhases {
     /// temperature it runs at (empty when the free phase starts at the data).
     pub fn persistent_states(&self) -> &[Vec<Vec<i8>>] {
         &self.persistent
+    }
+
+    /// Checks, for phases read back from a checkpoint, the sampling settings
+    /// and that the kept chains are as many as they say, one state per
+    /// temperature, each a configuration of all of `machine`'s units.
+    pub(crate) fn check_state(&self, machine: &BoltzmannMachine) -> Result<()> {
+        self.sampling.check()?;
+        let free_chains = &self.sampling.free_chains;
+        let fits = self.persistent.len() == free_chains.persistent()
+            && self.persistent.iter().all(|rungs| {
+                rungs.len() == free_chains.rungs()
+                    && rungs.iter().all(|state| machine.domain().check(state, machine.units()).is_ok())
+            });
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::invalid("checkpoint", "the persistent chains do not fit the machine or the settings"))
+        }
     }
 }
 

@@ -87,7 +87,7 @@ fn long_sampled_phases_estimate_the_exact_gradient() {
 /// Trains a copy of `start` on `data` and returns it.
 fn trained(start: &BoltzmannMachine, data: &[Vec<i8>], trainer: MachineTrainer) -> BoltzmannMachine {
     let mut machine = start.clone();
-    trainer.train(&mut machine, data, |_, _| {}).unwrap();
+    trainer.train(&mut machine, data, &mut []).unwrap();
     machine
 }
 
@@ -199,7 +199,7 @@ fn connectivity_limits_which_couplings_learn() {
         MachineTrainer::new(Estimator::Exact).connectivity(c).epochs(1).train(
             &mut start.clone(),
             &data,
-            |_, _| {},
+            &mut [],
         )
     };
     assert!(train(Connectivity::Custom(mask.clone())).is_err(), "an asymmetric mask is refused");
@@ -209,26 +209,20 @@ fn connectivity_limits_which_couplings_learn() {
 }
 
 #[test]
-fn bad_settings_data_and_divergence_are_reported() {
+fn bad_settings_and_data_are_refused() {
     let data = samples(&random_machine(51, Domain::Spin, 3, 1), 10, 52);
     let mut machine = random_machine(53, Domain::Spin, 3, 1);
     let exact = || MachineTrainer::new(Estimator::Exact).epochs(2);
-    assert!(exact().momentum(1.0).train(&mut machine, &data, |_, _| {}).is_err());
-    assert!(exact().batch_size(0).train(&mut machine, &data, |_, _| {}).is_err());
-    assert!(exact().weight_decay(f64::NAN).train(&mut machine, &data, |_, _| {}).is_err());
-    assert!(exact().train(&mut machine, &[], |_, _| {}).is_err());
-    assert!(exact().train(&mut machine, &[vec![1, 1]], |_, _| {}).is_err());
-    assert!(exact().train(&mut machine, &[vec![1, 0, 1]], |_, _| {}).is_err(), "0 is not a spin");
+    assert!(exact().momentum(1.0).train(&mut machine, &data, &mut []).is_err());
+    assert!(exact().batch_size(0).train(&mut machine, &data, &mut []).is_err());
+    assert!(exact().weight_decay(f64::NAN).train(&mut machine, &data, &mut []).is_err());
+    assert!(exact().train(&mut machine, &[], &mut []).is_err());
+    assert!(exact().train(&mut machine, &[vec![1, 1]], &mut []).is_err());
+    assert!(exact().train(&mut machine, &[vec![1, 0, 1]], &mut []).is_err(), "0 is not a spin");
     let no_sweeps = Estimator::Sampled(Sampling::new().sweeps(0));
-    assert!(MachineTrainer::new(no_sweeps).train(&mut machine, &data, |_, _| {}).is_err());
+    assert!(MachineTrainer::new(no_sweeps).train(&mut machine, &data, &mut []).is_err());
     let no_chains = Estimator::Sampled(Sampling::new().free_chains(FreeChains::Persistent { chains: 0 }));
-    assert!(MachineTrainer::new(no_chains).train(&mut machine, &data, |_, _| {}).is_err());
-
-    let before = machine.clone();
-    let huge = exact().learning_rate(LearningRate::Constant(1e300));
-    let error = huge.train(&mut machine, &data, |_, _| {}).unwrap_err().to_string();
-    assert!(error.contains("diverged in epoch 0"), "{error}");
-    assert_eq!(machine, before, "the last finite parameters are kept");
+    assert!(MachineTrainer::new(no_chains).train(&mut machine, &data, &mut []).is_err());
 }
 
 #[test]

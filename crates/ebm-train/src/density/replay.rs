@@ -2,6 +2,7 @@
 
 use ebm_core::{Error, Result};
 use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
 
 /// A store of earlier negative samples (Du & Mordatch 2019).
 ///
@@ -14,7 +15,7 @@ use rand::{Rng, RngExt};
 /// with probability `restart` (so that new modes keep being discovered and
 /// the buffer does not collapse onto the modes already found), runs the
 /// Langevin steps and writes the chains back into their slots.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReplayBuffer {
     dim: usize,
     points: Vec<f64>,
@@ -27,17 +28,7 @@ impl ReplayBuffer {
     /// per dimension). Capacity 0 gives a buffer that never persists: every
     /// draw is fresh noise.
     pub fn new<R: Rng + ?Sized>(capacity: usize, bounds: Vec<(f64, f64)>, rng: &mut R) -> Result<Self> {
-        if bounds.is_empty() {
-            return Err(Error::invalid("replay buffer", "needs at least one dimension"));
-        }
-        if let Some((j, (low, high))) =
-            bounds.iter().enumerate().find(|(_, (l, h))| !(l.is_finite() && h.is_finite() && l < h))
-        {
-            return Err(Error::invalid(
-                format!("noise box in dimension {j}"),
-                format!("[{low}, {high}) is empty or not finite"),
-            ));
-        }
+        check_box(&bounds)?;
         let dim = bounds.len();
         let size = capacity.checked_mul(dim).filter(|&s| s <= crate::density::trainer::MAX_CHAIN_VALUES);
         let Some(size) = size else {
@@ -52,6 +43,21 @@ impl ReplayBuffer {
             buffer.fill_noise(slot, rng);
         }
         Ok(buffer)
+    }
+
+    /// The dimension of the points.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Checks, for a buffer read back from a checkpoint, its box and that it
+    /// holds whole, finite points of its dimension.
+    pub(crate) fn check(&self) -> Result<()> {
+        check_box(&self.bounds)?;
+        if self.dim != self.bounds.len() || !self.points.len().is_multiple_of(self.dim) {
+            return Err(Error::invalid("replay buffer", "its points do not match its dimension"));
+        }
+        ebm_core::error::check_finite("replay buffer", &self.points)
     }
 
     /// The number of stored points.
@@ -113,6 +119,20 @@ impl ReplayBuffer {
             let s = slot.unwrap_or_else(|| rng.random_range(0..self.len()));
             self.points[s * self.dim..(s + 1) * self.dim].copy_from_slice(chain);
         }
+    }
+}
+
+/// Checks that `bounds` is a box: at least one interval, each finite and non-empty.
+fn check_box(bounds: &[(f64, f64)]) -> Result<()> {
+    if bounds.is_empty() {
+        return Err(Error::invalid("replay buffer", "needs at least one dimension"));
+    }
+    match bounds.iter().enumerate().find(|(_, (l, h))| !(l.is_finite() && h.is_finite() && l < h)) {
+        Some((j, (low, high))) => Err(Error::invalid(
+            format!("noise box in dimension {j}"),
+            format!("[{low}, {high}) is empty or not finite"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -1,39 +1,26 @@
-//! The training loop: minibatch maximum likelihood with Langevin negatives.
+//! [`DensityTrainer`]: the settings of maximum-likelihood training of a
+//! continuous energy with Langevin negatives, and how it starts a [`Fit`].
 
+use super::learner::{DensityLearner, StepSettings};
+use super::points::Points;
 use super::replay::ReplayBuffer;
-use crate::optim::{OptimizerKind, clip_norm};
+use crate::fit::{EpochReport, Fit, Guard, Observer, Plan};
+use crate::optim::OptimizerKind;
 use crate::schedule::LearningRate;
-use ebm_core::energy::check_batch;
 use ebm_core::{DifferentiableEnergy, Error, ParametricEnergy, Result};
-use ebm_mcmc::continuous::BatchLangevin;
 use ebm_mcmc::rng::seeded;
-use rand::RngExt;
 
 /// The most values (chains × dimension) the replay buffer may hold.
 pub const MAX_CHAIN_VALUES: usize = 1 << 28;
 
-/// What one iteration did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct IterationReport {
-    /// The iteration, from 0.
-    pub iteration: usize,
-    /// Mean energy of the data batch, (1/B) Σ_b E(x_b).
-    pub data_energy: f64,
-    /// Mean energy of the negatives after the Langevin steps, (1/B) Σ_b E(x′_b).
-    pub negative_energy: f64,
-    /// Norm of the loss gradient before clipping.
-    pub gradient_norm: f64,
-    /// Acceptance rate of the Langevin proposals (1 unless adjusted, bar divergences).
-    pub acceptance: f64,
+/// How long a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Length {
+    /// At least this many parameter updates, in whole epochs.
+    Iterations(usize),
+    /// This many passes over the data.
+    Epochs(usize),
 }
-
-/// Told of progress; does nothing by default.
-pub trait TrainingObserver {
-    /// After each iteration, with the number done and the total.
-    fn iteration(&mut self, _report: &IterationReport, _done: usize, _total: usize) {}
-}
-
-impl TrainingObserver for () {}
 
 /// Maximum-likelihood training of an energy E(x; θ) from data, minimising
 ///
@@ -41,34 +28,39 @@ impl TrainingObserver for () {}
 /// L(θ) = (1/B) Σ_b E(x_b; θ) − (1/B) Σ_b E(x'_b; θ) + α (1/B) Σ_b (E(x_b; θ)² + E(x'_b; θ)²)
 /// ```
 ///
-/// per iteration, where x_b are B data points drawn uniformly (with
-/// replacement) and x'_b are B negatives, held fixed while differentiating.
-/// Its gradient is the likelihood gradient E_data[∂E/∂θ] − E_model[∂E/∂θ]
-/// plus the regulariser's 2α (E ∂E/∂θ), which stops the energies of data and
+/// per update, where x_b are the B data points of a minibatch and x'_b are B
+/// negatives, held fixed while differentiating. Its gradient is the
+/// likelihood gradient E_data[∂E/∂θ] − E_model[∂E/∂θ] plus the
+/// regulariser's 2α (E ∂E/∂θ), which stops the energies of data and
 /// negatives drifting apart without bound (only differences of E matter for
 /// p, so nothing else pins them). The gradient is clipped to a maximum norm
 /// and handed to the optimiser (Adam by default), whose learning rate may
-/// decay linearly ([`decay`](Self::decay)).
+/// decay linearly over the epochs ([`decay`](Self::decay)).
 ///
-/// Negatives: B chains from the [`ReplayBuffer`] (or from uniform noise on a
+/// Training runs on the [`fit`](crate::fit) driver: each epoch is one pass
+/// over the data, shuffled into minibatches of B points (the last one
+/// shorter when B does not divide n), one update per minibatch, with as
+/// many negatives as the batch has points. The length is set in updates
+/// ([`iterations`](Self::iterations), rounded up to whole epochs) or in
+/// epochs ([`epochs`](Self::epochs)).
+///
+/// Negatives: chains from the [`ReplayBuffer`] (or from uniform noise on a
 /// box around the data when the buffer is 0), each moved by K steps of
-/// [`BatchLangevin`] with step h: unadjusted with σ = √(2h) by default, or
-/// with a smaller noise σ, or Metropolis-adjusted (MALA).
+/// [`BatchLangevin`](ebm_mcmc::continuous::BatchLangevin) with step h:
+/// unadjusted with σ = √(2h) by default, or with a smaller noise σ, or
+/// Metropolis-adjusted (MALA).
 ///
-/// Everything random comes from one generator seeded with the seed, so the
-/// same seed gives the same parameters.
+/// Everything random — the buffer's first points, the batches, the
+/// Langevin noise, the restarts — comes from the run's one generator,
+/// seeded with the seed, so the same seed gives the same parameters; the
+/// buffer and the optimiser's state live in the run's
+/// [`DensityLearner`], so a run stopped, saved and resumed gives them too.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DensityTrainer {
-    iterations: usize,
+    length: Length,
     batch_size: usize,
-    langevin_steps: usize,
-    step_size: f64,
-    noise: Option<f64>,
-    adjusted: bool,
+    step: StepSettings,
     buffer: usize,
-    restart: f64,
-    regularization: f64,
-    clip: f64,
     optimizer: OptimizerKind,
     decay: bool,
     noise_box: Option<Vec<(f64, f64)>>,
@@ -88,16 +80,18 @@ impl DensityTrainer {
     /// with η = 10⁻³, seed 1.
     pub fn new() -> Self {
         Self {
-            iterations: 2000,
+            length: Length::Iterations(2000),
             batch_size: 128,
-            langevin_steps: 20,
-            step_size: 0.01,
-            noise: None,
-            adjusted: false,
+            step: StepSettings {
+                langevin_steps: 20,
+                step_size: 0.01,
+                noise: None,
+                adjusted: false,
+                restart: 0.05,
+                regularization: 0.1,
+                clip: 10.0,
+            },
             buffer: 10_000,
-            restart: 0.05,
-            regularization: 0.1,
-            clip: 10.0,
             optimizer: OptimizerKind::adam(1e-3),
             decay: false,
             noise_box: None,
@@ -105,13 +99,23 @@ impl DensityTrainer {
         }
     }
 
-    /// Number of parameter updates.
+    /// Trains for at least `iterations` parameter updates: the run takes
+    /// ⌈`iterations` / ⌈n/B⌉⌉ epochs of ⌈n/B⌉ updates each (n points in
+    /// batches of B), the fewest whole passes over the data that make as
+    /// many updates. Replaces an earlier [`epochs`](Self::epochs).
     pub fn iterations(mut self, iterations: usize) -> Self {
-        self.iterations = iterations;
+        self.length = Length::Iterations(iterations);
         self
     }
 
-    /// B: data points and negatives per update (≥ 1).
+    /// Trains for `epochs` passes over the data (⌈n/B⌉ updates each).
+    /// Replaces an earlier [`iterations`](Self::iterations).
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.length = Length::Epochs(epochs);
+        self
+    }
+
+    /// B: data points (and negatives) per update (≥ 1).
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -119,25 +123,25 @@ impl DensityTrainer {
 
     /// K: Langevin steps per update.
     pub fn langevin_steps(mut self, steps: usize) -> Self {
-        self.langevin_steps = steps;
+        self.step.langevin_steps = steps;
         self
     }
 
     /// h: the Langevin time step (finite, > 0).
     pub fn step_size(mut self, step_size: f64) -> Self {
-        self.step_size = step_size;
+        self.step.step_size = step_size;
         self
     }
 
     /// σ: the Langevin noise in place of √(2h) (unadjusted steps only).
     pub fn noise(mut self, noise: f64) -> Self {
-        self.noise = Some(noise);
+        self.step.noise = Some(noise);
         self
     }
 
     /// Metropolis-adjusted (MALA) negatives.
     pub fn adjusted(mut self, adjusted: bool) -> Self {
-        self.adjusted = adjusted;
+        self.step.adjusted = adjusted;
         self
     }
 
@@ -149,19 +153,19 @@ impl DensityTrainer {
 
     /// Probability that a chain drawn from the buffer restarts from noise (in [0, 1]).
     pub fn restart(mut self, probability: f64) -> Self {
-        self.restart = probability;
+        self.step.restart = probability;
         self
     }
 
     /// α of the regulariser α E² (finite, ≥ 0).
     pub fn regularization(mut self, alpha: f64) -> Self {
-        self.regularization = alpha;
+        self.step.regularization = alpha;
         self
     }
 
     /// The largest gradient norm passed to the optimiser (finite, > 0).
     pub fn clip(mut self, max_norm: f64) -> Self {
-        self.clip = max_norm;
+        self.step.clip = max_norm;
         self
     }
 
@@ -172,7 +176,7 @@ impl DensityTrainer {
     }
 
     /// Whether the learning rate falls linearly from the optimiser's η in
-    /// the first iteration to η/100 in the last ([`LearningRate::Linear`]),
+    /// the first epoch to η/100 in the last ([`LearningRate::Linear`]),
     /// which removes most of the stochastic-gradient noise from the final
     /// parameters.
     pub fn decay(mut self, decay: bool) -> Self {
@@ -196,19 +200,8 @@ impl DensityTrainer {
 
     /// Checks the settings.
     fn check(&self) -> Result<()> {
-        let invalid = |what: &str, reason: String| Err(Error::invalid(what, reason));
         if self.batch_size == 0 {
-            return invalid("batch size", "must be at least 1".into());
-        }
-        ebm_core::error::check_positive("gradient clipping norm", self.clip)?;
-        if !(self.regularization.is_finite() && self.regularization >= 0.0) {
-            return invalid(
-                "regularisation α",
-                format!("must be finite and ≥ 0, got {}", self.regularization),
-            );
-        }
-        if !(0.0..=1.0).contains(&self.restart) {
-            return invalid("restart probability", format!("must lie in [0, 1], got {}", self.restart));
+            return Err(Error::invalid("batch size", "must be at least 1"));
         }
         if self.batch_size.saturating_mul(2) > MAX_CHAIN_VALUES {
             return Err(Error::TooLarge {
@@ -218,136 +211,86 @@ impl DensityTrainer {
             });
         }
         self.optimizer.check()?;
-        self.sampler().map(|_| ())
+        self.step.check()
     }
 
-    /// The Langevin sampler of the negatives.
-    fn sampler(&self) -> Result<BatchLangevin> {
-        let sampler = BatchLangevin::new(self.step_size)?;
-        match (self.adjusted, self.noise) {
-            (true, Some(_)) => {
-                Err(Error::invalid("Langevin noise", "adjusted (MALA) negatives need σ = √(2h)"))
-            }
-            (true, None) => Ok(sampler.adjusted()),
-            (false, Some(noise)) => sampler.with_noise(noise),
-            (false, None) => Ok(sampler),
+    /// The plan of a run on `points` points: batches of B, the epochs of
+    /// the length, η constant or falling linearly to η/100.
+    fn plan(&self, points: usize) -> Plan {
+        let eta = self.optimizer.learning_rate();
+        let epochs = match self.length {
+            Length::Epochs(epochs) => epochs,
+            Length::Iterations(iterations) => iterations.div_ceil(points.div_ceil(self.batch_size)),
+        };
+        Plan {
+            learning_rate: if self.decay {
+                LearningRate::Linear { start: eta, end: eta / 100.0 }
+            } else {
+                LearningRate::Constant(eta)
+            },
+            batch_size: self.batch_size,
+            epochs,
+            guard: Guard::default(),
         }
     }
 
-    /// The data's bounding box widened by a quarter of its extent on each side.
-    fn default_box(data: &[f64], dim: usize) -> Vec<(f64, f64)> {
-        (0..dim)
-            .map(|j| {
-                let (low, high) = data
-                    .iter()
-                    .skip(j)
-                    .step_by(dim)
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-                let margin = 0.25 * (high - low).max(1e-3);
-                (low - margin, high + margin)
-            })
-            .collect()
-    }
-
-    /// Trains `energy` on the points of `data` (row by row, `energy.dim()`
-    /// values each, finite, at least one point) and returns the report of
-    /// every iteration. If an update would make the parameters or the
-    /// gradient non-finite, training stops with an error naming the
-    /// iteration and `energy` keeps the last finite parameters.
-    pub fn train<E, O>(&self, energy: &mut E, data: &[f64], observer: &mut O) -> Result<Vec<IterationReport>>
+    /// A run of this trainer on `energy` and `data`, not yet started: the
+    /// random stream seeded, the replay buffer filled with noise on the
+    /// box, the optimiser's state zero. [`Fit::run`] trains it.
+    pub fn fit<E>(&self, energy: E, data: &Points) -> Result<Fit<DensityLearner<E>>>
     where
-        E: ParametricEnergy + DifferentiableEnergy + ?Sized,
-        O: TrainingObserver + ?Sized,
+        E: ParametricEnergy + DifferentiableEnergy,
     {
         self.check()?;
         let dim = energy.dim();
-        let n = check_batch(dim, data)?;
-        if n == 0 {
-            return Err(Error::invalid("training data", "there are no points"));
+        if data.dim() != dim {
+            return Err(Error::shape("training data (values per point)", dim, data.dim()));
         }
         let mut rng = seeded(self.seed);
-        let bounds = self.noise_box.clone().unwrap_or_else(|| Self::default_box(data, dim));
+        let bounds = self.noise_box.clone().unwrap_or_else(|| data.widened_box());
         if bounds.len() != dim {
             return Err(Error::shape("noise box (intervals)", dim, bounds.len()));
         }
-        let mut buffer = ReplayBuffer::new(self.buffer, bounds, &mut rng)?;
-        let mut sampler = self.sampler()?;
-        let p = energy.num_parameters();
-        let mut optimizer = self.optimizer.build(p)?;
-        let mut theta = vec![0.0; p];
-        energy.parameters(&mut theta);
-        let (b, alpha) = (self.batch_size, self.regularization);
-        let mut reports = Vec::with_capacity(self.iterations);
-        let mut batch = vec![0.0; b * dim];
-        let mut energies = vec![0.0; b];
-        let mut gradient = vec![0.0; p];
-        let eta = self.optimizer.learning_rate();
-        let schedule = if self.decay {
-            LearningRate::Linear { start: eta, end: eta / 100.0 }
-        } else {
-            LearningRate::Constant(eta)
-        };
-        for iteration in 0..self.iterations {
-            optimizer.set_learning_rate(schedule.at(iteration, self.iterations));
-            for row in batch.chunks_exact_mut(dim) {
-                let i = rng.random_range(0..n);
-                row.copy_from_slice(&data[i * dim..(i + 1) * dim]);
-            }
-            let (mut negatives, slots) = buffer.draw(b, self.restart, &mut rng);
-            let stats = sampler.steps(&*energy, &mut negatives, self.langevin_steps, &mut rng)?;
-            buffer.store(&negatives, &slots, &mut rng);
-            gradient.iter_mut().for_each(|g| *g = 0.0);
-            let scale = 1.0 / b as f64;
-            energy.parameter_gradient(
-                &batch,
-                &mut energies,
-                &mut |_, e| scale * (1.0 + 2.0 * alpha * e),
-                &mut gradient,
-            );
-            let data_energy = energies.iter().sum::<f64>() * scale;
-            energy.parameter_gradient(
-                &negatives,
-                &mut energies,
-                &mut |_, e| scale * (-1.0 + 2.0 * alpha * e),
-                &mut gradient,
-            );
-            let negative_energy = energies.iter().sum::<f64>() * scale;
-            let gradient_norm = clip_norm(&mut gradient, self.clip);
-            if !gradient_norm.is_finite() {
-                return Err(diverged(iteration, "the loss gradient"));
-            }
-            optimizer.step(&mut theta, &gradient);
-            if energy.set_parameters(&theta).is_err() {
-                return Err(diverged(iteration, "the parameters"));
-            }
-            let report = IterationReport {
-                iteration,
-                data_energy,
-                negative_energy,
-                gradient_norm,
-                acceptance: stats.rate(),
-            };
-            observer.iteration(&report, iteration + 1, self.iterations);
-            reports.push(report);
-        }
-        Ok(reports)
+        let buffer = ReplayBuffer::new(self.buffer, bounds, &mut rng)?;
+        let optimizer = self.optimizer.build(energy.num_parameters())?;
+        let learner = DensityLearner::new(self.step.clone(), buffer, optimizer);
+        Fit::new(learner, energy, self.plan(data.len()), rng)
     }
-}
 
-/// The error for a training run that stopped being finite.
-fn diverged(iteration: usize, what: &str) -> Error {
-    Error::NonFinite {
-        what: format!(
-            "{what} at iteration {iteration} (training diverged; the model keeps the last finite parameters — lower the learning rate or the Langevin step)"
-        ),
-        index: iteration,
-        value: f64::NAN,
+    /// Trains `energy` on the points of `data` (row by row, `energy.dim()`
+    /// values each, finite, at least one point) from start to end, calling
+    /// `observers`, and returns each epoch's report, with the means of its
+    /// [`DATA_ENERGY`](super::DATA_ENERGY),
+    /// [`NEGATIVE_ENERGY`](super::NEGATIVE_ENERGY),
+    /// [`GRADIENT_NORM`](super::GRADIENT_NORM) and
+    /// [`ACCEPTANCE`](super::ACCEPTANCE). If an update would make the
+    /// gradient or a parameter non-finite (or a parameter larger than the
+    /// divergence bound), training stops with
+    /// [`Error::Diverged`](ebm_core::Error::Diverged), naming the epoch and
+    /// batch, and `energy` keeps the last good parameters. For a run to
+    /// stop and resume, use [`DensityTrainer::fit`].
+    pub fn train<E>(
+        &self,
+        energy: &mut E,
+        data: &[f64],
+        observers: &mut [&mut dyn Observer<E>],
+    ) -> Result<Vec<EpochReport>>
+    where
+        E: ParametricEnergy + DifferentiableEnergy + Clone,
+    {
+        let points = Points::new(data.to_vec(), energy.dim())?;
+        let mut fit = self.fit(energy.clone(), &points)?;
+        let outcome = fit.run(&points, observers);
+        let reports = fit.history().to_vec();
+        *energy = fit.into_model();
+        outcome.map(|_| reports)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::density::ACCEPTANCE;
     use ebm_core::{GaussianMixture, Quadratic};
 
     fn gaussian_data(n: usize) -> Vec<f64> {
@@ -374,12 +317,29 @@ mod tests {
             .regularization(0.0)
             .optimizer(OptimizerKind::adam(0.02))
             .seed(3);
-        let reports = trainer.train(&mut energy, &data, &mut ()).unwrap();
-        assert_eq!(reports.len(), 600);
+        let reports = trainer.train(&mut energy, &data, &mut []).unwrap();
+        // 2000 points in batches of 128 make 16 updates an epoch: 600
+        // updates take 38 epochs (608 updates).
+        assert_eq!(reports.len(), 38);
         let (mean, cov) = (energy.mean(), energy.covariance(1.0));
         assert!((mean[0] - 1.0).abs() < 0.1 && (mean[1] + 0.5).abs() < 0.1, "{mean}");
         assert!((cov[(0, 0)] / 0.49 - 1.0).abs() < 0.3 && (cov[(1, 1)] / 0.16 - 1.0).abs() < 0.3, "{cov}");
-        assert!(reports.last().unwrap().acceptance > 0.5);
+        assert!(reports.last().unwrap().metric(ACCEPTANCE).unwrap() > 0.5);
+    }
+
+    #[test]
+    fn iterations_round_up_to_whole_epochs() {
+        // 100 points in batches of 16: 7 updates an epoch.
+        let points = Points::new(gaussian_data(100), 2).unwrap();
+        let epochs = |trainer: DensityTrainer| {
+            let energy = Quadratic::isotropic(vec![0.0, 0.0], 1.0).unwrap();
+            trainer.fit(energy, &points).unwrap().plan().epochs
+        };
+        let base = || DensityTrainer::new().batch_size(16);
+        assert_eq!([0, 1, 7, 8, 14, 15].map(|n| epochs(base().iterations(n))), [0, 1, 1, 2, 2, 3]);
+        assert_eq!(epochs(base().iterations(15).epochs(4)), 4, "the last setting wins");
+        assert_eq!(epochs(base().epochs(4).iterations(7)), 1);
+        assert_eq!(epochs(base().batch_size(1000)), 2000, "one batch an epoch: an epoch an iteration");
     }
 
     #[test]
@@ -392,7 +352,7 @@ mod tests {
                 .batch_size(16)
                 .buffer(64)
                 .seed(seed)
-                .train(&mut energy, &data, &mut ())
+                .train(&mut energy, &data, &mut [])
                 .unwrap();
             energy
         };
@@ -405,18 +365,18 @@ mod tests {
         let data = gaussian_data(10);
         let mut energy = Quadratic::isotropic(vec![0.0, 0.0], 1.0).unwrap();
         let base = || DensityTrainer::new().iterations(1);
-        assert!(base().batch_size(0).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().step_size(0.0).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().noise(-1.0).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().adjusted(true).noise(0.1).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().restart(1.5).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().regularization(f64::NAN).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().clip(0.0).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().optimizer(OptimizerKind::sgd(-1.0)).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().noise_box(vec![(0.0, 1.0)]).train(&mut energy, &data, &mut ()).is_err());
-        assert!(base().train(&mut energy, &data[..3], &mut ()).is_err());
-        assert!(base().train(&mut energy, &[], &mut ()).is_err());
-        assert!(base().train(&mut energy, &[0.0, f64::NAN], &mut ()).is_err());
+        assert!(base().batch_size(0).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().step_size(0.0).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().noise(-1.0).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().adjusted(true).noise(0.1).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().restart(1.5).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().regularization(f64::NAN).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().clip(0.0).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().optimizer(OptimizerKind::sgd(-1.0)).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().noise_box(vec![(0.0, 1.0)]).train(&mut energy, &data, &mut []).is_err());
+        assert!(base().train(&mut energy, &data[..3], &mut []).is_err());
+        assert!(base().train(&mut energy, &[], &mut []).is_err());
+        assert!(base().train(&mut energy, &[0.0, f64::NAN], &mut []).is_err());
         assert_eq!(energy, Quadratic::isotropic(vec![0.0, 0.0], 1.0).unwrap());
     }
 }
