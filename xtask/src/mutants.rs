@@ -76,6 +76,9 @@ const FILES: &[&str] = &[
     // sampled one and its update, the negative phases (CD, PCD, tempering),
     // and the Gaussian–Bernoulli gradient.
     "crates/ebm-train/src/rbm/exact.rs",
+    // Boltzmann machines and continuous energies: the step of each learner.
+    "crates/ebm-train/src/boltzmann/learner.rs",
+    "crates/ebm-train/src/density/learner.rs",
     // The training loop every learner runs on: the momentum step applied
     // whole or not at all, the divergence guard, epochs and batches.
     "crates/ebm-train/src/sgd.rs",

@@ -5,7 +5,7 @@
 
 use super::moments::{Gradient, exact_gradient};
 use super::sampled::{SampledPhases, check_data};
-use crate::fit::{Checkpointed, Examples, Learner, StepReport, Update};
+use crate::fit::{Checkpointed, Learner, StepReport, Update};
 use crate::sgd::{Block, SgdSettings, momentum_step};
 use ebm_boltzmann::BoltzmannMachine;
 use ebm_core::{Error, Result};
@@ -20,18 +20,6 @@ use serde::{Deserialize, Serialize};
 /// updates (the default) it is the norm of the epoch's one estimate; near a
 /// maximum of ℓ it falls to the estimator's noise (zero for the exact one).
 pub const GRADIENT_NORM: &str = "gradient_norm";
-
-/// Visible configurations, one per example, as the driver sees them: each
-/// row a configuration of the machine's V visible units.
-impl Examples for [Vec<i8>] {
-    fn examples(&self) -> usize {
-        self.len()
-    }
-
-    fn width(&self) -> usize {
-        self.first().map_or(0, Vec::len)
-    }
-}
 
 /// The parameters θ = (W, b) in double precision and their velocities u.
 ///

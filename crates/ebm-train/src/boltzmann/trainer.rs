@@ -129,10 +129,6 @@ impl MachineTrainer {
         data: &[Vec<i8>],
         observers: &mut [&mut dyn Observer<BoltzmannMachine>],
     ) -> Result<Vec<EpochReport>> {
-        let mut fit = self.fit(machine.clone(), data)?;
-        let outcome = fit.run(data, observers);
-        let reports = fit.history().to_vec();
-        *machine = fit.into_model();
-        outcome.map(|_| reports)
+        self.fit(machine.clone(), data)?.run_into(data, observers, machine)
     }
 }

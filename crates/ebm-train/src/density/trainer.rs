@@ -279,11 +279,7 @@ impl DensityTrainer {
         E: ParametricEnergy + DifferentiableEnergy + Clone,
     {
         let points = Points::new(data.to_vec(), energy.dim())?;
-        let mut fit = self.fit(energy.clone(), &points)?;
-        let outcome = fit.run(&points, observers);
-        let reports = fit.history().to_vec();
-        *energy = fit.into_model();
-        outcome.map(|_| reports)
+        self.fit(energy.clone(), &points)?.run_into(&points, observers, energy)
     }
 }
 

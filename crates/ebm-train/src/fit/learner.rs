@@ -27,6 +27,18 @@ impl Examples for nalgebra::DMatrix<f32> {
     }
 }
 
+/// States of discrete units, one example per row (e.g. the visible
+/// configurations of a Boltzmann machine).
+impl Examples for [Vec<i8>] {
+    fn examples(&self) -> usize {
+        self.len()
+    }
+
+    fn width(&self) -> usize {
+        self.first().map_or(0, Vec::len)
+    }
+}
+
 /// What the driver hands to a step besides the batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Update {
