@@ -3,6 +3,7 @@
 
 use crate::progress::Progress;
 use crate::render;
+use crate::training::{CheckpointArgs, Session};
 use ebm_core::quadrature::Grid;
 use ebm_core::{ParametricEnergy, file};
 use ebm_data::plane::{self, HALF_WIDTH, Plane, TrueDensity};
@@ -10,8 +11,8 @@ use ebm_density::{Activation, NeuralEnergy};
 use ebm_mcmc::continuous::{Adaptation, Hmc, Mala, RandomWalk, run_chains};
 use ebm_mcmc::rng::stream;
 use ebm_train::density::{
-    DATA_ENERGY, DensityTrainer, GRADIENT_NORM, NEGATIVE_ENERGY, Points as TrainingPoints, fit_gaussian,
-    mean_log_density,
+    DATA_ENERGY, DensityLearner, DensityTrainer, GRADIENT_NORM, NEGATIVE_ENERGY, Points as TrainingPoints,
+    fit_gaussian, mean_log_density,
 };
 use ebm_train::fit::{Control, Every, Moment, Observer};
 use ebm_train::optim::OptimizerKind;
@@ -125,6 +126,8 @@ pub struct TrainArgs {
     /// Pixels per side of each picture panel (heat maps and scatters).
     #[arg(long, default_value_t = 400)]
     picture: usize,
+    #[command(flatten)]
+    checkpoint: CheckpointArgs,
     /// The model file to write; the pictures go beside it (`NAME-density.png`, `NAME-samples.png`).
     #[arg(short, long, default_value = "density.ebm")]
     out: PathBuf,
@@ -370,16 +373,23 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     }
     let work = args.batch.saturating_mul(args.langevin_steps + 2).saturating_mul(energy.num_parameters());
     let train = TrainingPoints::new(points.train.clone(), 2).map_err(text)?;
-    let mut fit = trainer.fit(energy, &train).map_err(text)?;
-    let (epochs, batches) = (fit.plan().epochs, train.len().div_ceil(args.batch));
-    let bar = Progress::new(epochs.saturating_mul(batches) as u64, work as u64, "training");
+    let epochs = trainer.plan(train.len()).epochs;
+    let mut fit = match Session::resume::<DensityLearner<NeuralEnergy>>(&args.checkpoint, epochs)? {
+        Some(fit) => fit,
+        None => trainer.fit(energy, &train).map_err(text)?,
+    };
+    let batches = train.len().div_ceil(args.batch);
+    let remaining = epochs.saturating_sub(fit.epochs_done());
+    let bar = Progress::new(remaining.saturating_mul(batches) as u64, work as u64, "training");
     let mut log = TrainingLog { bar, batches, epochs };
-    let outcome = fit.run(&train, &mut [&mut log]);
+    let mut session = Session::new(&args.checkpoint, &args.out);
+    let outcome = session.run(&mut fit, &train, &mut [&mut log]);
     log.bar.finish();
-    outcome.map_err(text)?;
-    let energy = fit.into_model();
-    file::save(&args.out, &energy).map_err(text)?;
+    // Written even when training diverged or was interrupted: the last good parameters.
+    file::save(&args.out, fit.model()).map_err(text)?;
     println!("wrote {}", args.out.display());
+    session.finish(outcome.map_err(text)?, &fit);
+    let energy = fit.into_model();
     let evaluation = evaluate(&energy, &points)?;
     print_evaluation(&evaluation);
     if !(16..=2000).contains(&args.picture) {

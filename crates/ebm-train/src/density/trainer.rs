@@ -216,7 +216,7 @@ impl DensityTrainer {
 
     /// The plan of a run on `points` points: batches of B, the epochs of
     /// the length, η constant or falling linearly to η/100.
-    fn plan(&self, points: usize) -> Plan {
+    pub fn plan(&self, points: usize) -> Plan {
         let eta = self.optimizer.learning_rate();
         let epochs = match self.length {
             Length::Epochs(epochs) => epochs,
