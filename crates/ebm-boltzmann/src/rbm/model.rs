@@ -9,11 +9,11 @@
 //! changes, so they always equal W.
 
 use super::draw::{draw_columns, draw_units};
-use ebm_kernels::binary::BinaryRows;
 use ebm_core::error::check_finite;
 use ebm_core::math::{sigmoid_f32, sigmoid_f32x16, softplus};
-use ebm_kernels::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_core::{Error, Result};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_mcmc::block::BipartiteConditionals;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, RngExt};
