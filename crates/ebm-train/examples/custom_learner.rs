@@ -79,7 +79,7 @@ fn main() -> Result<()> {
     // Twenty epochs, printing every tenth; then save, read back and finish.
     fit.plan_mut().epochs = 20;
     let mut print = EachEpoch(|report: &EpochReport, fields: &Vec<f64>| {
-        if (report.epoch + 1) % 10 == 0 {
+        if (report.epoch + 1).is_multiple_of(10) {
             println!("epoch {:>2}: fields {fields:.3?}", report.epoch + 1);
         }
     });
