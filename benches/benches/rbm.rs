@@ -24,8 +24,8 @@ use ebm_benches::rbm::{
 };
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
-use ebm_core::panels::Panels;
-use ebm_core::workers::with_workers_awake;
+use ebm_kernels::panels::Panels;
+use ebm_kernels::workers::with_workers_awake;
 use nalgebra::DMatrix;
 use std::hint::black_box;
 use std::time::Duration;

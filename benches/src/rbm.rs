@@ -4,8 +4,8 @@
 //! ones, MNIST's shape.
 
 use ebm_boltzmann::BernoulliRbm;
-use ebm_core::binary::BinaryRows;
-use ebm_core::panels::{Panels, sum_selected_columns};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::{Panels, sum_selected_columns};
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
 use ebm_train::rbm::{LearningRate, Negatives, RbmTrainer};

@@ -12,8 +12,8 @@
 //! alone: `cargo run --release -p ebm-benches --bin rbm_interleaved [ROUNDS]`.
 
 use ebm_benches::rbm::{BATCH, BATCHES, data_and_model, epoch_states, sparse_products, trainer, updates};
-use ebm_core::panels::Panels;
-use ebm_core::workers::with_workers_awake;
+use ebm_kernels::panels::Panels;
+use ebm_kernels::workers::with_workers_awake;
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -776,7 +776,7 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
             let mut curve =
                 Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
             let trainer = settings.trainer(algo, seed)?;
-            ebm_core::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
+            ebm_kernels::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
                 .map_err(|e| e.to_string())?;
             let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
             let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -138,7 +138,7 @@ impl Session {
         L::Data: Sync,
     {
         let (checkpoint, every, interrupt) = (&self.checkpoint, self.every, &mut self.interrupt);
-        ebm_core::workers::with_workers_awake(|| {
+        ebm_kernels::workers::with_workers_awake(|| {
             let mut all: Vec<&mut dyn Observer<L::Model>> = Vec::with_capacity(observers.len() + 1);
             for observer in observers.iter_mut() {
                 all.push(&mut **observer);

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-/// Result alias used throughout `ebm-core`.
-pub type Result<T> = std::result::Result<T, Error>;
+/// Result alias used throughout `ebm-core`. The error type defaults to
+/// [`Error`] and can be named, so that `Result<T, E>` still means the
+/// standard result where this alias is glob-imported (as by `ebm::prelude`).
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in `ebm-core`: each variant says what was
 /// wrong and where.

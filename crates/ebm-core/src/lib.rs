@@ -22,12 +22,9 @@
 //!   energies over the plane by the midpoint rule on a grid;
 //! - [`exact`]: enumeration of small models — log Z, probabilities, means,
 //!   correlations, ground states — stable at low temperature and parallel;
-//! - [`math`]: log-sum-exp, sigmoid, softplus, log-sigmoid without overflow;
-//! - [`binary`] and [`panels`]: 0/1 matrices kept as the positions of their
-//!   ones, matrices stored in cache-sized strips, and their product as sums of
-//!   selected columns — the fast path of every product with binary states;
-//! - [`workers`]: training loops of many short parallel steps, run with
-//!   rayon's workers kept awake between the steps;
+//! - [`math`]: log-sum-exp, sigmoid, softplus, log-sigmoid without overflow
+//!   (the f32 sigmoid on the lanes of `ebm-kernels`, which holds the fast
+//!   kernels of products with binary states);
 //! - [`file`](mod@file): the versioned, checksummed model-file format with atomic
 //!   writes, and JSON export;
 //! - [`worst`]: the largest of many errors, keeping NaN (for checks and tests);
@@ -53,8 +50,6 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
-mod aligned;
-pub mod binary;
 pub mod couplings;
 pub mod energy;
 pub mod error;
@@ -62,18 +57,15 @@ pub mod exact;
 pub mod file;
 pub mod gradient_check;
 pub mod kaufman;
-mod lanes;
 pub mod lattice;
 pub mod math;
 pub mod mixture;
 pub mod pairwise;
-pub mod panels;
 pub mod planted;
 pub mod quadratic;
 pub mod quadrature;
 pub mod spin_glass;
 pub mod state;
-pub mod workers;
 pub mod worst;
 
 pub use couplings::{Couplings, DenseCouplings, SparseCouplings};

@@ -8,7 +8,7 @@
 //! - `softplus(x) = log(1 + e^{x})`
 //! - `log_sum_exp(x) = log Σ_k e^{x_k}`
 
-use crate::lanes::Lanes;
+use ebm_kernels::lanes::Lanes;
 
 /// The logistic function σ(x) = 1 / (1 + e^{−x}), evaluated without overflow.
 ///
@@ -42,7 +42,7 @@ pub fn sigmoid_f32(x: f32) -> f32 {
 pub fn sigmoid_f32x16(x: [f32; 16]) -> [f32; 16] {
     #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
     {
-        bytemuck::cast(sigmoid_lanes(crate::lanes::F32x16(bytemuck::cast(x))).0)
+        bytemuck::cast(sigmoid_lanes(ebm_kernels::lanes::F32x16(bytemuck::cast(x))).0)
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "avx512f")))]
     {

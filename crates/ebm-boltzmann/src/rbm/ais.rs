@@ -24,10 +24,10 @@
 
 use super::{BernoulliRbm, draw_columns, draw_units};
 use crate::ais::{AisEstimate, AisOptions, AnnealingPath, run};
-use ebm_core::binary::BinaryRows;
 use ebm_core::math::{sigmoid_f32, softplus};
-use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::Panels;
 use ebm_mcmc::rng::SamplerRng;
 use nalgebra::{DMatrix, DVector};
 

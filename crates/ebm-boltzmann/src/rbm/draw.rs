@@ -7,8 +7,8 @@
 //! samples are split between threads. Each 64-bit output gives two uniforms of
 //! 24 bits, U = k / 2²⁴, and unit i is on when U < p_i.
 
-use ebm_core::binary::BinaryRows;
-use ebm_core::panels::{PANEL, Panels};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::{PANEL, Panels};
 use ebm_mcmc::rng::{SamplerRng, stream};
 use nalgebra::DMatrix;
 use rand::Rng;

@@ -1,7 +1,7 @@
 //! [`BernoulliRbm`]: parameters, conditionals, free energy and block Gibbs.
 //!
 //! Besides W (visible × hidden, column-major) the model keeps W in the two
-//! panel layouts of [`ebm_core::panels`]: Wᵀ, whose column i is row i of W, for
+//! panel layouts of [`ebm_kernels::panels`]: Wᵀ, whose column i is row i of W, for
 //! hidden inputs vW, and W itself, for visible inputs Wh. With 0/1 states both
 //! products are sums of selected columns, which costs (number of ones) ×
 //! (layer size) additions — far less than a dense product when states are
@@ -9,11 +9,11 @@
 //! changes, so they always equal W.
 
 use super::draw::{draw_columns, draw_units};
-use ebm_core::binary::BinaryRows;
 use ebm_core::error::check_finite;
 use ebm_core::math::{sigmoid_f32, sigmoid_f32x16, softplus};
-use ebm_core::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_core::{Error, Result};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::{PANEL, Panels, sum_selected_columns};
 use ebm_mcmc::block::BipartiteConditionals;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, RngExt};

@@ -2,9 +2,9 @@
 
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::draw_columns;
-use ebm_core::binary::BinaryRows;
-use ebm_core::panels::Panels;
 use ebm_core::{Error, Result};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::Panels;
 use ebm_mcmc::block::BlockChains;
 use ebm_mcmc::exchange::{SwapStats, attempt};
 use ebm_mcmc::rng::SamplerRng;

@@ -7,9 +7,9 @@ use crate::sgd::{SgdBuilder, SgdSettings};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::ais::base_rate_bias;
 use ebm_boltzmann::rbm::{draw_columns, skip_draw};
-use ebm_core::binary::BinaryRows;
-use ebm_core::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};
 use ebm_core::{Error, Result};
+use ebm_kernels::binary::BinaryRows;
+use ebm_kernels::panels::{PANEL, Panels, sum_four_panel_columns, sum_panel_columns};
 use ebm_mcmc::exchange::SwapStats;
 use ebm_mcmc::rng::{SamplerRng, seeded};
 use nalgebra::{DMatrix, DVector};
@@ -272,7 +272,7 @@ impl RbmTrainer {
     ///
     /// For a run to stop and resume, or to continue with more epochs, use
     /// [`RbmTrainer::fit`]. For speed, wrap the call in
-    /// [`ebm_core::workers::with_workers_awake`], which keeps the pool's
+    /// [`ebm_kernels::workers::with_workers_awake`], which keeps the pool's
     /// other threads spinning between the short parallel steps of a batch
     /// (and their cores busy while training runs).
     pub fn train(

@@ -1,4 +1,4 @@
-//! [`Lanes`]: the arithmetic that [`crate::math::sigmoid_f32`] is written in,
+//! [`Lanes`]: the arithmetic that `ebm_core::math::sigmoid_f32` is written in,
 //! so that one definition serves a single f32 and, where the build has
 //! AVX-512F, 16 values in one register (`F32x16`), which also holds the
 //! running sums of the [`crate::panels`] kernels.
@@ -13,7 +13,7 @@
 use std::ops::{Add, Div, Mul, Sub};
 
 /// Values on which the sigmoid's operations act lane by lane.
-pub(crate) trait Lanes:
+pub trait Lanes:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
 {
     /// One truth value per lane.
@@ -69,7 +69,7 @@ impl Lanes for f32 {
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
-pub(crate) use wide::F32x16;
+pub use wide::F32x16;
 
 /// The 512-bit lanes. Every intrinsic here needs AVX-512F, which the whole
 /// build targets wherever this module is compiled
@@ -83,7 +83,7 @@ mod wide {
 
     /// 16 f32 in one AVX-512 register.
     #[derive(Clone, Copy)]
-    pub(crate) struct F32x16(pub(crate) __m512);
+    pub struct F32x16(pub __m512);
 
     /// A binary operation as one AVX-512 instruction.
     macro_rules! operation {
