@@ -18,11 +18,10 @@
 //! probabilities of the layer below, themselves computed with the doubled
 //! bottom-up input — the same pass that starts mean-field inference.
 
+use crate::rbm::reference::{CdGradient, ScaledRbm};
 use crate::schedule::LearningRate;
 use crate::sgd::SgdSettings;
 use ebm_boltzmann::DeepBoltzmannMachine;
-use ebm_boltzmann::rbm::draw_units;
-use ebm_core::math::sigmoid_f32;
 use ebm_core::{Error, Result};
 use ebm_data::batches::Minibatches;
 use ebm_mcmc::rng::seeded;
@@ -60,58 +59,24 @@ impl Default for Pretraining {
     }
 }
 
-/// One layer pair's RBM: weights, the biases of its lower and upper layer,
-/// and how much it scales its upward and downward input.
-struct ScaledRbm {
-    weights: DMatrix<f32>,
-    lower_bias: DVector<f32>,
-    upper_bias: DVector<f32>,
-    up: f32,
-    down: f32,
-}
-
-impl ScaledRbm {
-    /// σ(up·XW + c) for each row of X.
-    fn upper_probabilities(&self, lower: &DMatrix<f32>) -> DMatrix<f32> {
-        affine_sigmoid(lower * &self.weights, self.up, &self.upper_bias)
-    }
-
-    /// σ(down·HWᵀ + b) for each row of H.
-    fn lower_probabilities(&self, upper: &DMatrix<f32>) -> DMatrix<f32> {
-        affine_sigmoid(upper * self.weights.transpose(), self.down, &self.lower_bias)
-    }
-
-    /// One CD-1 step with momentum on a batch of lower-layer rows (probabilities allowed).
-    fn cd_update(
-        &mut self,
-        batch: &DMatrix<f32>,
-        eta: f32,
-        mu: f32,
-        velocity: &mut ScaledRbm,
-        rng: &mut impl Rng,
-    ) {
-        let positive = self.upper_probabilities(batch);
-        let reconstruction = draw_units(&self.lower_probabilities(&draw_units(&positive, rng)), rng);
-        let negative = self.upper_probabilities(&reconstruction);
-        let n = batch.nrows() as f32;
-        let gradient = (batch.tr_mul(&positive) - reconstruction.tr_mul(&negative)) / n;
-        let means =
-            |m: &DMatrix<f32>| DVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum() / n));
-        velocity.weights.zip_apply(&gradient, |v, g| *v = mu * *v + eta * g);
-        velocity.lower_bias.axpy(eta, &(means(batch) - means(&reconstruction)), mu);
-        velocity.upper_bias.axpy(eta, &(means(&positive) - means(&negative)), mu);
-        self.weights += &velocity.weights;
-        self.lower_bias += &velocity.lower_bias;
-        self.upper_bias += &velocity.upper_bias;
-    }
-}
-
-/// σ(scale·X + 1cᵀ), entrywise.
-fn affine_sigmoid(mut x: DMatrix<f32>, scale: f32, bias: &DVector<f32>) -> DMatrix<f32> {
-    for mut row in x.row_iter_mut() {
-        row.iter_mut().zip(bias.iter()).for_each(|(v, &c)| *v = sigmoid_f32(scale * *v + c));
-    }
-    x
+/// One CD-1 step with momentum on a batch of lower-layer rows
+/// (probabilities allowed): u ← μu + ηg, θ ← θ + u, with g the reference
+/// CD-1 estimate.
+fn cd_update(
+    rbm: &mut ScaledRbm,
+    batch: &DMatrix<f32>,
+    eta: f32,
+    mu: f32,
+    velocity: &mut CdGradient,
+    rng: &mut impl Rng,
+) {
+    let gradient = rbm.cd1_gradient(batch, rng);
+    velocity.weights.zip_apply(&gradient.weights, |v, g| *v = mu * *v + eta * g);
+    velocity.visible_bias.axpy(eta, &gradient.visible_bias, mu);
+    velocity.hidden_bias.axpy(eta, &gradient.hidden_bias, mu);
+    rbm.weights += &velocity.weights;
+    rbm.visible_bias += &velocity.visible_bias;
+    rbm.hidden_bias += &velocity.hidden_bias;
 }
 
 /// A DBM with layer sizes `sizes` (visible first, at least one hidden layer)
@@ -149,35 +114,33 @@ pub fn pretrain(
     for l in 1..=top {
         let mut rbm = ScaledRbm {
             weights: dbm.weights(l).clone(),
-            lower_bias: DVector::zeros(sizes[l - 1]),
-            upper_bias: DVector::zeros(sizes[l]),
+            visible_bias: DVector::zeros(sizes[l - 1]),
+            hidden_bias: DVector::zeros(sizes[l]),
             up: if l < top { 2.0 } else { 1.0 },
             down: if l > 1 { 2.0 } else { 1.0 },
         };
-        let mut velocity = ScaledRbm {
+        let mut velocity = CdGradient {
             weights: DMatrix::zeros(sizes[l - 1], sizes[l]),
-            lower_bias: DVector::zeros(sizes[l - 1]),
-            upper_bias: DVector::zeros(sizes[l]),
-            up: 0.0,
-            down: 0.0,
+            visible_bias: DVector::zeros(sizes[l - 1]),
+            hidden_bias: DVector::zeros(sizes[l]),
         };
         for epoch in 0..settings.epochs {
             let eta = settings.learning_rate.at(epoch, settings.epochs) as f32;
             for indices in Minibatches::new(input.nrows(), settings.batch_size, &mut rng)? {
                 let batch = input.select_rows(&indices);
-                rbm.cd_update(&batch, eta, settings.momentum as f32, &mut velocity, &mut rng);
+                cd_update(&mut rbm, &batch, eta, settings.momentum as f32, &mut velocity, &mut rng);
             }
         }
         ebm_core::error::check_finite(&format!("pretrained W_{l}"), rbm.weights.as_slice())?;
-        input = rbm.upper_probabilities(&input);
+        input = rbm.hidden_probabilities(&input);
         rbms.push(rbm);
     }
     let weights = rbms.iter().map(|r| r.weights.clone()).collect();
     let biases = (0..=top)
         .map(|l| match (l.checked_sub(1).map(|k| &rbms[k]), rbms.get(l)) {
-            (None, Some(above)) => above.lower_bias.clone(),
-            (Some(below), None) => below.upper_bias.clone(),
-            (Some(below), Some(above)) => (&below.upper_bias + &above.lower_bias) * 0.5,
+            (None, Some(above)) => above.visible_bias.clone(),
+            (Some(below), None) => below.hidden_bias.clone(),
+            (Some(below), Some(above)) => (&below.hidden_bias + &above.visible_bias) * 0.5,
             (None, None) => unreachable!("a DBM has at least two layers"),
         })
         .collect();

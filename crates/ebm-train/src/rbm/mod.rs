@@ -20,6 +20,7 @@ pub mod gaussian;
 pub mod labelled;
 mod metrics;
 mod negatives;
+pub mod reference;
 mod trainer;
 
 pub use crate::schedule::LearningRate;
