@@ -1,6 +1,7 @@
 //! `ebm dbm`: train, evaluate, sample and export deep Boltzmann machines.
 
 use crate::likelihood::Likelihood;
+use crate::output::say;
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, load_data, square_side, write_filters, write_visible_grid};
 use crate::render;
@@ -146,7 +147,7 @@ pub fn run(command: &DbmCommand) -> Result<(), String> {
         DbmCommand::Sample(args) => {
             let means = draw_samples(&load(&args.model)?, args.chains, args.steps, args.seed)?;
             write_visible_grid(&means, &args.out)?;
-            println!("wrote {}", args.out.display());
+            say!("wrote {}", args.out.display());
             args.csv.as_ref().map_or(Ok(()), |path| crate::output::write_rows_csv(path, &means))
         }
         DbmCommand::Export(args) => {
@@ -229,7 +230,7 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, S
     }
     let sizes: Vec<usize> = std::iter::once(data.ncols()).chain(args.layers.iter().copied()).collect();
     let dbm = if args.pretrain_epochs > 0 {
-        println!("pretraining {} layers for {} epochs each", args.layers.len(), args.pretrain_epochs);
+        say!("pretraining {} layers for {} epochs each", args.layers.len(), args.pretrain_epochs);
         let settings = Pretraining {
             epochs: args.pretrain_epochs,
             learning_rate: LearningRate::Constant(args.lr),
@@ -242,7 +243,7 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, S
     } else {
         DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(args.seed)).map_err(text)?
     };
-    println!("{} examples of {} units, DBM layers {sizes:?}", data.nrows(), data.ncols());
+    say!("{} examples of {} units, DBM layers {sizes:?}", data.nrows(), data.ncols());
     DbmTrainer::new()
         .learning_rate(LearningRate::Linear { start: args.lr, end: args.lr / 10.0 })
         .momentum(args.momentum)
@@ -277,33 +278,35 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     // it holds the last good parameters.
     let dbm = fit.model();
     file::save(&args.out, dbm).map_err(text)?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("dbm".into(), |s| s.to_string_lossy().into_owned());
     let metrics_log = dir.join(format!("{stem}-metrics.csv"));
     let columns = [MEAN_FIELD_ROUNDS, LOG_LIKELIHOOD].map(String::from);
     file::write_atomic(&metrics_log, metrics_csv(fit.history(), &columns).as_bytes()).map_err(text)?;
-    println!("wrote {} (one row per epoch)", metrics_log.display());
+    say!("wrote {} (one row per epoch)", metrics_log.display());
     session.finish(outcome.map_err(text)?, &fit);
     if !exact {
         let bound = bound_with_ais(dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
-        println!(
+        say!(
             "mean-field lower bound on the average log-likelihood (log Z by AIS): {:.4} [{:.4}, {:.4}]",
-            bound.value, bound.low, bound.high
+            bound.value,
+            bound.low,
+            bound.high
         );
     }
     if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
         write_filters(dbm.weights(1), &filters)?;
-        println!("wrote {} (first-layer weights of each unit, black = most negative)", filters.display());
+        say!("wrote {} (first-layer weights of each unit, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
         write_samples(dbm, 64, 1000, args.seed, &samples)?;
-        println!("wrote {}", samples.display());
+        say!("wrote {}", samples.display());
     }
     if exact {
         let plot = dir.join(format!("{stem}-metrics.png"));
         render::write_line_plot(&plot, &[&series(fit.history(), LOG_LIKELIHOOD)], None)?;
-        println!("wrote {} (exact log-likelihood per epoch)", plot.display());
+        say!("wrote {} (exact log-likelihood per epoch)", plot.display());
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `ebm density`: train general energy-based models on 2-D data, sample
 //! them, and evaluate them exactly by quadrature.
 
+use crate::output::say;
 use crate::progress::Progress;
 use crate::render;
 use crate::training::{CheckpointArgs, Session};
@@ -284,14 +285,14 @@ fn evaluate(energy: &NeuralEnergy, points: &Points) -> Result<Evaluation, String
 }
 
 fn print_evaluation(e: &Evaluation) {
-    println!("held-out log-likelihood (nats per point):");
-    println!("  trained energy   {:>9.4}   (log Z = {:.4} by quadrature)", e.model, e.log_partition);
+    say!("held-out log-likelihood (nats per point):");
+    say!("  trained energy   {:>9.4}   (log Z = {:.4} by quadrature)", e.model, e.log_partition);
     if let Some(t) = e.truth {
-        println!("  true density     {t:>9.4}   (gap {:.4})", t - e.model);
+        say!("  true density     {t:>9.4}   (gap {:.4})", t - e.model);
     }
-    println!("  single Gaussian  {:>9.4}", e.gaussian);
+    say!("  single Gaussian  {:>9.4}", e.gaussian);
     if let Some(kl) = e.kl {
-        println!("KL(truth ‖ model) = {kl:.4} nats");
+        say!("KL(truth ‖ model) = {kl:.4} nats");
     }
 }
 
@@ -387,7 +388,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     log.bar.finish();
     // Written even when training diverged or was interrupted: the last good parameters.
     file::save(&args.out, fit.model()).map_err(text)?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     session.finish(outcome.map_err(text)?, &fit);
     let energy = fit.into_model();
     let evaluation = evaluate(&energy, &points)?;
@@ -404,7 +405,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     }
     let density_png = beside(&args.out, "density.png");
     render::write_panels(&density_png, &panels, (shape.1, shape.0))?;
-    println!(
+    say!(
         "wrote {} (learned density{})",
         density_png.display(),
         if panels.len() > 1 { " | true density" } else { "" }
@@ -419,7 +420,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         render::scatter(&chains, x, y, size),
     ];
     render::write_panels(&samples_png, &panels, (size, size))?;
-    println!("wrote {} (training data | MALA samples of the model)", samples_png.display());
+    say!("wrote {} (training data | MALA samples of the model)", samples_png.display());
     Ok(())
 }
 
@@ -460,17 +461,17 @@ fn sample(args: &SampleArgs) -> Result<(), String> {
         }
     }
     .map_err(text)?;
-    println!("{} chains, acceptance {:.3} after burn-in", args.chains, stats.rate());
+    say!("{} chains, acceptance {:.3} after burn-in", args.chains, stats.rate());
     let range = (-HALF_WIDTH, HALF_WIDTH);
     render::write_panels(&args.out, &[render::scatter(&chains, range, range, PANEL)], (PANEL, PANEL))?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     if let Some(path) = &args.csv {
         let mut csv = String::from("x,y\n");
         for p in chains.chunks_exact(2) {
             csv.push_str(&format!("{},{}\n", p[0], p[1]));
         }
         file::write_atomic(path, csv.as_bytes()).map_err(text)?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }

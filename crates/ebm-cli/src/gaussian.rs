@@ -3,6 +3,7 @@
 //! evaluated exactly (small hidden layers) or by AIS, sampled by block Gibbs.
 
 use crate::likelihood::Likelihood;
+use crate::output::say;
 use crate::progress::Progress;
 use crate::rbm::{Algorithm, Settings, square_side, write_visible_grid};
 use crate::render;
@@ -214,7 +215,7 @@ pub fn train(options: &TrainOptions<'_>) -> Result<(), String> {
     // Written in the data's units, even after a divergence or an interruption (the last good parameters).
     let model = fit.model().rescaled(standard.mean(), standard.std_dev()).map_err(text)?;
     file::save(out, &model).map_err(text)?;
-    println!("wrote {} (in the data's units)", out.display());
+    say!("wrote {} (in the data's units)", out.display());
     session.finish(outcome.map_err(text)?, &fit);
     if model.hidden() <= MAX_ENUMERATED_HIDDEN {
         let log_z = log_partition(&model).map_err(text)?;
@@ -250,7 +251,7 @@ fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> Result<Fit<Gaussia
     let scale = 1.0 / (visible as f32).sqrt();
     let mut rbm = GaussianRbm::random(visible, settings.hidden, scale, &mut stream(seed, 2)).map_err(text)?;
     trainer.initialise_visible(&mut rbm, train).map_err(text)?;
-    println!(
+    say!(
         "{examples} examples of {visible} real units (standardised), {} hidden, {algo:?}, variances {}",
         settings.hidden,
         if args.learn_variance { "learned" } else { "fixed at 1" }
@@ -262,16 +263,16 @@ fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> Result<Fit<Gaussia
 /// the Gaussian fitted to the training rows, all in nats per example in the data's units.
 fn print_comparison(model: &GaussianRbm, log_z: f64, data: &RealData) -> Result<(), String> {
     let ll = average_log_likelihood(model, &data.held_out, log_z).map_err(text)?;
-    println!("held-out log-likelihood ({} examples, nats per example, a density):", data.held_out.nrows());
-    println!("  Gaussian RBM     {ll:>10.4}   (exact log Z = {log_z:.4})");
+    say!("held-out log-likelihood ({} examples, nats per example, a density):", data.held_out.nrows());
+    say!("  Gaussian RBM     {ll:>10.4}   (exact log Z = {log_z:.4})");
     let held = flat(&data.held_out);
     if let Some(truth) = &data.truth {
         let t = mean_log_density(truth, 0.0, &held).map_err(text)?;
-        println!("  true density     {t:>10.4}   (gap {:.4})", t - ll);
+        say!("  true density     {t:>10.4}   (gap {:.4})", t - ll);
     }
     if let Ok(fit) = fit_gaussian(&flat(&data.train), data.train.ncols()) {
         let g = mean_log_density(&fit, fit.log_partition(1.0).map_err(text)?, &held).map_err(text)?;
-        println!("  single Gaussian  {g:>10.4}");
+        say!("  single Gaussian  {g:>10.4}");
     }
     Ok(())
 }
@@ -337,7 +338,7 @@ fn pictures(model: &GaussianRbm, data: &RealData, seed: u64, out: &Path) -> Resu
         }
         let density = beside("density.png");
         render::write_panels(&density, &panels, (PANEL, PANEL))?;
-        println!(
+        say!(
             "wrote {} (learned density{})",
             density.display(),
             if panels.len() > 1 { " | true density" } else { "" }
@@ -350,11 +351,11 @@ fn pictures(model: &GaussianRbm, data: &RealData, seed: u64, out: &Path) -> Resu
         ];
         let path = beside("samples.png");
         render::write_panels(&path, &panels, (PANEL, PANEL))?;
-        println!("wrote {} (training data | {how} of the model)", path.display());
+        say!("wrote {} (training data | {how} of the model)", path.display());
     } else if square_side(model.visible()).is_some() {
         let path = beside("samples.png");
         write_image_samples(model, 64, 1000, seed, &path)?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -454,14 +455,14 @@ pub fn sample(args: &crate::rbm::SampleArgs) -> Result<(), String> {
         let (samples, how) = draw_2d(&model, chains, args.steps, args.seed)?;
         let range = box_of(&samples);
         render::write_panels(out, &[render::scatter(&flat(&samples), range, range, PANEL)], (PANEL, PANEL))?;
-        println!("{chains} {how}");
+        say!("{chains} {how}");
         samples
     } else {
         let means = image_samples(&model, chains, args.steps, args.seed)?;
         write_visible_grid(&means.map(|x| x.clamp(0.0, 1.0)), out)?;
         means
     };
-    println!("wrote {}", out.display());
+    say!("wrote {}", out.display());
     args.write_csv(&rows)
 }
 

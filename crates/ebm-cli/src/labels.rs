@@ -1,6 +1,7 @@
 //! `ebm rbm train --labels`, `ebm rbm classify` and `ebm rbm sample --class`:
 //! RBMs with label units.
 
+use crate::output::say;
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
 use crate::training::{CheckpointArgs, Session};
@@ -100,7 +101,7 @@ pub fn train(
     // Written even when training diverged or was interrupted: the model holds the last good parameters.
     let rbm = fit.model();
     file::save(out, rbm).map_err(text)?;
-    println!("wrote {}", out.display());
+    say!("wrote {}", out.display());
     session.finish(outcome.map_err(text)?, &fit);
     if square_side(data.examples().ncols()).is_some() {
         let path = out.with_file_name(format!(
@@ -108,7 +109,7 @@ pub fn train(
             out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned())
         ));
         write_class_samples(rbm, 8, 1000, seed, &path)?;
-        println!("wrote {} (one row of samples of P(v | y) per class)", path.display());
+        say!("wrote {} (one row of samples of P(v | y) per class)", path.display());
     }
     Ok(())
 }
@@ -139,7 +140,7 @@ fn start(
         .batch_size(settings.batch)
         .epochs(settings.epochs)
         .seed(seed);
-    println!(
+    say!(
         "{} examples of {} units in {classes} classes, {} hidden, {objective:?}",
         examples.nrows(),
         examples.ncols(),
@@ -172,7 +173,7 @@ pub fn sample(args: &crate::rbm::SampleArgs, class: usize) -> Result<(), String>
         .class_samples(class, args.chains, args.steps, &mut seeded(args.seed))
         .map_err(|e| e.to_string())?;
     write_visible_grid(&samples, &args.out)?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     args.write_csv(&samples)
 }
 
@@ -233,11 +234,11 @@ pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
         let value = json!({ "examples": labels.len(), "accuracy": accuracy, "confusion": confusion });
         crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
     } else {
-        println!("accuracy {accuracy:.4} ({correct} of {} examples)", labels.len());
-        println!("confusion (rows: true class, columns: predicted)");
+        say!("accuracy {accuracy:.4} ({correct} of {} examples)", labels.len());
+        say!("confusion (rows: true class, columns: predicted)");
         for (c, row) in confusion.iter().enumerate() {
             let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
-            println!("{c:>3} {}", cells.join(""));
+            say!("{c:>3} {}", cells.join(""));
         }
     }
     Ok(())

@@ -2,7 +2,9 @@
 //!
 //! `println!` panics when standard output is a pipe whose reader has gone
 //! (`ebm rbm export MODEL | head`). Results go through [`print_result`],
-//! which stops quietly in that case and reports other write errors.
+//! which stops quietly in that case and reports other write errors; the
+//! messages of the training commands through [`say!`](say), which drops a
+//! line it cannot write.
 //! Commands that train for a while and then write files check first, with
 //! [`check_output_directory`], that they will be able to.
 
@@ -24,6 +26,18 @@ pub fn check_output_directory(out: &Path) -> Result<(), String> {
         ))
     }
 }
+
+/// `say!(…)`: a line of progress or of a summary, formatted as by
+/// `println!`, written to standard output — and dropped if it cannot be
+/// written (a closed pipe, `ebm rbm train … | head`), so that a command that
+/// trains for a while goes on to write its model, log and pictures.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        drop(writeln!(std::io::stdout(), $($arg)*));
+    }};
+}
+pub(crate) use say;
 
 /// Writes `text` and a newline to standard output. A closed pipe is not an
 /// error (the reader has all it wanted); any other failure is.
@@ -48,7 +62,7 @@ pub fn write_rows_csv(path: &Path, rows: &nalgebra::DMatrix<f32>) -> Result<(), 
         csv.push('\n');
     }
     ebm_core::file::write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
-    println!("wrote {}", path.display());
+    say!("wrote {}", path.display());
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! A progress bar on standard error for long runs (hidden when standard
 //! error is not a terminal, as in CI or when piped).
 
+use crate::output::say;
 use ebm_mcmc::runner::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -41,7 +42,8 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) if !bar.is_hidden() => bar.println(line),
-            _ => println!("{line}"),
+            // A closed pipe (`ebm … | head`) must not end a training run.
+            _ => say!("{line}"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `ebm rbm`: train, evaluate, sample and export Bernoulli RBMs.
 
 use crate::likelihood::Likelihood;
+use crate::output::say;
 use crate::progress::Progress;
 use crate::render;
 use crate::training::{CheckpointArgs, Session, metrics_csv, series};
@@ -317,7 +318,7 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
             let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
             let means = draw_samples(&rbm, args.chains, args.steps, args.seed)?;
             write_visible_grid(&means, &args.out)?;
-            println!("wrote {}", args.out.display());
+            say!("wrote {}", args.out.display());
             args.write_csv(&means)
         }
         RbmCommand::Classify(args) => crate::labels::classify(args),
@@ -628,13 +629,13 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         },
     };
     if args.checkpoint.resume.is_none() {
-        println!("{examples} examples of {visible} units, {hidden} hidden, {:?}", args.algo);
+        say!("{examples} examples of {visible} units, {hidden} hidden, {:?}", args.algo);
         if args.algo == Algorithm::Pt {
-            println!("temperatures {:.3?}", args.settings.ladder()?);
+            say!("temperatures {:.3?}", args.settings.ladder()?);
         }
     }
     if let Some(held_out) = &held_out {
-        println!("{} examples held out for validation", held_out.nrows());
+        say!("{} examples held out for validation", held_out.nrows());
     }
     let mut validation = held_out.map(|rows| {
         let validation = Validation::new(VALIDATION_COLUMN, held_out_score(rows, log.exact, args.seed ^ 3));
@@ -659,13 +660,13 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         validation.and_then(|v| v.into_best()).and_then(|best| Some((best.epoch, best.score, best.model?)));
     let rbm = match &best {
         Some((epoch, score, model)) => {
-            println!("best held-out log-likelihood {score:.4} after epoch {}", epoch + 1);
+            say!("best held-out log-likelihood {score:.4} after epoch {}", epoch + 1);
             model
         }
         None => fit.model(),
     };
     file::save(&args.out, rbm).map_err(|e| e.to_string())?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
     let metrics_log = dir.join(format!("{stem}-metrics.csv"));
@@ -681,19 +682,19 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         .chain((0..swap_columns).map(swap_rate_metric))
         .collect();
     file::write_atomic(&metrics_log, metrics_csv(history, &columns).as_bytes()).map_err(|e| e.to_string())?;
-    println!("wrote {} (one row per epoch)", metrics_log.display());
+    say!("wrote {} (one row per epoch)", metrics_log.display());
     let outcome = outcome.map_err(|e| e.to_string())?;
     session.finish(outcome, &fit);
     if outcome == Outcome::Stopped {
-        println!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0));
+        say!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0));
     }
     if square_side(visible).is_some() {
         let filters = dir.join(format!("{stem}-filters.png"));
         write_filters(rbm.weights(), &filters)?;
-        println!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
+        say!("wrote {} (each hidden unit's weights, black = most negative)", filters.display());
         let samples = dir.join(format!("{stem}-samples.png"));
         write_samples(rbm, 64, 1000, args.seed, &samples)?;
-        println!("wrote {}", samples.display());
+        say!("wrote {}", samples.display());
     }
     let plot = dir.join(format!("{stem}-metrics.png"));
     let what = if log.exact { "exact " } else { "pseudo-" };
@@ -703,19 +704,16 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let [ais, low, high] = AIS_COLUMNS.map(series);
     if let Some(column) = validation_column {
         render::write_line_plot(&plot, &[&likelihoods, &series(column)], epochs)?;
-        println!(
-            "wrote {} ({what}log-likelihood per epoch: training in blue, held out in red)",
-            plot.display()
-        );
+        say!("wrote {} ({what}log-likelihood per epoch: training in blue, held out in red)", plot.display());
     } else if ais.iter().any(|v| v.is_finite()) {
         render::write_line_plot(&plot, &[&likelihoods, &ais, &low, &high], epochs)?;
-        println!(
+        say!(
             "wrote {} ({what}log-likelihood per epoch in blue; AIS estimates in red, their bounds in green and purple)",
             plot.display()
         );
     } else {
         render::write_line_plot(&plot, &[&likelihoods], epochs)?;
-        println!("wrote {} ({what}log-likelihood per epoch)", plot.display());
+        say!("wrote {} ({what}log-likelihood per epoch)", plot.display());
     }
     Ok(())
 }
@@ -754,7 +752,7 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
         return Err("compare needs --seeds ≥ 1 and 1 ≤ --every ≤ --epochs".into());
     }
     let ladder = settings.ladder()?;
-    println!(
+    say!(
         "{examples} examples of {visible} units, {} hidden; {} epochs, learning rate {}{}, batches of {}; \
          {} chains; PT temperatures {ladder:.3?}; optimum −log {examples} = {:.4}",
         settings.hidden,
@@ -785,15 +783,13 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
             } else {
                 format!("  swap rates {:.2?}", curve.swap_rates)
             };
-            println!(
-                "{name:<4} seed {seed:>3}: log-likelihood {before:.4} → {last:.4} (peak {peak:.4}){swaps}"
-            );
+            say!("{name:<4} seed {seed:>3}: log-likelihood {before:.4} → {last:.4} (peak {peak:.4}){swaps}");
             sum.iter_mut().zip(&curve.likelihoods).for_each(|(s, l)| *s += l);
             finals.push(last);
             peaks.push(peak);
         }
         let n = args.seeds as f64;
-        println!(
+        say!(
             "{name:<4} mean final {:.4}, mean peak {:.4}",
             finals.iter().sum::<f64>() / n,
             peaks.iter().sum::<f64>() / n
@@ -803,7 +799,7 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
     let series: Vec<&[f64]> = means.iter().map(Vec::as_slice).collect();
     let x_range = (args.every as f64, (args.every * means[0].len()) as f64);
     render::write_line_plot(&args.out, &series, Some(x_range))?;
-    println!(
+    say!(
         "wrote {} (mean exact log-likelihood against epoch: CD blue, PCD red, PT green)",
         args.out.display()
     );

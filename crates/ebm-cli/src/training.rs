@@ -2,6 +2,7 @@
 //! (which stops training after the current batch and saves the run), the
 //! run itself, and the metrics log.
 
+use crate::output::say;
 use ebm_core::Result;
 use ebm_train::fit::{Checkpointed, Control, EpochReport, Every, Fit, Learner, Moment, Observer, Outcome};
 use serde::Serialize;
@@ -111,11 +112,11 @@ impl Session {
         let mut fit = Fit::<L>::load(path).map_err(|e| e.to_string())?;
         let planned = std::mem::replace(&mut fit.plan_mut().epochs, epochs);
         if planned != epochs {
-            println!(
+            say!(
                 "note: the run was planned for {planned} epochs; a learning rate that changes over the run now spans {epochs}"
             );
         }
-        println!(
+        say!(
             "resuming {} after {} epochs and {} batches; training to epoch {epochs}",
             path.display(),
             fit.epochs_done(),
@@ -152,7 +153,7 @@ impl Session {
     /// and, if Ctrl-C stopped the run, ends the process with status 130.
     pub fn finish<L: Learner>(&self, outcome: Outcome, fit: &Fit<L>) {
         if outcome == Outcome::Stopped && self.interrupt.triggered() {
-            println!(
+            say!(
                 "interrupted after {} epochs and {} batches; wrote {} — continue with --resume {}",
                 fit.epochs_done(),
                 fit.batches_done(),
@@ -162,7 +163,7 @@ impl Session {
             std::process::exit(INTERRUPTED);
         }
         if self.every > 0 {
-            println!("wrote {} (the run, to continue with --resume)", self.checkpoint.display());
+            say!("wrote {} (the run, to continue with --resume)", self.checkpoint.display());
         }
     }
 }

@@ -101,3 +101,26 @@ fn validation_reports_held_out_scores_and_patience_keeps_the_best_epoch() {
         assert!(!refused.status.success(), "--validation {fraction}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_reading_does_not_cost_the_trained_model() {
+    // `ebm rbm train … | head -1`: the pipe closes after the first line.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("rbm.ebm");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ebm"))
+        .args(["rbm", "train", "--data", "bars:3", "--epochs", "300", "-o", path_str(&model)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("examples"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    for file in ["rbm.ebm", "rbm-metrics.csv", "rbm-metrics.png"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+    let log = std::fs::read_to_string(dir.path().join("rbm-metrics.csv")).unwrap();
+    assert_eq!(log.lines().count(), 301);
+}
