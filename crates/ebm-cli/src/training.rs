@@ -30,9 +30,15 @@ pub struct CheckpointArgs {
     pub resume: Option<PathBuf>,
 }
 
-/// The checkpoint file beside the model file `out`: `DIR/STEM.ckpt`.
+/// The checkpoint file beside the model file `out`: `DIR/STEM.ckpt`, or
+/// `DIR/STEM.run.ckpt` when the model file itself is named `….ckpt`, so the
+/// two never share a path.
 fn path_beside(out: &Path) -> PathBuf {
-    out.with_extension("ckpt")
+    if out.extension().is_some_and(|e| e == "ckpt") {
+        out.with_extension("run.ckpt")
+    } else {
+        out.with_extension("ckpt")
+    }
 }
 
 /// Set by Ctrl-C; read by [`Interrupt`] after each batch.
@@ -190,4 +196,16 @@ pub fn metrics_csv(history: &[EpochReport], columns: &[String]) -> String {
 /// The values of metric `name` in each epoch of `history` (NaN where missing).
 pub fn series(history: &[EpochReport], name: &str) -> Vec<f64> {
     history.iter().map(|r| r.metric(name).unwrap_or(f64::NAN)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpoint_never_takes_the_model_file_s_path() {
+        assert_eq!(path_beside(Path::new("out/rbm.ebm")), Path::new("out/rbm.ckpt"));
+        assert_eq!(path_beside(Path::new("rbm")), Path::new("rbm.ckpt"));
+        assert_eq!(path_beside(Path::new("run.ckpt")), Path::new("run.run.ckpt"));
+    }
 }
