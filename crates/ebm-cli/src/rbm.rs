@@ -644,7 +644,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
             None => validation,
         }
     });
-    let mut session = Session::new(&args.checkpoint, &args.out);
+    let mut session = Session::new(&args.checkpoint, &args.out).keep_workers_awake();
     let mut observers: Vec<&mut dyn Observer<BernoulliRbm>> = Vec::new();
     if let Some(validation) = validation.as_mut() {
         observers.push(validation);

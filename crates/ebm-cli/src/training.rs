@@ -95,12 +95,18 @@ pub struct Session {
     interrupt: Interrupt,
     checkpoint: PathBuf,
     every: usize,
+    workers_awake: bool,
 }
 
 impl Session {
     /// A session writing its checkpoints beside the model file `out`.
     pub fn new(args: &CheckpointArgs, out: &Path) -> Self {
-        Self { interrupt: Interrupt::install(), checkpoint: path_beside(out), every: args.checkpoint_every }
+        Self {
+            interrupt: Interrupt::install(),
+            checkpoint: path_beside(out),
+            every: args.checkpoint_every,
+            workers_awake: false,
+        }
     }
 
     /// Reads the run to resume, if `--resume` was given, and sets it to
@@ -131,8 +137,16 @@ impl Session {
         Ok(Some(fit))
     }
 
+    /// The pool's other threads wait for the steps awake while the run
+    /// trains (for the Bernoulli RBM's short parallel steps; a learner whose
+    /// steps run on one thread would only keep the other cores busy).
+    pub fn keep_workers_awake(mut self) -> Self {
+        self.workers_awake = true;
+        self
+    }
+
     /// Trains `fit` on `data`, calling `observers`, saving checkpoints on
-    /// schedule and on Ctrl-C; the pool's threads wait for the steps awake.
+    /// schedule and on Ctrl-C.
     pub fn run<L>(
         &mut self,
         fit: &mut Fit<L>,
@@ -145,14 +159,15 @@ impl Session {
         L::Data: Sync,
     {
         let (checkpoint, every, interrupt) = (&self.checkpoint, self.every, &mut self.interrupt);
-        ebm_kernels::workers::with_workers_awake(|| {
+        let mut run = move || {
             let mut all: Vec<&mut dyn Observer<L::Model>> = Vec::with_capacity(observers.len() + 1);
             for observer in observers.iter_mut() {
                 all.push(&mut **observer);
             }
             all.push(interrupt);
             fit.run_with_checkpoints(data, &mut all, checkpoint, every)
-        })
+        };
+        if self.workers_awake { ebm_kernels::workers::with_workers_awake(run) } else { run() }
     }
 
     /// After the model and logs are written: says where the checkpoint is
