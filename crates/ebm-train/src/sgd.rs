@@ -100,23 +100,27 @@ impl SgdSettings {
     /// error names the first setting that is wrong and its value.
     pub fn check(&self) -> Result<()> {
         self.learning_rate.check()?;
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(Error::invalid(
-                "momentum μ",
-                format!("{} must lie in [0, 1) (u ← μu + ηg)", self.momentum),
-            ));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(Error::invalid(
-                "weight decay λ",
-                format!("{} must be finite and ≥ 0 (g ← g − λW)", self.weight_decay),
-            ));
-        }
+        check_momentum_and_decay(self.momentum, self.weight_decay)?;
         if self.batch_size == 0 {
             return Err(Error::invalid("batch size", "0 must be at least 1"));
         }
         Ok(())
     }
+}
+
+/// Checks μ ∈ [0, 1) and λ finite and ≥ 0: what a learner keeps of its
+/// [`SgdSettings`] (and checks again when read back from a checkpoint).
+pub(crate) fn check_momentum_and_decay(momentum: f64, weight_decay: f64) -> Result<()> {
+    if !(0.0..1.0).contains(&momentum) {
+        return Err(Error::invalid("momentum μ", format!("{momentum} must lie in [0, 1) (u ← μu + ηg)")));
+    }
+    if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+        return Err(Error::invalid(
+            "weight decay λ",
+            format!("{weight_decay} must be finite and ≥ 0 (g ← g − λW)"),
+        ));
+    }
+    Ok(())
 }
 
 /// The builder methods of the [`SgdSettings`] a trainer holds, written once:
@@ -263,6 +267,21 @@ pub(crate) struct Block<'a, V, T = f32> {
     pub rate: f64,
 }
 
+/// Why `guard` refuses the update θ + u of the block `name`: its first new
+/// value that is not admitted, if any.
+pub(crate) fn refusal<V: Velocity, T: Parameter>(
+    name: &str,
+    values: &[T],
+    velocity: &[V],
+    guard: Guard,
+) -> Option<String> {
+    let new_values = values.iter().zip(velocity).map(|(&theta, &u)| theta.moved(u));
+    new_values
+        .into_iter()
+        .find(|&value| !value.admitted(guard))
+        .map(|value| guard.refusal(name, value.to_f64()))
+}
+
 /// The momentum step u ← μu + ηg, θ ← θ + u over every block, applied whole
 /// or not at all: the velocities move first; if `guard` admits every new
 /// value θ + u the values move and the result is `None`, otherwise they stay
@@ -278,9 +297,8 @@ pub(crate) fn momentum_step<V: Velocity, T: Parameter>(
         }
     }
     for block in blocks.iter() {
-        let new_values = block.values.iter().zip(block.velocity.iter()).map(|(&theta, &u)| theta.moved(u));
-        if let Some(value) = new_values.into_iter().find(|&value| !value.admitted(guard)) {
-            return Some(guard.refusal(block.name, value.to_f64()));
+        if let Some(reason) = refusal(block.name, block.values, block.velocity, guard) {
+            return Some(reason);
         }
     }
     for block in blocks.iter_mut() {

@@ -199,8 +199,7 @@ impl Learner for MachineLearner {
     }
 
     fn check_state(&self, machine: &BoltzmannMachine) -> Result<()> {
-        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
-            .check()?;
+        crate::sgd::check_momentum_and_decay(self.momentum, self.weight_decay)?;
         let n = machine.units();
         let mask_ok = self.mask.shape() == (n, n)
             && self.mask == self.mask.transpose()

@@ -226,8 +226,7 @@ impl Learner for DbmLearner {
 
     fn check_state(&self, dbm: &DeepBoltzmannMachine) -> Result<()> {
         check_chains(self.chains.layers.first().map_or(0, |l| l.nrows()), self.gibbs_steps)?;
-        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
-            .check()?;
+        crate::sgd::check_momentum_and_decay(self.momentum, self.weight_decay)?;
         let sizes = dbm.sizes();
         let chains = self.chains.layers.first().map_or(0, |l| l.nrows());
         let shapes_fit = self.chains.layers.len() == sizes.len()

@@ -474,8 +474,7 @@ impl Learner for LabelledLearner {
 
     fn check_state(&self, rbm: &LabelledRbm) -> Result<()> {
         settings(self.objective, self.negatives)?;
-        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
-            .check()?;
+        crate::sgd::check_momentum_and_decay(self.momentum, self.weight_decay)?;
         let chains_fit = match (self.negatives, &self.chains) {
             (LabelledNegatives::ContrastiveDivergence { .. }, None) => true,
             (LabelledNegatives::Persistent { chains, .. }, Some((states, labels))) => {

@@ -2,8 +2,10 @@
 //! momentum and weight decay, for the [`Fit`] driver.
 
 use super::negatives::{NegativeSampler, Negatives};
-use crate::fit::{Checkpointed, EpochReport, Examples, Fit, Learner, Observer, Plan, StepReport, Update};
-use crate::sgd::{SgdBuilder, SgdSettings};
+use crate::fit::{
+    Checkpointed, EpochReport, Examples, Fit, Guard, Learner, Observer, Plan, StepReport, Update,
+};
+use crate::sgd::{SgdBuilder, SgdSettings, refusal};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::ais::base_rate_bias;
 use ebm_boltzmann::rbm::{draw_columns, skip_draw};
@@ -128,7 +130,7 @@ struct Step {
     rate: f32,
     momentum: f32,
     decay: f32,
-    guard: crate::fit::Guard,
+    guard: Guard,
 }
 
 /// The mean over samples (columns) of each row of `columns`: (1/B) Σ_r x_{·r},
@@ -196,14 +198,6 @@ fn momentum_step(
         admitted &= step.guard.admits_f32(theta + *v);
     }
     admitted
-}
-
-/// Why the guard refuses the update θ + v of the block `what`: its first
-/// refused value.
-fn refusal(what: &str, parameters: &[f32], velocity: &[f32], step: Step) -> Option<String> {
-    let refused =
-        parameters.iter().zip(velocity).map(|(&theta, &v)| theta + v).find(|&x| !step.guard.admits_f32(x));
-    refused.map(|value| step.guard.refusal(what, f64::from(value)))
 }
 
 impl RbmTrainer {
@@ -336,7 +330,7 @@ impl Learner for RbmLearner {
         let positive = Phase { states: &batch, hidden: &workspace.positive };
         let negative = Phase { states: &negative_visible, hidden: negative_hidden };
         if !apply_gradient(rbm, positive, negative, &mut self.velocity, step)? {
-            return Ok(StepReport::refused(self.velocity.refusal(rbm, step)));
+            return Ok(StepReport::refused(self.velocity.refusal(rbm, step.guard)));
         }
         let mut report = StepReport::new();
         if let Some(squared) = squared {
@@ -368,12 +362,7 @@ impl Learner for RbmLearner {
         if !finite.into_iter().all(|v| v.is_finite()) {
             return Err(Error::invalid("checkpoint", "a velocity is not finite"));
         }
-        let settings = SgdSettings {
-            momentum: self.momentum,
-            weight_decay: self.weight_decay,
-            ..SgdSettings::default()
-        };
-        settings.check()?;
+        crate::sgd::check_momentum_and_decay(self.momentum, self.weight_decay)?;
         self.negatives.check_state(rbm)
     }
 }
@@ -385,13 +374,13 @@ impl Checkpointed for RbmLearner {
 impl Velocity {
     /// Why the guard refused the update θ + v: the first block, in the
     /// order visible biases, hidden biases, weights, with a refused value.
-    fn refusal(&self, rbm: &BernoulliRbm, step: Step) -> String {
-        refusal("a visible bias", rbm.visible_bias().as_slice(), self.visible_bias.as_slice(), step)
+    fn refusal(&self, rbm: &BernoulliRbm, guard: Guard) -> String {
+        refusal("a visible bias", rbm.visible_bias().as_slice(), self.visible_bias.as_slice(), guard)
             .or_else(|| {
-                refusal("a hidden bias", rbm.hidden_bias().as_slice(), self.hidden_bias.as_slice(), step)
+                refusal("a hidden bias", rbm.hidden_bias().as_slice(), self.hidden_bias.as_slice(), guard)
             })
             .or_else(|| {
-                refusal("a weight", rbm.transposed_weights().as_slice(), self.weights.as_slice(), step)
+                refusal("a weight", rbm.transposed_weights().as_slice(), self.weights.as_slice(), guard)
             })
             .unwrap_or_else(|| "the guard refused the update".into())
     }
@@ -484,7 +473,6 @@ fn apply_gradient(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::Guard;
     use crate::fit::testing::assert_resume_is_exact;
     use crate::rbm::exact::exact_average_log_likelihood;
     use crate::schedule::LearningRate;

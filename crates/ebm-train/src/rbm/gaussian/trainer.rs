@@ -324,8 +324,7 @@ impl Learner for GaussianLearner {
 
     fn check_state(&self, rbm: &GaussianRbm) -> Result<()> {
         settings(&self.negatives, self.variance_rate, self.min_variance)?;
-        SgdSettings { momentum: self.momentum, weight_decay: self.weight_decay, ..SgdSettings::default() }
-            .check()?;
+        crate::sgd::check_momentum_and_decay(self.momentum, self.weight_decay)?;
         let v = &self.velocity;
         let shapes = (v.weights.shape(), v.visible_bias.len(), v.hidden_bias.len(), v.log_variance.len());
         if shapes != ((rbm.visible(), rbm.hidden()), rbm.visible(), rbm.hidden(), rbm.visible()) {
