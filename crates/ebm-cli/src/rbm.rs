@@ -15,7 +15,7 @@ use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
 use ebm_train::fit::{Control, Every, Fit, Moment, Observer, Outcome, Validation};
 use ebm_train::rbm::{
-    BinaryData, LearningRate, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
+    BinaryData, LearningRate, LikelihoodCurve, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
     exact_average_log_likelihood, pseudo_log_likelihood, swap_rate_metric, swap_rates,
 };
 use nalgebra::DMatrix;
@@ -718,26 +718,6 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Records the exact log-likelihood every few epochs, and the last swap rates.
-struct Curve<'a> {
-    data: &'a DMatrix<f32>,
-    every: usize,
-    likelihoods: Vec<f64>,
-    swap_rates: Vec<f64>,
-}
-
-impl Observer<BernoulliRbm> for Curve<'_> {
-    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> ebm_core::Result<Control> {
-        if let Moment::Epoch(report) = moment {
-            self.swap_rates = swap_rates(report);
-            if (report.epoch + 1).is_multiple_of(self.every) {
-                self.likelihoods.push(exact_average_log_likelihood(rbm, self.data)?);
-            }
-        }
-        Ok(Control::Continue)
-    }
-}
-
 fn compare(args: &CompareArgs) -> Result<(), String> {
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
@@ -771,8 +751,7 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
         for seed in args.seed..args.seed + args.seeds {
             let mut rbm = settings.start(&data, seed)?;
             let before = exact_average_log_likelihood(&rbm, &data).map_err(|e| e.to_string())?;
-            let mut curve =
-                Curve { data: &data, every: args.every, likelihoods: Vec::new(), swap_rates: Vec::new() };
+            let mut curve = LikelihoodCurve::new(&data, args.every);
             let trainer = settings.trainer(algo, seed)?;
             ebm_kernels::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
                 .map_err(|e| e.to_string())?;

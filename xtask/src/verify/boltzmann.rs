@@ -13,9 +13,8 @@ use ebm_core::math::{LogSumExp, sigmoid, softplus};
 use ebm_core::worst::{Worst, max_abs, nan_max};
 use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
-use ebm_train::fit::{Control, Moment, Observer};
 use ebm_train::rbm::{
-    LearningRate, Negatives, RbmTrainer, exact_average_log_likelihood, exact_gradient, swap_rates,
+    LearningRate, LikelihoodCurve, Negatives, RbmTrainer, exact_average_log_likelihood, exact_gradient,
 };
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt};
@@ -297,27 +296,6 @@ struct BarsSetup {
     every: usize,
 }
 
-/// Records a run's exact log-likelihood every `every` epochs, and the swap
-/// rates of its last epoch.
-struct Curve<'a> {
-    data: &'a DMatrix<f32>,
-    every: usize,
-    points: Vec<f64>,
-    swap_rates: Vec<f64>,
-}
-
-impl Observer<BernoulliRbm> for Curve<'_> {
-    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> ebm_core::Result<Control> {
-        if let Moment::Epoch(report) = moment {
-            self.swap_rates = swap_rates(report);
-            if (report.epoch + 1).is_multiple_of(self.every) {
-                self.points.push(exact_average_log_likelihood(rbm, self.data)?);
-            }
-        }
-        Ok(Control::Continue)
-    }
-}
-
 /// What one run measured.
 struct Run {
     before: f64,
@@ -349,7 +327,7 @@ impl BarsSetup {
             BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed)).map_err(fail)?;
         RbmTrainer::initialise_visible_bias(&mut rbm, data).map_err(fail)?;
         let before = exact_average_log_likelihood(&rbm, data).map_err(fail)?;
-        let mut curve = Curve { data, every: self.every, points: Vec::new(), swap_rates: Vec::new() };
+        let mut curve = LikelihoodCurve::new(data, self.every);
         RbmTrainer::new(negatives)
             .learning_rate(LearningRate::Constant(self.rate))
             .momentum(0.5)
@@ -358,7 +336,7 @@ impl BarsSetup {
             .seed(seed)
             .train(&mut rbm, data, &mut [&mut curve])
             .map_err(fail)?;
-        Ok(Run { before, curve: curve.points, swap_rates: curve.swap_rates })
+        Ok(Run { before, curve: curve.likelihoods, swap_rates: curve.swap_rates })
     }
 
     /// Trains every algorithm from `seeds` seeds (in parallel; each run depends

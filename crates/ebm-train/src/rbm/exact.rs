@@ -1,6 +1,7 @@
 //! The exact log-likelihood gradient of a small RBM, by enumerating the
 //! visible layer: ⟨v_i h_j⟩_model = Σ_v P(v) v_i σ(b_j + (vᵀW)_j).
 
+use crate::fit::{Control, Moment, Observer};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::partition::{average_log_likelihood, log_partition};
 use ebm_core::{Error, Result};
@@ -88,6 +89,37 @@ pub fn exact_gradient(rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<Gradien
 /// The exact average log-likelihood (1/n) Σ log P(v_n) (log Z by enumeration).
 pub fn exact_average_log_likelihood(rbm: &BernoulliRbm, data: &DMatrix<f32>) -> Result<f64> {
     average_log_likelihood(rbm, data, log_partition(rbm)?)
+}
+
+/// An observer that records the exact average log-likelihood of `data`
+/// after every `every`-th epoch (counted from 1), and the exchange
+/// acceptance rates of the last epoch (empty unless training tempers).
+pub struct LikelihoodCurve<'a> {
+    data: &'a DMatrix<f32>,
+    every: usize,
+    /// The log-likelihoods recorded, in order.
+    pub likelihoods: Vec<f64>,
+    /// The swap rates of the last epoch, coldest pair first.
+    pub swap_rates: Vec<f64>,
+}
+
+impl<'a> LikelihoodCurve<'a> {
+    /// A curve of the log-likelihood of `data` every `every` epochs.
+    pub fn new(data: &'a DMatrix<f32>, every: usize) -> Self {
+        Self { data, every, likelihoods: Vec::new(), swap_rates: Vec::new() }
+    }
+}
+
+impl Observer<BernoulliRbm> for LikelihoodCurve<'_> {
+    fn observe(&mut self, moment: Moment<'_>, rbm: &BernoulliRbm) -> Result<Control> {
+        if let Moment::Epoch(report) = moment {
+            self.swap_rates = super::swap_rates(report);
+            if (report.epoch + 1).is_multiple_of(self.every) {
+                self.likelihoods.push(exact_average_log_likelihood(rbm, self.data)?);
+            }
+        }
+        Ok(Control::Continue)
+    }
 }
 
 #[cfg(test)]

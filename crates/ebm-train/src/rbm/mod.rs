@@ -24,7 +24,7 @@ pub mod reference;
 mod trainer;
 
 pub use crate::schedule::LearningRate;
-pub use exact::{Gradient, exact_average_log_likelihood, exact_gradient};
+pub use exact::{Gradient, LikelihoodCurve, exact_average_log_likelihood, exact_gradient};
 pub use metrics::{pseudo_log_likelihood, reconstruction_error};
 pub use negatives::Negatives;
 pub use trainer::{BinaryData, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer, swap_rate_metric, swap_rates};
