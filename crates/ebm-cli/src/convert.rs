@@ -13,10 +13,10 @@ pub struct ConvertArgs {
 }
 
 /// Runs `ebm convert`.
-pub fn run(args: &ConvertArgs) -> Result<(), String> {
+pub fn run(args: &ConvertArgs) -> anyhow::Result<()> {
     let model = model_io::load(&args.input)?;
     let json = model_io::is_json_path(&args.output);
-    model.save(&args.output, json).map_err(|e| e.to_string())?;
+    model.save(&args.output, json)?;
     let format = if json { "JSON" } else { "model file" };
     println!("wrote {} as a {format} to {}", args.input.display(), args.output.display());
     Ok(())

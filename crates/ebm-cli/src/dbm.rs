@@ -6,6 +6,7 @@ use crate::progress::Progress;
 use crate::rbm::{DataArgs, load_data, square_side, write_filters, write_visible_grid};
 use crate::render;
 use crate::training::{CheckpointArgs, Session, metrics_csv, series};
+use anyhow::{anyhow, bail};
 use ebm_boltzmann::DeepBoltzmannMachine;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::dbm::DbmChains;
@@ -139,8 +140,8 @@ pub struct ExportArgs {
 }
 
 /// Runs `ebm dbm`.
-pub fn run(command: &DbmCommand) -> Result<(), String> {
-    let load = |path: &Path| file::load::<DeepBoltzmannMachine>(path).map_err(|e| e.to_string());
+pub fn run(command: &DbmCommand) -> anyhow::Result<()> {
+    let load = |path: &Path| file::load::<DeepBoltzmannMachine>(path).map_err(anyhow::Error::from);
     match command {
         DbmCommand::Train(args) => train(args),
         DbmCommand::Eval(args) => eval(args),
@@ -151,7 +152,7 @@ pub fn run(command: &DbmCommand) -> Result<(), String> {
             args.csv.as_ref().map_or(Ok(()), |path| crate::output::write_rows_csv(path, &means))
         }
         DbmCommand::Export(args) => {
-            crate::output::print_result(&file::to_json(&load(&args.model)?).map_err(|e| e.to_string())?)?;
+            crate::output::print_result(&file::to_json(&load(&args.model)?)?)?;
             Ok(())
         }
     }
@@ -172,12 +173,11 @@ fn bound_with_ais(
     betas: usize,
     runs: usize,
     seed: u64,
-) -> Result<Likelihood, String> {
-    let text = |e: ebm_core::Error| e.to_string();
-    let base = base_rate_bias(data, 1.0).map_err(text)?;
-    let estimate = ais_log_partition(dbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
-    let field = mean_field(dbm, data, MeanFieldOptions::default()).map_err(text)?;
-    let bounds = variational_bound(dbm, &field).map_err(text)?;
+) -> anyhow::Result<Likelihood> {
+    let base = base_rate_bias(data, 1.0)?;
+    let estimate = ais_log_partition(dbm, &base, &AisOptions::staged(betas, runs, seed))?;
+    let field = mean_field(dbm, data, MeanFieldOptions::default())?;
+    let bounds = variational_bound(dbm, &field)?;
     Ok(Likelihood::ais(bounds.iter().sum::<f64>() / data.nrows() as f64, &estimate))
 }
 
@@ -216,15 +216,14 @@ impl Observer<DeepBoltzmannMachine> for EpochLog<'_> {
 
 /// The run to train: resumed from a checkpoint, or a DBM (pretrained if
 /// asked) and a new run.
-fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, String> {
-    let text = |e: ebm_core::Error| e.to_string();
+fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> anyhow::Result<Fit<DbmLearner>> {
     if let Some(fit) = Session::resume::<DbmLearner>(&args.checkpoint, args.epochs)? {
         if fit.model().visible() != data.ncols() {
-            return Err(format!(
+            bail!(
                 "the checkpoint holds a DBM of {} visible units, the data have {} columns",
                 fit.model().visible(),
                 data.ncols()
-            ));
+            );
         }
         return Ok(fit);
     }
@@ -239,9 +238,9 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, S
             seed: args.seed,
             ..Pretraining::default()
         };
-        pretrain(&sizes, data, &settings).map_err(text)?
+        pretrain(&sizes, data, &settings)?
     } else {
-        DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(args.seed)).map_err(text)?
+        DeepBoltzmannMachine::random(&sizes, 0.01, &mut seeded(args.seed))?
     };
     say!("{} examples of {} units, DBM layers {sizes:?}", data.nrows(), data.ncols());
     DbmTrainer::new()
@@ -254,12 +253,11 @@ fn start_fit(args: &TrainArgs, data: &DMatrix<f32>) -> Result<Fit<DbmLearner>, S
         .gibbs_steps(args.k)
         .seed(args.seed)
         .fit(dbm, data)
-        .map_err(text)
+        .map_err(anyhow::Error::from)
 }
 
-fn train(args: &TrainArgs) -> Result<(), String> {
+fn train(args: &TrainArgs) -> anyhow::Result<()> {
     crate::output::check_output_directory(&args.out)?;
-    let text = |e: ebm_core::Error| e.to_string();
     let data = load_data(&args.data, args.seed)?;
     let visible = data.ncols();
     let mut fit = start_fit(args, &data)?;
@@ -277,15 +275,15 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     // The model is written even when training diverged or was interrupted:
     // it holds the last good parameters.
     let dbm = fit.model();
-    file::save(&args.out, dbm).map_err(text)?;
+    file::save(&args.out, dbm)?;
     say!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("dbm".into(), |s| s.to_string_lossy().into_owned());
     let metrics_log = dir.join(format!("{stem}-metrics.csv"));
     let columns = [MEAN_FIELD_ROUNDS, LOG_LIKELIHOOD].map(String::from);
-    file::write_atomic(&metrics_log, metrics_csv(fit.history(), &columns).as_bytes()).map_err(text)?;
+    file::write_atomic(&metrics_log, metrics_csv(fit.history(), &columns).as_bytes())?;
     say!("wrote {} (one row per epoch)", metrics_log.display());
-    session.finish(outcome.map_err(text)?, &fit);
+    session.finish(outcome?, &fit);
     if !exact {
         let bound = bound_with_ais(dbm, &data, args.ais_betas, args.ais_runs, args.seed)?;
         say!(
@@ -319,7 +317,7 @@ fn write_samples(
     steps: usize,
     seed: u64,
     out: &Path,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     write_visible_grid(&draw_samples(dbm, chains, steps, seed)?, out)
 }
 
@@ -330,24 +328,25 @@ fn draw_samples(
     chains: usize,
     steps: usize,
     seed: u64,
-) -> Result<DMatrix<f32>, String> {
+) -> anyhow::Result<DMatrix<f32>> {
     let mut rng = seeded(seed);
     let mut state = DbmChains::random(dbm, chains, &mut rng);
     for _ in 0..steps {
-        state.step(dbm, &mut rng).map_err(|e| e.to_string())?;
+        state.step(dbm, &mut rng)?;
     }
-    dbm.layer_probabilities(&state.layers, 0).map_err(|e| e.to_string())
+    dbm.layer_probabilities(&state.layers, 0).map_err(anyhow::Error::from)
 }
 
-fn eval(args: &EvalArgs) -> Result<(), String> {
-    let dbm: DeepBoltzmannMachine = file::load(&args.model).map_err(|e| e.to_string())?;
+fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let dbm: DeepBoltzmannMachine = file::load(&args.model)?;
     let data = load_data(&args.data, args.seed)?;
     if args.ais {
         let bound = bound_with_ais(&dbm, &data, args.betas, args.runs, args.seed)?;
         bound.print("ais", "average log-likelihood lower bound", data.nrows(), args.json)
     } else {
-        let exact = exact_likelihood(&dbm, &data)
-            .ok_or("the machine is too large to enumerate; use --ais for the mean-field bound with AIS")?;
+        let exact = exact_likelihood(&dbm, &data).ok_or_else(|| {
+            anyhow!("the machine is too large to enumerate; use --ais for the mean-field bound with AIS")
+        })?;
         exact.print("exact", "average log-likelihood", data.nrows(), args.json)
     }
 }

@@ -5,6 +5,7 @@ use crate::output::say;
 use crate::progress::Progress;
 use crate::render;
 use crate::training::{CheckpointArgs, Session};
+use anyhow::bail;
 use ebm_core::quadrature::Grid;
 use ebm_core::{ParametricEnergy, file};
 use ebm_data::plane::{self, HALF_WIDTH, Plane, TrueDensity};
@@ -200,7 +201,7 @@ pub struct EvalArgs {
 }
 
 /// Runs `ebm density`.
-pub fn run(command: &DensityCommand) -> Result<(), String> {
+pub fn run(command: &DensityCommand) -> anyhow::Result<()> {
     match command {
         DensityCommand::Train(args) => train(args),
         DensityCommand::Sample(args) => sample(args),
@@ -217,22 +218,15 @@ struct Points {
     grid: Grid,
 }
 
-fn text(e: ebm_core::Error) -> String {
-    e.to_string()
-}
-
 /// Loads or generates the points of `args`.
-fn load_points(args: &DataArgs, seed: u64) -> Result<Points, String> {
+fn load_points(args: &DataArgs, seed: u64) -> anyhow::Result<Points> {
     let as_f64 =
         |d: ebm_data::Dataset| d.rows().flat_map(|r| r.iter().map(|&v| f64::from(v))).collect::<Vec<f64>>();
     if let Some(path) = args.data.strip_prefix("csv:") {
         let mut rows: Vec<[f64; 2]> =
-            as_f64(plane::read_csv(path).map_err(text)?).chunks_exact(2).map(|r| [r[0], r[1]]).collect();
+            as_f64(plane::read_csv(path)?).chunks_exact(2).map(|r| [r[0], r[1]]).collect();
         if rows.len() < 10 {
-            return Err(format!(
-                "{path}: {} points are too few to train and hold out (at least 10)",
-                rows.len()
-            ));
+            bail!("{path}: {} points are too few to train and hold out (at least 10)", rows.len());
         }
         rows.shuffle(&mut stream(seed, 2));
         let cut = rows.len() - rows.len() / 10;
@@ -241,13 +235,13 @@ fn load_points(args: &DataArgs, seed: u64) -> Result<Points, String> {
             rows.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
         let margin = 0.25 * (high - low).max(1e-3);
         let range = (low - margin, high + margin);
-        let grid = Grid::new(range, range, GRID_CELLS, GRID_CELLS).map_err(text)?;
+        let grid = Grid::new(range, range, GRID_CELLS, GRID_CELLS)?;
         return Ok(Points { train, held_out: rows[cut..].concat(), truth: None, grid });
     }
-    let plane = Plane::from_name(&args.data).map_err(text)?;
-    let train = as_f64(plane.sample(args.points, &mut stream(seed, 0)).map_err(text)?);
-    let held_out = as_f64(plane.sample(args.held_out, &mut stream(seed, 1)).map_err(text)?);
-    let grid = Grid::square(HALF_WIDTH + 0.5, GRID_CELLS).map_err(text)?;
+    let plane = Plane::from_name(&args.data)?;
+    let train = as_f64(plane.sample(args.points, &mut stream(seed, 0))?);
+    let held_out = as_f64(plane.sample(args.held_out, &mut stream(seed, 1))?);
+    let grid = Grid::square(HALF_WIDTH + 0.5, GRID_CELLS)?;
     Ok(Points { train, held_out, truth: Some(plane.true_density()), grid })
 }
 
@@ -262,21 +256,16 @@ struct Evaluation {
 
 /// Held-out log-likelihoods of the model, the truth and the Gaussian fitted
 /// to the training points, and KL(truth ‖ model) on the grid.
-fn evaluate(energy: &NeuralEnergy, points: &Points) -> Result<Evaluation, String> {
-    let model_density = points.grid.density(energy, 1.0).map_err(text)?;
-    let model = mean_log_density(energy, model_density.log_partition(), &points.held_out).map_err(text)?;
-    let gaussian_energy = fit_gaussian(&points.train, 2).map_err(text)?;
-    let gaussian = mean_log_density(
-        &gaussian_energy,
-        gaussian_energy.log_partition(1.0).map_err(text)?,
-        &points.held_out,
-    )
-    .map_err(text)?;
+fn evaluate(energy: &NeuralEnergy, points: &Points) -> anyhow::Result<Evaluation> {
+    let model_density = points.grid.density(energy, 1.0)?;
+    let model = mean_log_density(energy, model_density.log_partition(), &points.held_out)?;
+    let gaussian_energy = fit_gaussian(&points.train, 2)?;
+    let gaussian = mean_log_density(&gaussian_energy, gaussian_energy.log_partition(1.0)?, &points.held_out)?;
     let (truth, kl) = match &points.truth {
         Some(t) => {
-            let density = points.grid.density(t, 1.0).map_err(text)?;
-            let ll = mean_log_density(t, 0.0, &points.held_out).map_err(text)?;
-            let kl = density.kl_divergence(&model_density).map_err(text)?;
+            let density = points.grid.density(t, 1.0)?;
+            let ll = mean_log_density(t, 0.0, &points.held_out)?;
+            let kl = density.kl_divergence(&model_density)?;
             (Some(ll), Some(kl))
         }
         None => (None, None),
@@ -339,7 +328,7 @@ fn beside(out: &Path, suffix: &str) -> PathBuf {
     out.with_file_name(format!("{stem}-{suffix}"))
 }
 
-fn train(args: &TrainArgs) -> Result<(), String> {
+fn train(args: &TrainArgs) -> anyhow::Result<()> {
     crate::output::check_output_directory(&args.out)?;
     let points = load_points(&args.data, args.seed)?;
     let activation = match args.activation {
@@ -348,8 +337,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         ActivationArg::Tanh => Activation::Tanh,
     };
     let hidden = vec![args.hidden; args.layers];
-    let energy = NeuralEnergy::new(2, &hidden, activation, args.confinement, &mut stream(args.seed, 3))
-        .map_err(text)?;
+    let energy = NeuralEnergy::new(2, &hidden, activation, args.confinement, &mut stream(args.seed, 3))?;
     let optimizer = match args.optimizer {
         Optimizer::Adam => OptimizerKind::adam(args.lr),
         Optimizer::Sgd => OptimizerKind::Sgd { learning_rate: args.lr, momentum: 0.9 },
@@ -373,11 +361,11 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         trainer = trainer.noise(noise);
     }
     let work = args.batch.saturating_mul(args.langevin_steps + 2).saturating_mul(energy.num_parameters());
-    let train = TrainingPoints::new(points.train.clone(), 2).map_err(text)?;
+    let train = TrainingPoints::new(points.train.clone(), 2)?;
     let epochs = trainer.plan(train.len()).epochs;
     let mut fit = match Session::resume::<DensityLearner<NeuralEnergy>>(&args.checkpoint, epochs)? {
         Some(fit) => fit,
-        None => trainer.fit(energy, &train).map_err(text)?,
+        None => trainer.fit(energy, &train)?,
     };
     let batches = train.len().div_ceil(args.batch);
     let remaining = epochs.saturating_sub(fit.epochs_done());
@@ -387,21 +375,20 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     let outcome = session.run(&mut fit, &train, &mut [&mut log]);
     log.bar.finish();
     // Written even when training diverged or was interrupted: the last good parameters.
-    file::save(&args.out, fit.model()).map_err(text)?;
+    file::save(&args.out, fit.model())?;
     say!("wrote {}", args.out.display());
-    session.finish(outcome.map_err(text)?, &fit);
+    session.finish(outcome?, &fit);
     let energy = fit.into_model();
     let evaluation = evaluate(&energy, &points)?;
     print_evaluation(&evaluation);
     if !(16..=2000).contains(&args.picture) {
-        return Err(format!("--picture must lie between 16 and 2000 pixels, got {}", args.picture));
+        bail!("--picture must lie between 16 and 2000 pixels, got {}", args.picture);
     }
-    let picture = Grid::new(x, y, args.picture, args.picture).map_err(text)?;
+    let picture = Grid::new(x, y, args.picture, args.picture)?;
     let shape = picture.shape();
-    let mut panels =
-        vec![render::heat_map(picture.density(&energy, 1.0).map_err(text)?.log_density(), shape)];
+    let mut panels = vec![render::heat_map(picture.density(&energy, 1.0)?.log_density(), shape)];
     if let Some(truth) = &points.truth {
-        panels.push(render::heat_map(picture.density(truth, 1.0).map_err(text)?.log_density(), shape));
+        panels.push(render::heat_map(picture.density(truth, 1.0)?.log_density(), shape));
     }
     let density_png = beside(&args.out, "density.png");
     render::write_panels(&density_png, &panels, (shape.1, shape.0))?;
@@ -411,8 +398,8 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         if panels.len() > 1 { " | true density" } else { "" }
     );
     let mut chains = uniform_starts(2000, &points.grid, args.seed);
-    let mala = Mala::new(0.05).map_err(text)?.with_adaptation(Adaptation::new());
-    run_chains(&mala, &energy, &mut chains, 300, 300, args.seed).map_err(text)?;
+    let mala = Mala::new(0.05)?.with_adaptation(Adaptation::new());
+    run_chains(&mala, &energy, &mut chains, 300, 300, args.seed)?;
     let samples_png = beside(&args.out, "samples.png");
     let size = args.picture;
     let panels = [
@@ -434,33 +421,28 @@ fn uniform_starts(n: usize, grid: &Grid, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-fn sample(args: &SampleArgs) -> Result<(), String> {
-    let energy: NeuralEnergy = file::load(&args.model).map_err(text)?;
+fn sample(args: &SampleArgs) -> anyhow::Result<()> {
+    let energy: NeuralEnergy = file::load(&args.model)?;
     if args.chains == 0 || args.chains > 1_000_000 {
-        return Err(format!("--chains must lie between 1 and 1000000, got {}", args.chains));
+        bail!("--chains must lie between 1 and 1000000, got {}", args.chains);
     }
-    let grid = Grid::square(HALF_WIDTH, 1).map_err(text)?;
+    let grid = Grid::square(HALF_WIDTH, 1)?;
     let mut chains = uniform_starts(args.chains, &grid, args.seed);
     let (burn, steps, seed) = (args.burn_in, args.steps, args.seed);
     let stats = match args.sampler {
         SamplerArg::Mh => {
-            let rw = RandomWalk::new(0.5).map_err(text)?.with_adaptation(Adaptation::new());
+            let rw = RandomWalk::new(0.5)?.with_adaptation(Adaptation::new());
             run_chains(&rw, &energy, &mut chains, burn, steps, seed)
         }
         SamplerArg::Mala => {
-            let mala = Mala::new(0.05).map_err(text)?.with_adaptation(Adaptation::new());
+            let mala = Mala::new(0.05)?.with_adaptation(Adaptation::new());
             run_chains(&mala, &energy, &mut chains, burn, steps, seed)
         }
         SamplerArg::Hmc => {
-            let hmc = Hmc::new(0.1, 10)
-                .map_err(text)?
-                .with_jitter(0.2)
-                .map_err(text)?
-                .with_adaptation(Adaptation::new());
+            let hmc = Hmc::new(0.1, 10)?.with_jitter(0.2)?.with_adaptation(Adaptation::new());
             run_chains(&hmc, &energy, &mut chains, burn, steps, seed)
         }
-    }
-    .map_err(text)?;
+    }?;
     say!("{} chains, acceptance {:.3} after burn-in", args.chains, stats.rate());
     let range = (-HALF_WIDTH, HALF_WIDTH);
     render::write_panels(&args.out, &[render::scatter(&chains, range, range, PANEL)], (PANEL, PANEL))?;
@@ -470,14 +452,14 @@ fn sample(args: &SampleArgs) -> Result<(), String> {
         for p in chains.chunks_exact(2) {
             csv.push_str(&format!("{},{}\n", p[0], p[1]));
         }
-        file::write_atomic(path, csv.as_bytes()).map_err(text)?;
+        file::write_atomic(path, csv.as_bytes())?;
         say!("wrote {}", path.display());
     }
     Ok(())
 }
 
-fn eval(args: &EvalArgs) -> Result<(), String> {
-    let energy: NeuralEnergy = file::load(&args.model).map_err(text)?;
+fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let energy: NeuralEnergy = file::load(&args.model)?;
     let points = load_points(&args.data, args.seed)?;
     let e = evaluate(&energy, &points)?;
     if args.json {
@@ -491,7 +473,7 @@ fn eval(args: &EvalArgs) -> Result<(), String> {
             "kl_truth_model": e.kl,
             "grid": { "x": points.grid.x_range(), "y": points.grid.y_range(), "cells": points.grid.shape() },
         });
-        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
+        crate::output::print_result(&serde_json::to_string_pretty(&value)?)?;
     } else {
         print_evaluation(&e);
     }

@@ -35,11 +35,11 @@ fn critical_temperature() -> f64 {
 }
 
 /// Runs `ebm exact`.
-pub fn run(args: &ExactArgs) -> Result<(), String> {
+pub fn run(args: &ExactArgs) -> anyhow::Result<()> {
     let (model, description, default_temperature) = match &args.model {
         Some(path) => (model_io::load(path)?, path.display().to_string(), 1.0),
         None => {
-            let lattice = SquareLattice::square(DEFAULT_SIDE).build().map_err(|e| e.to_string())?;
+            let lattice = SquareLattice::square(DEFAULT_SIDE).build()?;
             let description = format!("built-in {DEFAULT_SIDE}×{DEFAULT_SIDE} periodic Ising lattice, J = 1");
             (Pairwise::Sparse(lattice), description, critical_temperature())
         }
@@ -49,13 +49,10 @@ pub fn run(args: &ExactArgs) -> Result<(), String> {
         .temperature(temperature)
         .correlations(args.correlations)
         .max_ground_states(args.ground_states);
-    let summary = exact::summarize(model.energy(), &options).map_err(|e| e.to_string())?;
+    let summary = exact::summarize(model.energy(), &options)?;
     // For the built-in lattice, the same log Z from Kaufman's closed form.
     let kaufman = match args.model {
-        None => Some(
-            kaufman::ising_log_partition(DEFAULT_SIDE, DEFAULT_SIDE, 1.0, temperature)
-                .map_err(|e| e.to_string())?,
-        ),
+        None => Some(kaufman::ising_log_partition(DEFAULT_SIDE, DEFAULT_SIDE, 1.0, temperature)?),
         Some(_) => None,
     };
     if args.json {
@@ -119,7 +116,7 @@ fn print_text(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) 
     }
 }
 
-fn print_json(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) -> Result<(), String> {
+fn print_json(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) -> anyhow::Result<()> {
     let correlations = s
         .correlations
         .as_ref()
@@ -142,6 +139,6 @@ fn print_json(description: &str, s: &exact::ExactSummary, kaufman: Option<f64>) 
         "ground_state_count": s.ground_state_count,
         "ground_states": s.ground_states,
     });
-    crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
+    crate::output::print_result(&serde_json::to_string_pretty(&value)?)?;
     Ok(())
 }

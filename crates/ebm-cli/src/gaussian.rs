@@ -8,14 +8,15 @@ use crate::progress::Progress;
 use crate::rbm::{Algorithm, Settings, square_side, write_visible_grid};
 use crate::render;
 use crate::training::{CheckpointArgs, Session};
+use anyhow::{anyhow, bail};
 use ebm_boltzmann::GaussianRbm;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::gaussian::ais::{AisBase, ais_log_partition};
 use ebm_boltzmann::rbm::gaussian::partition::{
     MAX_ENUMERATED_HIDDEN, average_log_likelihood, log_marginal_hidden, log_partition,
 };
+use ebm_core::file;
 use ebm_core::quadrature::Grid;
-use ebm_core::{Error, file};
 use ebm_data::plane::{HALF_WIDTH, Plane, TrueDensity};
 use ebm_data::standardize::Standardization;
 use ebm_mcmc::block::BlockChains;
@@ -70,10 +71,6 @@ pub struct GaussianArgs {
     points: usize,
 }
 
-fn text(e: Error) -> String {
-    e.to_string()
-}
-
 /// Real-valued data: the training rows, held-out rows, and the true
 /// density of a generated 2-D set.
 struct RealData {
@@ -86,7 +83,7 @@ struct RealData {
 /// many held out, from streams 0 and 1 of `seed`), `csv:FILE` (2-D points;
 /// every tenth held out) or `mnist:DIR` / `mnist-test:DIR` (grey levels in
 /// [0, 1]; the first `limit` images, every tenth held out).
-fn load(source: &str, points: usize, limit: Option<usize>, seed: u64) -> Result<RealData, String> {
+fn load(source: &str, points: usize, limit: Option<usize>, seed: u64) -> anyhow::Result<RealData> {
     let split = |all: DMatrix<f32>| {
         let rows = limit.unwrap_or(all.nrows()).min(all.nrows());
         let (train, held): (Vec<usize>, Vec<usize>) = (0..rows).partition(|r| r % 10 != 9);
@@ -94,7 +91,7 @@ fn load(source: &str, points: usize, limit: Option<usize>, seed: u64) -> Result<
         RealData { train: pick(&train), held_out: pick(&held), truth: None }
     };
     if let Some(path) = source.strip_prefix("csv:") {
-        return Ok(split(ebm_data::plane::read_csv(path).map_err(text)?.to_matrix()));
+        return Ok(split(ebm_data::plane::read_csv(path)?.to_matrix()));
     }
     for (prefix, test) in [("mnist-test:", true), ("mnist:", false)] {
         if let Some(dir) = source.strip_prefix(prefix) {
@@ -102,17 +99,17 @@ fn load(source: &str, points: usize, limit: Option<usize>, seed: u64) -> Result<
             let path = [Path::new(dir).join(name), Path::new(dir).join(format!("{name}.gz"))]
                 .into_iter()
                 .find(|p| p.exists())
-                .ok_or_else(|| format!("{dir}: no {name} or {name}.gz"))?;
-            return Ok(split(ebm_data::idx::load_images(path).map_err(text)?.to_matrix()));
+                .ok_or_else(|| anyhow!("{dir}: no {name} or {name}.gz"))?;
+            return Ok(split(ebm_data::idx::load_images(path)?.to_matrix()));
         }
     }
     let plane = Plane::from_name(source).map_err(|_| {
-        format!("unknown data `{source}` for Gaussian visible units: use ring8, moons, spiral, checkerboard, csv:FILE or mnist:DIR")
+        anyhow!("unknown data `{source}` for Gaussian visible units: use ring8, moons, spiral, checkerboard, csv:FILE or mnist:DIR")
     })?;
     let held = (points / 2).max(1);
     Ok(RealData {
-        train: plane.sample(points, &mut stream(seed, 0)).map_err(text)?.to_matrix(),
-        held_out: plane.sample(held, &mut stream(seed, 1)).map_err(text)?.to_matrix(),
+        train: plane.sample(points, &mut stream(seed, 0))?.to_matrix(),
+        held_out: plane.sample(held, &mut stream(seed, 1))?.to_matrix(),
         truth: Some(plane.true_density()),
     })
 }
@@ -186,11 +183,11 @@ pub struct TrainOptions<'a> {
 /// `ebm rbm train --visible gaussian`: trains on the standardised data (the
 /// standardisation is recomputed from the data, so a resumed run sees the
 /// same numbers) and writes the model in the data's units.
-pub fn train(options: &TrainOptions<'_>) -> Result<(), String> {
+pub fn train(options: &TrainOptions<'_>) -> anyhow::Result<()> {
     let (settings, seed, out) = (options.settings, options.seed, options.out);
     let data = load(options.source.0, options.gaussian.points, options.source.1, seed)?;
-    let standard = Standardization::fit(&data.train, MIN_STD).map_err(text)?;
-    let train = standard.apply(&data.train).map_err(text)?;
+    let standard = Standardization::fit(&data.train, MIN_STD)?;
+    let train = standard.apply(&data.train)?;
     let (examples, visible) = train.shape();
     let mut fit = match Session::resume::<GaussianLearner>(options.checkpoint, settings.epochs)? {
         Some(fit) => fit,
@@ -213,25 +210,25 @@ pub fn train(options: &TrainOptions<'_>) -> Result<(), String> {
     let outcome = session.run(&mut fit, &train, &mut [&mut log]);
     log.progress.finish();
     // Written in the data's units, even after a divergence or an interruption (the last good parameters).
-    let model = fit.model().rescaled(standard.mean(), standard.std_dev()).map_err(text)?;
-    file::save(out, &model).map_err(text)?;
+    let model = fit.model().rescaled(standard.mean(), standard.std_dev())?;
+    file::save(out, &model)?;
     say!("wrote {} (in the data's units)", out.display());
-    session.finish(outcome.map_err(text)?, &fit);
+    session.finish(outcome?, &fit);
     if model.hidden() <= MAX_ENUMERATED_HIDDEN {
-        let log_z = log_partition(&model).map_err(text)?;
+        let log_z = log_partition(&model)?;
         print_comparison(&model, log_z, &data)?;
     }
     pictures(&model, &data, seed, out)
 }
 
 /// A new run on the standardised rows `train`.
-fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> Result<Fit<GaussianLearner>, String> {
+fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> anyhow::Result<Fit<GaussianLearner>> {
     let (settings, args, algo, seed) = (options.settings, options.gaussian, options.algo, options.seed);
     let (examples, visible) = train.shape();
     let negatives = match algo {
         Algorithm::Cd => GaussianNegatives::ContrastiveDivergence { steps: settings.k },
         Algorithm::Pcd => GaussianNegatives::Persistent { steps: settings.k, chains: settings.chains },
-        Algorithm::Pt => return Err("Gaussian visible units train with --algo cd or pcd".into()),
+        Algorithm::Pt => return Err(anyhow!("Gaussian visible units train with --algo cd or pcd")),
     };
     let trainer = GaussianTrainer::new(negatives)
         .learning_rate(match settings.lr_end {
@@ -249,44 +246,44 @@ fn start(options: &TrainOptions<'_>, train: &DMatrix<f32>) -> Result<Fit<Gaussia
     // Weights from N(0, 1/n): on standardised data every hidden input then
     // starts with unit variance, which breaks the data's symmetries at once.
     let scale = 1.0 / (visible as f32).sqrt();
-    let mut rbm = GaussianRbm::random(visible, settings.hidden, scale, &mut stream(seed, 2)).map_err(text)?;
-    trainer.initialise_visible(&mut rbm, train).map_err(text)?;
+    let mut rbm = GaussianRbm::random(visible, settings.hidden, scale, &mut stream(seed, 2))?;
+    trainer.initialise_visible(&mut rbm, train)?;
     say!(
         "{examples} examples of {visible} real units (standardised), {} hidden, {algo:?}, variances {}",
         settings.hidden,
         if args.learn_variance { "learned" } else { "fixed at 1" }
     );
-    trainer.fit(rbm, train).map_err(text)
+    trainer.fit(rbm, train).map_err(anyhow::Error::from)
 }
 
 /// Held-out log-likelihoods of the model (given log Z), the true density and
 /// the Gaussian fitted to the training rows, all in nats per example in the data's units.
-fn print_comparison(model: &GaussianRbm, log_z: f64, data: &RealData) -> Result<(), String> {
-    let ll = average_log_likelihood(model, &data.held_out, log_z).map_err(text)?;
+fn print_comparison(model: &GaussianRbm, log_z: f64, data: &RealData) -> anyhow::Result<()> {
+    let ll = average_log_likelihood(model, &data.held_out, log_z)?;
     say!("held-out log-likelihood ({} examples, nats per example, a density):", data.held_out.nrows());
     say!("  Gaussian RBM     {ll:>10.4}   (exact log Z = {log_z:.4})");
     let held = flat(&data.held_out);
     if let Some(truth) = &data.truth {
-        let t = mean_log_density(truth, 0.0, &held).map_err(text)?;
+        let t = mean_log_density(truth, 0.0, &held)?;
         say!("  true density     {t:>10.4}   (gap {:.4})", t - ll);
     }
     if let Ok(fit) = fit_gaussian(&flat(&data.train), data.train.ncols()) {
-        let g = mean_log_density(&fit, fit.log_partition(1.0).map_err(text)?, &held).map_err(text)?;
+        let g = mean_log_density(&fit, fit.log_partition(1.0)?, &held)?;
         say!("  single Gaussian  {g:>10.4}");
     }
     Ok(())
 }
 
 /// Runs `chains` block-Gibbs chains for `steps` steps from the visible means a.
-fn gibbs(model: &GaussianRbm, chains: usize, steps: usize, seed: u64) -> Result<BlockChains, String> {
+fn gibbs(model: &GaussianRbm, chains: usize, steps: usize, seed: u64) -> anyhow::Result<BlockChains> {
     if chains == 0 || chains > 1_000_000 {
-        return Err(format!("--chains must lie between 1 and 1000000, got {chains}"));
+        bail!("--chains must lie between 1 and 1000000, got {chains}");
     }
     let start = DMatrix::from_fn(chains, model.visible(), |_, i| model.visible_bias()[i]);
-    let mut blocks = BlockChains::from_visible(model, start).map_err(text)?;
+    let mut blocks = BlockChains::from_visible(model, start)?;
     let mut rng = seeded(seed);
     for _ in 0..steps {
-        blocks.step(model, 1.0, &mut rng).map_err(text)?;
+        blocks.step(model, 1.0, &mut rng)?;
     }
     Ok(blocks)
 }
@@ -304,37 +301,34 @@ fn draw_2d(
     count: usize,
     steps: usize,
     seed: u64,
-) -> Result<(DMatrix<f32>, &'static str), String> {
+) -> anyhow::Result<(DMatrix<f32>, &'static str)> {
     if model.hidden() > ANCESTRAL_HIDDEN {
         return Ok((gibbs(model, count, steps, seed)?.visible, "block-Gibbs samples"));
     }
     let m = model.hidden();
     let states = DMatrix::from_fn(1 << m, m, |s, j| (s >> j & 1) as f32);
-    let log_z = log_partition(model).map_err(text)?;
-    let weights: Vec<f64> =
-        log_marginal_hidden(model, &states).map_err(text)?.iter().map(|l| (l - log_z).exp()).collect();
-    let pick = WeightedIndex::new(&weights).map_err(|e| e.to_string())?;
+    let log_z = log_partition(model)?;
+    let weights: Vec<f64> = log_marginal_hidden(model, &states)?.iter().map(|l| (l - log_z).exp()).collect();
+    let pick = WeightedIndex::new(&weights)?;
     let mut rng = seeded(seed);
     let rows: Vec<usize> = (0..count).map(|_| pick.sample(&mut rng)).collect();
     let hidden = DMatrix::from_fn(count, m, |r, j| states[(rows[r], j)]);
-    Ok((model.draw_visible(&hidden, &mut rng).map_err(text)?, "exact (ancestral) samples"))
+    Ok((model.draw_visible(&hidden, &mut rng)?, "exact (ancestral) samples"))
 }
 
 /// 2-D models: the density heat map (beside the truth) and samples beside
 /// the data; square images: a grid of sample means. Nothing otherwise.
-fn pictures(model: &GaussianRbm, data: &RealData, seed: u64, out: &Path) -> Result<(), String> {
+fn pictures(model: &GaussianRbm, data: &RealData, seed: u64, out: &Path) -> anyhow::Result<()> {
     let beside = |suffix: &str| {
         let stem = out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
         out.with_file_name(format!("{stem}-{suffix}"))
     };
     if model.visible() == 2 {
         let range = box_of(&data.train);
-        let grid = Grid::new(range, range, PANEL, PANEL).map_err(text)?;
-        let mut panels =
-            vec![render::heat_map(grid.density(model, 1.0).map_err(text)?.log_density(), grid.shape())];
+        let grid = Grid::new(range, range, PANEL, PANEL)?;
+        let mut panels = vec![render::heat_map(grid.density(model, 1.0)?.log_density(), grid.shape())];
         if let Some(truth) = &data.truth {
-            panels
-                .push(render::heat_map(grid.density(truth, 1.0).map_err(text)?.log_density(), grid.shape()));
+            panels.push(render::heat_map(grid.density(truth, 1.0)?.log_density(), grid.shape()));
         }
         let density = beside("density.png");
         render::write_panels(&density, &panels, (PANEL, PANEL))?;
@@ -380,7 +374,7 @@ fn write_image_samples(
     steps: usize,
     seed: u64,
     out: &Path,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let means = image_samples(model, chains, steps, seed)?;
     write_visible_grid(&means.map(|x| x.clamp(0.0, 1.0)), out)
 }
@@ -391,14 +385,14 @@ fn image_samples(
     chains: usize,
     steps: usize,
     seed: u64,
-) -> Result<DMatrix<f32>, String> {
+) -> anyhow::Result<DMatrix<f32>> {
     let blocks = gibbs(model, chains, steps, seed)?;
-    model.visible_means(&blocks.hidden).map_err(text)
+    model.visible_means(&blocks.hidden).map_err(anyhow::Error::from)
 }
 
 /// Whether the model file at `path` holds a Gaussian–Bernoulli RBM.
-pub fn is_gaussian(path: &Path) -> Result<bool, String> {
-    let header = file::peek_header(path).map_err(text)?;
+pub fn is_gaussian(path: &Path) -> anyhow::Result<bool> {
+    let header = file::peek_header(path)?;
     Ok(header.kind == <GaussianRbm as file::ModelFile>::KIND)
 }
 
@@ -420,21 +414,19 @@ pub struct EvalOptions<'a> {
 
 /// `ebm rbm eval` on a Gaussian model: the held-out average log-density,
 /// exact when the hidden layer can be enumerated (and AIS not asked for).
-pub fn eval(options: &EvalOptions<'_>) -> Result<(), String> {
-    let model: GaussianRbm = file::load(options.model).map_err(text)?;
+pub fn eval(options: &EvalOptions<'_>) -> anyhow::Result<()> {
+    let model: GaussianRbm = file::load(options.model)?;
     let data = load(options.source, 10_000, options.limit, options.seed)?;
-    let mean = average_log_likelihood(&model, &data.held_out, 0.0).map_err(text)?;
+    let mean = average_log_likelihood(&model, &data.held_out, 0.0)?;
     let exact_log_z = (options.ais.is_none() && model.hidden() <= MAX_ENUMERATED_HIDDEN)
         .then(|| log_partition(&model))
-        .transpose()
-        .map_err(text)?;
+        .transpose()?;
     let (likelihood, method) = match exact_log_z {
         Some(log_z) => (Likelihood::exact(mean, log_z), "exact"),
         None => {
             let (betas, runs) = options.ais.unwrap_or((10_000, 100));
-            let base = AisBase::from_data(&data.train).map_err(text)?;
-            let estimate = ais_log_partition(&model, &base, &AisOptions::staged(betas, runs, options.seed))
-                .map_err(text)?;
+            let base = AisBase::from_data(&data.train)?;
+            let estimate = ais_log_partition(&model, &base, &AisOptions::staged(betas, runs, options.seed))?;
             (Likelihood::ais(mean, &estimate), "ais")
         }
     };
@@ -448,8 +440,8 @@ pub fn eval(options: &EvalOptions<'_>) -> Result<(), String> {
 /// `ebm rbm sample` on a Gaussian model: a scatter for 2-D models (exact
 /// samples when the hidden layer is small, `--steps` Gibbs steps otherwise), a grid
 /// of sample means otherwise (as square images when the width is a square).
-pub fn sample(args: &crate::rbm::SampleArgs) -> Result<(), String> {
-    let model: GaussianRbm = file::load(&args.model).map_err(text)?;
+pub fn sample(args: &crate::rbm::SampleArgs) -> anyhow::Result<()> {
+    let model: GaussianRbm = file::load(&args.model)?;
     let (chains, out) = (args.chains, &args.out);
     let rows = if model.visible() == 2 {
         let (samples, how) = draw_2d(&model, chains, args.steps, args.seed)?;
@@ -467,8 +459,8 @@ pub fn sample(args: &crate::rbm::SampleArgs) -> Result<(), String> {
 }
 
 /// `ebm rbm export` on a Gaussian model.
-pub fn export(path: &Path) -> Result<(), String> {
-    let model: GaussianRbm = file::load(path).map_err(text)?;
-    crate::output::print_result(&file::to_json(&model).map_err(text)?)?;
+pub fn export(path: &Path) -> anyhow::Result<()> {
+    let model: GaussianRbm = file::load(path)?;
+    crate::output::print_result(&file::to_json(&model)?)?;
     Ok(())
 }

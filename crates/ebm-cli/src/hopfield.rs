@@ -3,6 +3,7 @@
 
 use crate::progress::Progress;
 use crate::render;
+use anyhow::Context;
 use ebm_core::{DensePairwise, Domain, Result as CoreResult};
 use ebm_hopfield::analysis::{classify, overlaps};
 use ebm_hopfield::capacity::{CapacityPoint, Experiment, Memory};
@@ -135,18 +136,18 @@ pub struct CapacityArgs {
 }
 
 /// Runs `ebm hopfield`.
-pub fn run(command: &HopfieldCommand) -> Result<(), String> {
+pub fn run(command: &HopfieldCommand) -> anyhow::Result<()> {
     match command {
         HopfieldCommand::Demo(args) => {
-            let glyphs = ebm_data::glyphs::letters(2, Domain::Spin).map_err(|e| e.to_string())?;
-            let patterns = glyphs.to_states(Domain::Spin).map_err(|e| e.to_string())?;
+            let glyphs = ebm_data::glyphs::letters(2, Domain::Spin)?;
+            let patterns = glyphs.to_states(Domain::Spin)?;
             let names: Vec<String> = ebm_data::glyphs::names().iter().map(char::to_string).collect();
             store_and_recall(&patterns, &names, 16, &args.settings)
         }
         HopfieldCommand::Recall(args) => {
             let mut patterns = Vec::new();
             for path in &args.images {
-                let image = ebm_data::png_io::read(path).map_err(|e| e.to_string())?;
+                let image = ebm_data::png_io::read(path)?;
                 let small = image.resized(args.size, args.size);
                 patterns.push(small.pixels.iter().map(|&p| if p < 0.5 { 1 } else { -1 }).collect());
             }
@@ -181,8 +182,8 @@ fn store_and_recall(
     names: &[String],
     side: usize,
     settings: &RecallSettings,
-) -> Result<(), String> {
-    let net = store(settings.rule, patterns, settings.seed).map_err(|e| e.to_string())?;
+) -> anyhow::Result<()> {
+    let net = store(settings.rule, patterns, settings.seed)?;
     let options = RecallOptions { update: settings.update.into(), max_sweeps: 1000, trace_energy: true };
     let (mut corrupted, mut recalled, mut traces) = (Vec::new(), Vec::new(), Vec::new());
     let mut reports = Vec::new();
@@ -191,11 +192,10 @@ fn store_and_recall(
     }
     for (k, pattern) in patterns.iter().enumerate() {
         let mut rng = stream(settings.seed, k as u64);
-        let probe = ebm_data::patterns::corrupt(pattern, Domain::Spin, settings.noise, &mut rng)
-            .map_err(|e| e.to_string())?;
-        let recall = net.recall(&probe, &options, &mut rng).map_err(|e| e.to_string())?;
-        let overlap = overlaps(&recall.state, std::slice::from_ref(pattern)).map_err(|e| e.to_string())?[0];
-        let class = classify(&recall.state, patterns, 0.0).map_err(|e| e.to_string())?;
+        let probe = ebm_data::patterns::corrupt(pattern, Domain::Spin, settings.noise, &mut rng)?;
+        let recall = net.recall(&probe, &options, &mut rng)?;
+        let overlap = overlaps(&recall.state, std::slice::from_ref(pattern))?[0];
+        let class = classify(&recall.state, patterns, 0.0)?;
         let trace = recall.energy_trace.unwrap_or_default();
         if settings.json {
             reports.push(json!({
@@ -214,7 +214,7 @@ fn store_and_recall(
         traces.push(trace);
         recalled.push(recall.state);
     }
-    std::fs::create_dir_all(&settings.out).map_err(|e| format!("{}: {e}", settings.out.display()))?;
+    std::fs::create_dir_all(&settings.out).with_context(|| settings.out.display().to_string())?;
     let sheet = settings.out.join("hopfield-sheet.png");
     render::write_sheet(&sheet, &[patterns.to_vec(), corrupted, recalled], side, 4)?;
     let plot = settings.out.join("hopfield-energy.png");
@@ -225,7 +225,7 @@ fn store_and_recall(
             "rule": format!("{:?}", settings.rule), "update": format!("{:?}", settings.update),
             "noise": settings.noise, "seed": settings.seed, "units": side * side, "patterns": reports,
         });
-        return crate::output::print_result(&serde_json::to_string(&value).map_err(|e| e.to_string())?);
+        return crate::output::print_result(&serde_json::to_string(&value)?);
     }
     println!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
     let colours: Vec<&str> = render::COLOURS.iter().map(|c| c.0).collect();
@@ -242,7 +242,7 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn capacity(args: &CapacityArgs) -> Result<(), String> {
+fn capacity(args: &CapacityArgs) -> anyhow::Result<()> {
     let experiment = Experiment { units: args.n, trials: args.trials, noise: args.noise, seed: args.seed };
     let rule_arg = args.rule;
     let rule = move |p: &[Vec<i8>]| -> CoreResult<Box<dyn Memory>> {
@@ -265,7 +265,7 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
     }
     let mut curve = Vec::with_capacity(loads.len());
     for (k, &load) in loads.iter().enumerate() {
-        let point = experiment.curve(&[load], &rule).map_err(|e| e.to_string())?[0];
+        let point = experiment.curve(&[load], &rule)?[0];
         curve.push(point);
         progress.set(k as u64 + 1);
         if !args.json {
@@ -276,7 +276,7 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
         }
     }
     progress.finish();
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let plot = args.out.join("hopfield-capacity.png");
     let series = |f: fn(&CapacityPoint) -> f64| curve.iter().map(f).collect::<Vec<f64>>();
     let (overlap, fixed, retrieved) =
@@ -301,9 +301,7 @@ fn capacity(args: &CapacityArgs) -> Result<(), String> {
             "curve": curve.iter().map(point).collect::<Vec<_>>(),
             "critical": { "last_good": last_good, "first_bad": first_bad, "not_found": reason },
         });
-        return crate::output::print_result(
-            &serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?,
-        );
+        return crate::output::print_result(&serde_json::to_string_pretty(&value)?);
     }
     println!(
         "wrote {} (against the load α; blue: mean recalled overlap, red: fixed points, green: exactly retrieved)",

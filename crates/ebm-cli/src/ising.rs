@@ -65,9 +65,9 @@ struct Estimate {
     tau: f64,
 }
 
-fn estimate(series: &[f64]) -> Result<Estimate, String> {
-    let tau = integrated_time(series).map_err(|e| e.to_string())?;
-    let error = mcse(series).map_err(|e| e.to_string())?;
+fn estimate(series: &[f64]) -> anyhow::Result<Estimate> {
+    let tau = integrated_time(series)?;
+    let error = mcse(series)?;
     Ok(Estimate {
         mean: series.iter().sum::<f64>() / series.len() as f64,
         error,
@@ -86,7 +86,7 @@ struct Chain<'a> {
 
 impl Chain<'_> {
     /// Runs `sampler` over the spins, recording the energy and |magnetisation| per spin.
-    fn run(&mut self, mut sampler: impl Sweep<[i8]>) -> Result<Trace, String> {
+    fn run(&mut self, mut sampler: impl Sweep<[i8]>) -> anyhow::Result<Trace> {
         let n = self.spins.len() as f64;
         let mut progress = Progress::new(self.length.total_sweeps() as u64, n as u64, "sweeps");
         let (trace, _) = run_sweeps(
@@ -100,41 +100,32 @@ impl Chain<'_> {
                 row[1] = spins.iter().map(|&s| i64::from(s)).sum::<i64>().unsigned_abs() as f64 / n;
             },
             &mut progress,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         progress.finish();
         Ok(trace)
     }
 }
 
 /// Runs `ebm ising`.
-pub fn run_ising(args: &IsingArgs) -> Result<(), String> {
+pub fn run_ising(args: &IsingArgs) -> anyhow::Result<()> {
     let side = args.size;
     let t = args.temperature.unwrap_or(2.0 / (1.0 + 2f64.sqrt()).ln());
-    let model = SquareLattice::square(side)
-        .coupling(args.coupling)
-        .field(args.field)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let model = SquareLattice::square(side).coupling(args.coupling).field(args.field).build()?;
     let n = side * side;
     let burn_in = args.burn_in.unwrap_or(args.sweeps / 10);
-    let length = RunLength::new(burn_in, args.sweeps, 1).map_err(|e| e.to_string())?;
+    let length = RunLength::new(burn_in, args.sweeps, 1)?;
     let mut rng = seeded(args.seed);
     let mut spins: Vec<i8> = (0..n).map(|_| if rng.random() { 1 } else { -1 }).collect();
     let mut chain = Chain { model: &model, spins: &mut spins, rng: &mut rng, length: &length };
-    let failed = |e: ebm_core::Error| e.to_string();
     let trace = match args.sampler {
         Sampler::Gibbs | Sampler::Metropolis => {
             let rule = if args.sampler == Sampler::Gibbs { Rule::Gibbs } else { Rule::Metropolis };
-            let sweeper =
-                LatticeSweeper::new(side, side, args.coupling, args.field, rule, t).map_err(failed)?;
+            let sweeper = LatticeSweeper::new(side, side, args.coupling, args.field, rule, t)?;
             chain.run(sweeper.order(Order::Checkerboard))
         }
         // A sweep of Wolff updates flips about N spins, calibrated during the burn-in.
-        Sampler::Cluster => {
-            chain.run(WolffSweeps::calibrated(Wolff::new(&model, t).map_err(failed)?, burn_in))
-        }
-        Sampler::SwendsenWang => chain.run(SwendsenWang::new(&model, t).map_err(failed)?),
+        Sampler::Cluster => chain.run(WolffSweeps::calibrated(Wolff::new(&model, t)?, burn_in)),
+        Sampler::SwendsenWang => chain.run(SwendsenWang::new(&model, t)?),
     }?;
     let energy = estimate(trace.series("energy").unwrap_or_default())?;
     let magnetisation = estimate(trace.series("abs_magnetisation").unwrap_or_default())?;
@@ -148,7 +139,7 @@ pub fn run_ising(args: &IsingArgs) -> Result<(), String> {
             "energy_per_spin": describe(&energy),
             "abs_magnetisation_per_spin": describe(&magnetisation),
         });
-        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
+        crate::output::print_result(&serde_json::to_string_pretty(&value)?)?;
     } else {
         println!(
             "Ising {side}×{side}, J = {}, h = {}, T = {t:.6}, {sampler}, {} sweeps after {burn_in}, seed {}",

@@ -5,6 +5,7 @@ use crate::output::say;
 use crate::progress::Progress;
 use crate::rbm::{DataArgs, Settings, load_data, load_labels, square_side, write_visible_grid};
 use crate::training::{CheckpointArgs, Session};
+use anyhow::bail;
 use ebm_boltzmann::rbm::LabelledRbm;
 use ebm_core::Domain;
 use ebm_core::file;
@@ -71,12 +72,11 @@ pub fn train(
     seed: u64,
     checkpoint: &CheckpointArgs,
     out: &Path,
-) -> Result<(), String> {
-    let text = |e: ebm_core::Error| e.to_string();
+) -> anyhow::Result<()> {
     let examples = load_data(data, seed)?;
     let labels = load_labels(data)?;
     let classes = labels.iter().max().map_or(0, |&c| c + 1).max(2);
-    let data = LabelledData::new(examples, labels).map_err(text)?;
+    let data = LabelledData::new(examples, labels)?;
     let mut fit = match Session::resume::<LabelledLearner>(checkpoint, settings.epochs)? {
         Some(fit) => fit,
         None => start(&data, classes, settings, objective, seed)?,
@@ -100,9 +100,9 @@ pub fn train(
     progress.finish();
     // Written even when training diverged or was interrupted: the model holds the last good parameters.
     let rbm = fit.model();
-    file::save(out, rbm).map_err(text)?;
+    file::save(out, rbm)?;
     say!("wrote {}", out.display());
-    session.finish(outcome.map_err(text)?, &fit);
+    session.finish(outcome?, &fit);
     if square_side(data.examples().ncols()).is_some() {
         let path = out.with_file_name(format!(
             "{}-classes.png",
@@ -123,11 +123,9 @@ fn start(
     settings: &Settings,
     objective: Objective,
     seed: u64,
-) -> Result<Fit<LabelledLearner>, String> {
-    let text = |e: ebm_core::Error| e.to_string();
+) -> anyhow::Result<Fit<LabelledLearner>> {
     let examples = data.examples();
-    let rbm = LabelledRbm::random(examples.ncols(), classes, settings.hidden, 0.3, &mut seeded(seed))
-        .map_err(text)?;
+    let rbm = LabelledRbm::random(examples.ncols(), classes, settings.hidden, 0.3, &mut seeded(seed))?;
     let rate = match settings.lr_end {
         Some(end) => LearningRate::Linear { start: settings.lr, end },
         None => LearningRate::Constant(settings.lr),
@@ -146,7 +144,7 @@ fn start(
         examples.ncols(),
         settings.hidden
     );
-    trainer.fit(rbm, data).map_err(text)
+    trainer.fit(rbm, data).map_err(anyhow::Error::from)
 }
 
 /// Writes `per_class` samples of P(v | y) for every class, one class after another.
@@ -156,22 +154,20 @@ fn write_class_samples(
     steps: usize,
     seed: u64,
     out: &Path,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let mut rng = seeded(seed);
     let mut rows = Vec::new();
     for class in 0..rbm.classes() {
-        let samples = rbm.class_samples(class, per_class, steps, &mut rng).map_err(|e| e.to_string())?;
+        let samples = rbm.class_samples(class, per_class, steps, &mut rng)?;
         rows.extend(samples.row_iter().map(|r| r.into_owned()));
     }
     write_visible_grid(&DMatrix::from_rows(&rows), out)
 }
 
 /// `ebm rbm sample --class C`: samples of P(v | C) from a labelled model.
-pub fn sample(args: &crate::rbm::SampleArgs, class: usize) -> Result<(), String> {
-    let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-    let samples = rbm
-        .class_samples(class, args.chains, args.steps, &mut seeded(args.seed))
-        .map_err(|e| e.to_string())?;
+pub fn sample(args: &crate::rbm::SampleArgs, class: usize) -> anyhow::Result<()> {
+    let rbm: LabelledRbm = file::load(&args.model)?;
+    let samples = rbm.class_samples(class, args.chains, args.steps, &mut seeded(args.seed))?;
     write_visible_grid(&samples, &args.out)?;
     say!("wrote {}", args.out.display());
     args.write_csv(&samples)
@@ -186,22 +182,22 @@ fn noisy_copies(
     noise: f64,
     copies: usize,
     seed: u64,
-) -> Result<(DMatrix<f32>, Vec<usize>), String> {
+) -> anyhow::Result<(DMatrix<f32>, Vec<usize>)> {
     if noise == 0.0 && copies == 1 {
         return Ok((examples.clone(), labels.to_vec()));
     }
     if examples.nrows() == 0 {
-        return Err("no examples to classify".into());
+        bail!("no examples to classify");
     }
     if copies == 0 || copies.saturating_mul(examples.len()) > 1 << 28 {
-        return Err(format!("--copies {copies}: need between 1 and 2²⁸ pixels in all"));
+        bail!("--copies {copies}: need between 1 and 2²⁸ pixels in all");
     }
     let mut rng = seeded(seed);
     let mut rows = Vec::with_capacity(examples.nrows() * copies);
     for row in examples.row_iter() {
         let cells: Vec<i8> = row.iter().map(|&x| x as i8).collect();
         for _ in 0..copies {
-            let noisy = flip_noise(&cells, Domain::Bit, noise, &mut rng).map_err(|e| e.to_string())?;
+            let noisy = flip_noise(&cells, Domain::Bit, noise, &mut rng)?;
             rows.push(RowDVector::from_iterator(noisy.len(), noisy.into_iter().map(f32::from)));
         }
     }
@@ -210,8 +206,8 @@ fn noisy_copies(
 }
 
 /// `ebm rbm classify`: accuracy and confusion matrix (rows: true class, columns: predicted).
-pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
-    let rbm: LabelledRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+pub fn classify(args: &ClassifyArgs) -> anyhow::Result<()> {
+    let rbm: LabelledRbm = file::load(&args.model)?;
     let (examples, labels) = noisy_copies(
         &load_data(&args.data, 1)?,
         &load_labels(&args.data)?,
@@ -219,10 +215,10 @@ pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
         args.copies,
         args.seed,
     )?;
-    let predicted = rbm.classify(&examples).map_err(|e| e.to_string())?;
+    let predicted = rbm.classify(&examples)?;
     let classes = rbm.classes();
     if let Some(&bad) = labels.iter().find(|&&y| y >= classes) {
-        return Err(format!("the data have class {bad}, the model only {classes} classes"));
+        bail!("the data have class {bad}, the model only {classes} classes");
     }
     let mut confusion = vec![vec![0usize; classes]; classes];
     for (&truth, &guess) in labels.iter().zip(&predicted) {
@@ -232,7 +228,7 @@ pub fn classify(args: &ClassifyArgs) -> Result<(), String> {
     let accuracy = correct as f64 / labels.len().max(1) as f64;
     if args.json {
         let value = json!({ "examples": labels.len(), "accuracy": accuracy, "confusion": confusion });
-        crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
+        crate::output::print_result(&serde_json::to_string_pretty(&value)?)?;
     } else {
         say!("accuracy {accuracy:.4} ({correct} of {} examples)", labels.len());
         say!("confusion (rows: true class, columns: predicted)");

@@ -25,16 +25,10 @@ pub struct LatticeArgs {
 }
 
 /// Runs `ebm lattice`.
-pub fn run(args: &LatticeArgs) -> Result<(), String> {
+pub fn run(args: &LatticeArgs) -> anyhow::Result<()> {
     let cols = args.cols.unwrap_or(args.rows);
-    let model = SquareLattice::new(args.rows, cols)
-        .coupling(args.coupling)
-        .field(args.field)
-        .build()
-        .map_err(|e| e.to_string())?;
-    Pairwise::Sparse(model)
-        .save(&args.output, model_io::is_json_path(&args.output))
-        .map_err(|e| e.to_string())?;
+    let model = SquareLattice::new(args.rows, cols).coupling(args.coupling).field(args.field).build()?;
+    Pairwise::Sparse(model).save(&args.output, model_io::is_json_path(&args.output))?;
     println!("wrote the {}×{cols} Ising lattice to {}", args.rows, args.output.display());
     Ok(())
 }

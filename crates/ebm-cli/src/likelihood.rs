@@ -45,7 +45,7 @@ impl Likelihood {
 
     /// Prints log Z and ℓ (`what` names ℓ, e.g. "average log-likelihood"),
     /// as text or as JSON.
-    pub fn print(&self, method: &str, what: &str, examples: usize, as_json: bool) -> Result<(), String> {
+    pub fn print(&self, method: &str, what: &str, examples: usize, as_json: bool) -> anyhow::Result<()> {
         if as_json {
             let key = what.replace([' ', '-'], "_");
             let value = json!({
@@ -53,7 +53,7 @@ impl Likelihood {
                 "log_z": self.log_z, "log_z_low": self.log_z_low, "log_z_high": self.log_z_high,
                 key.clone(): self.value, format!("{key}_low"): self.low, format!("{key}_high"): self.high,
             });
-            crate::output::print_result(&serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?)?;
+            crate::output::print_result(&serde_json::to_string_pretty(&value)?)?;
         } else {
             println!(
                 "log Z ({method})              {:.6}  [{:.6}, {:.6}]",

@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("ebm: {error}");
+            eprintln!("ebm: {error:#}");
             ExitCode::FAILURE
         }
     }

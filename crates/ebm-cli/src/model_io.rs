@@ -2,6 +2,7 @@
 //! command line accepts: the binary model file (recognised by its magic) and
 //! JSON (dense when `couplings` is a matrix, sparse when it is an edge list).
 
+use anyhow::{Context, anyhow};
 use ebm_core::file::{self, MAGIC};
 use ebm_core::{DensePairwise, DiscreteEnergy, SparsePairwise};
 use std::io::Read;
@@ -41,35 +42,35 @@ pub fn is_json_path(path: &Path) -> bool {
 }
 
 /// Whether the file starts with the model-file magic.
-fn has_magic(path: &Path) -> Result<bool, String> {
+fn has_magic(path: &Path) -> anyhow::Result<bool> {
     let mut head = Vec::with_capacity(MAGIC.len());
     std::fs::File::open(path)
         .and_then(|f| f.take(MAGIC.len() as u64).read_to_end(&mut head))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(head == MAGIC)
 }
 
 /// Reads a pairwise model from a model file or a JSON file.
-pub fn load(path: &Path) -> Result<Pairwise, String> {
+pub fn load(path: &Path) -> anyhow::Result<Pairwise> {
     if has_magic(path)? {
-        let header = file::peek_header(path).map_err(|e| e.to_string())?;
+        let header = file::peek_header(path)?;
         let loaded = match header.kind.as_str() {
             "pairwise-dense" => file::load(path).map(Pairwise::Dense),
             "pairwise-sparse" => file::load(path).map(Pairwise::Sparse),
-            other => return Err(format!("{}: a {other:?} model is not a pairwise model", path.display())),
+            other => return Err(anyhow!("{}: a {other:?} model is not a pairwise model", path.display())),
         };
-        return loaded.map_err(|e| e.to_string());
+        return loaded.map_err(anyhow::Error::from);
     }
-    let value: serde_json::Value = file::import_json(path).map_err(|e| e.to_string())?;
-    let in_file = |e: serde_json::Error| format!("{}: invalid pairwise model: {e}", path.display());
+    let value: serde_json::Value = file::import_json(path)?;
+    let in_file = || format!("{}: invalid pairwise model", path.display());
     match value.get("couplings") {
         Some(serde_json::Value::Array(_)) => {
-            serde_json::from_value(value).map(Pairwise::Dense).map_err(in_file)
+            serde_json::from_value(value).map(Pairwise::Dense).with_context(in_file)
         }
         Some(serde_json::Value::Object(_)) => {
-            serde_json::from_value(value).map(Pairwise::Sparse).map_err(in_file)
+            serde_json::from_value(value).map(Pairwise::Sparse).with_context(in_file)
         }
-        _ => Err(format!(
+        _ => Err(anyhow!(
             "{}: expected a JSON object with \"domain\", \"couplings\" (a matrix, or {{\"units\", \"edges\"}}) \
              and \"bias\"",
             path.display()

@@ -8,18 +8,19 @@
 //! Commands that train for a while and then write files check first, with
 //! [`check_output_directory`], that they will be able to.
 
+use anyhow::anyhow;
 use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 /// An error unless the directory that `out` is to be written in exists (the
 /// current one for a bare file name): a training command calls it before it
 /// starts, rather than failing at the end and losing the run.
-pub fn check_output_directory(out: &Path) -> Result<(), String> {
+pub fn check_output_directory(out: &Path) -> anyhow::Result<()> {
     let directory = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if directory.is_dir() {
         Ok(())
     } else {
-        Err(format!(
+        Err(anyhow!(
             "cannot write {}: the directory {} does not exist (create it first)",
             out.display(),
             directory.display()
@@ -41,11 +42,11 @@ pub(crate) use say;
 
 /// Writes `text` and a newline to standard output. A closed pipe is not an
 /// error (the reader has all it wanted); any other failure is.
-pub fn print_result(text: &str) -> Result<(), String> {
+pub fn print_result(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to standard output: {error}"))
+            Err(anyhow!("cannot write to standard output: {error}"))
         }
         _ => Ok(()),
     }
@@ -53,7 +54,7 @@ pub fn print_result(text: &str) -> Result<(), String> {
 
 /// Writes `rows` as CSV to `path` (atomically): a header `v0,v1,…` naming
 /// the columns (the visible units), then one line per row.
-pub fn write_rows_csv(path: &Path, rows: &nalgebra::DMatrix<f32>) -> Result<(), String> {
+pub fn write_rows_csv(path: &Path, rows: &nalgebra::DMatrix<f32>) -> anyhow::Result<()> {
     let header: Vec<String> = (0..rows.ncols()).map(|i| format!("v{i}")).collect();
     let mut csv = header.join(",") + "\n";
     for row in rows.row_iter() {
@@ -61,7 +62,7 @@ pub fn write_rows_csv(path: &Path, rows: &nalgebra::DMatrix<f32>) -> Result<(), 
         csv.push_str(&cells.join(","));
         csv.push('\n');
     }
-    ebm_core::file::write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())?;
+    ebm_core::file::write_atomic(path, csv.as_bytes())?;
     say!("wrote {}", path.display());
     Ok(())
 }
@@ -77,7 +78,7 @@ mod tests {
         assert!(check_output_directory(Path::new("model.ebm")).is_ok());
         let missing = dir.path().join("absent").join("model.ebm");
         let error = check_output_directory(&missing).unwrap_err();
-        assert!(error.contains("does not exist"), "{error}");
+        assert!(error.to_string().contains("does not exist"), "{error}");
     }
 
     #[test]

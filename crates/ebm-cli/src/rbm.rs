@@ -5,6 +5,7 @@ use crate::output::say;
 use crate::progress::Progress;
 use crate::render;
 use crate::training::{CheckpointArgs, Session, metrics_csv, series};
+use anyhow::{anyhow, bail};
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::ais::AisOptions;
 use ebm_boltzmann::rbm::ais::{ais_log_partition, base_rate_bias};
@@ -121,18 +122,19 @@ pub struct Settings {
 impl Settings {
     /// The PT temperatures T_k = T_max^{k/(K−1)}, k = 0 … K−1: equal ratios
     /// between neighbours, so β is geometric too.
-    fn ladder(&self) -> Result<Vec<f64>, String> {
+    fn ladder(&self) -> anyhow::Result<Vec<f64>> {
         if self.rungs < 2 || !(self.max_temperature.is_finite() && self.max_temperature > 1.0) {
-            return Err(format!(
+            bail!(
                 "PT needs --rungs ≥ 2 and --max-temperature > 1, got {} and {}",
-                self.rungs, self.max_temperature
-            ));
+                self.rungs,
+                self.max_temperature
+            );
         }
         let last = (self.rungs - 1) as f64;
         Ok((0..self.rungs).map(|k| self.max_temperature.powf(k as f64 / last)).collect())
     }
 
-    fn negatives(&self, algo: Algorithm) -> Result<Negatives, String> {
+    fn negatives(&self, algo: Algorithm) -> anyhow::Result<Negatives> {
         Ok(match algo {
             Algorithm::Cd => Negatives::ContrastiveDivergence { steps: self.k },
             Algorithm::Pcd => Negatives::Persistent { steps: self.k, chains: self.chains },
@@ -142,7 +144,7 @@ impl Settings {
         })
     }
 
-    fn trainer(&self, algo: Algorithm, seed: u64) -> Result<RbmTrainer, String> {
+    fn trainer(&self, algo: Algorithm, seed: u64) -> anyhow::Result<RbmTrainer> {
         Ok(RbmTrainer::new(self.negatives(algo)?)
             .learning_rate(match self.lr_end {
                 Some(end) => LearningRate::Linear { start: self.lr, end },
@@ -157,10 +159,9 @@ impl Settings {
 
     /// The starting model of a run: N(0, 0.01²) weights drawn from `seed`,
     /// visible biases at the data's log-odds.
-    fn start(&self, data: &DMatrix<f32>, seed: u64) -> Result<BernoulliRbm, String> {
-        let mut rbm = BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed))
-            .map_err(|e| e.to_string())?;
-        RbmTrainer::initialise_visible_bias(&mut rbm, data).map_err(|e| e.to_string())?;
+    fn start(&self, data: &DMatrix<f32>, seed: u64) -> anyhow::Result<BernoulliRbm> {
+        let mut rbm = BernoulliRbm::random(data.ncols(), self.hidden, 0.01, &mut seeded(seed))?;
+        RbmTrainer::initialise_visible_bias(&mut rbm, data)?;
         Ok(rbm)
     }
 }
@@ -290,7 +291,7 @@ pub struct SampleArgs {
 
 impl SampleArgs {
     /// Writes `rows` to the `--csv` file, if one was asked for.
-    pub(crate) fn write_csv(&self, rows: &DMatrix<f32>) -> Result<(), String> {
+    pub(crate) fn write_csv(&self, rows: &DMatrix<f32>) -> anyhow::Result<()> {
         self.csv.as_ref().map_or(Ok(()), |path| crate::output::write_rows_csv(path, rows))
     }
 }
@@ -303,7 +304,7 @@ pub struct ExportArgs {
 }
 
 /// Runs `ebm rbm`.
-pub fn run(command: &RbmCommand) -> Result<(), String> {
+pub fn run(command: &RbmCommand) -> anyhow::Result<()> {
     match command {
         RbmCommand::Train(args) => train(args),
         RbmCommand::Compare(args) => compare(args),
@@ -315,7 +316,7 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
             if crate::gaussian::is_gaussian(&args.model)? {
                 return crate::gaussian::sample(args);
             }
-            let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+            let rbm: BernoulliRbm = file::load(&args.model)?;
             let means = draw_samples(&rbm, args.chains, args.steps, args.seed)?;
             write_visible_grid(&means, &args.out)?;
             say!("wrote {}", args.out.display());
@@ -326,47 +327,41 @@ pub fn run(command: &RbmCommand) -> Result<(), String> {
             crate::gaussian::export(&args.model)
         }
         RbmCommand::Export(args) => {
-            let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
-            crate::output::print_result(&file::to_json(&rbm).map_err(|e| e.to_string())?)?;
+            let rbm: BernoulliRbm = file::load(&args.model)?;
+            crate::output::print_result(&file::to_json(&rbm)?)?;
             Ok(())
         }
     }
 }
 
 /// Loads the data as 0/1 rows, with the image shape when known.
-pub(crate) fn load_data(args: &DataArgs, seed: u64) -> Result<DMatrix<f32>, String> {
-    let text = |e: ebm_core::Error| e.to_string();
+pub(crate) fn load_data(args: &DataArgs, seed: u64) -> anyhow::Result<DMatrix<f32>> {
     let data = match parse_source(&args.data)? {
-        Source::Bars(side) => ebm_data::bars_stripes::all(side, Domain::Bit).map_err(text)?,
+        Source::Bars(side) => ebm_data::bars_stripes::all(side, Domain::Bit)?,
         Source::Shapes { count, test } => crate::shapes::load(count, test)?.0,
         Source::Mnist { dir, test } => {
-            let grey =
-                ebm_data::idx::load_images(mnist_file(&dir, test, "images-idx3-ubyte")?).map_err(text)?;
+            let grey = ebm_data::idx::load_images(mnist_file(&dir, test, "images-idx3-ubyte")?)?;
             match args.binarize {
-                Binarize::Threshold => {
-                    ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit).map_err(text)?
-                }
+                Binarize::Threshold => ebm_data::binarize::threshold(&grey, 0.5, Domain::Bit)?,
                 Binarize::Stochastic => {
-                    ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed)).map_err(text)?
+                    ebm_data::binarize::stochastic(&grey, Domain::Bit, &mut seeded(seed))?
                 }
             }
         }
     };
     let rows = args.limit.unwrap_or(data.len()).min(data.len());
     let indices: Vec<usize> = (0..rows).collect();
-    data.rows_matrix(&indices).map_err(text)
+    data.rows_matrix(&indices).map_err(anyhow::Error::from)
 }
 
 /// The class of each example [`load_data`] loads: bars / stripes / blank or
 /// full for bars:N, the digit for MNIST.
-pub(crate) fn load_labels(args: &DataArgs) -> Result<Vec<usize>, String> {
-    let text = |e: ebm_core::Error| e.to_string();
+pub(crate) fn load_labels(args: &DataArgs) -> anyhow::Result<Vec<usize>> {
     let labels: Vec<usize> = match parse_source(&args.data)? {
-        Source::Bars(side) => ebm_data::bars_stripes::labels(side).map_err(text)?,
+        Source::Bars(side) => ebm_data::bars_stripes::labels(side)?,
         Source::Shapes { count, test } => crate::shapes::load(count, test)?.1,
         Source::Mnist { dir, test } => {
-            ebm_data::idx::load_labels(mnist_file(&dir, test, "labels-idx1-ubyte")?)
-                .map_err(text)?
+            ebm_data::idx::load_labels(mnist_file(&dir, test, "labels-idx1-ubyte")?)?
                 .into_iter()
                 .map(usize::from)
                 .collect()
@@ -382,9 +377,9 @@ enum Source {
     Shapes { count: usize, test: bool },
 }
 
-fn parse_source(data: &str) -> Result<Source, String> {
+fn parse_source(data: &str) -> anyhow::Result<Source> {
     if let Some(side) = data.strip_prefix("bars:") {
-        return side.parse().map(Source::Bars).map_err(|_| format!("`{data}`: bars:N needs a number"));
+        return side.parse().map(Source::Bars).map_err(|_| anyhow!("`{data}`: bars:N needs a number"));
     }
     if let Some(shapes) = crate::shapes::parse(data) {
         return shapes.map(|(count, test)| Source::Shapes { count, test });
@@ -395,16 +390,16 @@ fn parse_source(data: &str) -> Result<Source, String> {
     if let Some(dir) = data.strip_prefix("mnist:") {
         return Ok(Source::Mnist { dir: dir.into(), test: false });
     }
-    Err(format!("unknown data `{data}`: use bars:N, mnist:DIR, mnist-test:DIR, shapes:N or shapes-test:N"))
+    Err(anyhow!("unknown data `{data}`: use bars:N, mnist:DIR, mnist-test:DIR, shapes:N or shapes-test:N"))
 }
 
 /// The MNIST file `{train|t10k}-{what}` in `dir`, gzipped or not.
-fn mnist_file(dir: &Path, test: bool, what: &str) -> Result<PathBuf, String> {
+fn mnist_file(dir: &Path, test: bool, what: &str) -> anyhow::Result<PathBuf> {
     let name = format!("{}-{what}", if test { "t10k" } else { "train" });
     [dir.join(&name), dir.join(format!("{name}.gz"))]
         .into_iter()
         .find(|p| p.exists())
-        .ok_or_else(|| format!("{}: no {name} or {name}.gz", dir.display()))
+        .ok_or_else(|| anyhow!("{}: no {name} or {name}.gz", dir.display()))
 }
 
 /// The side of a square image of `units` pixels, if there is one.
@@ -420,11 +415,10 @@ fn ais_likelihood(
     betas: usize,
     runs: usize,
     seed: u64,
-) -> Result<Likelihood, String> {
-    let text = |e: ebm_core::Error| e.to_string();
-    let base = base_rate_bias(data, 1.0).map_err(text)?;
-    let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed)).map_err(text)?;
-    Ok(Likelihood::ais(average_log_likelihood(rbm, data, 0.0).map_err(text)?, &estimate))
+) -> anyhow::Result<Likelihood> {
+    let base = base_rate_bias(data, 1.0)?;
+    let estimate = ais_log_partition(rbm, &base, &AisOptions::staged(betas, runs, seed))?;
+    Ok(Likelihood::ais(average_log_likelihood(rbm, data, 0.0)?, &estimate))
 }
 
 /// AIS settings for estimates during training.
@@ -519,16 +513,14 @@ fn split_validation(
     data: DMatrix<f32>,
     fraction: f64,
     seed: u64,
-) -> Result<(DMatrix<f32>, DMatrix<f32>), String> {
+) -> anyhow::Result<(DMatrix<f32>, DMatrix<f32>)> {
     if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(format!(
-            "--validation {fraction}: the held-out fraction must lie strictly between 0 and 1"
-        ));
+        bail!("--validation {fraction}: the held-out fraction must lie strictly between 0 and 1");
     }
     let examples = data.nrows();
     let held_out = ((examples as f64 * fraction).round() as usize).max(1);
     if held_out >= examples {
-        return Err(format!("--validation {fraction} leaves none of the {examples} examples to train on"));
+        bail!("--validation {fraction} leaves none of the {examples} examples to train on");
     }
     let mut order: Vec<usize> = (0..examples).collect();
     rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut seeded(seed));
@@ -554,27 +546,27 @@ fn held_out_score(
 }
 
 /// The run to train: resumed from a checkpoint, or started afresh.
-fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> Result<Fit<RbmLearner>, String> {
+fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> anyhow::Result<Fit<RbmLearner>> {
     let settings = &args.settings;
     let Some(fit) = Session::resume::<RbmLearner>(&args.checkpoint, settings.epochs)? else {
         let rbm = settings.start(data, args.seed)?;
-        return settings.trainer(args.algo, args.seed)?.fit(rbm, rows).map_err(|e| e.to_string());
+        return settings.trainer(args.algo, args.seed)?.fit(rbm, rows).map_err(anyhow::Error::from);
     };
     if fit.model().visible() != data.ncols() {
-        return Err(format!(
+        bail!(
             "the checkpoint holds an RBM of {} visible units, the data have {} columns",
             fit.model().visible(),
             data.ncols()
-        ));
+        );
     }
     Ok(fit)
 }
 
-fn train(args: &TrainArgs) -> Result<(), String> {
+fn train(args: &TrainArgs) -> anyhow::Result<()> {
     crate::output::check_output_directory(&args.out)?;
     let gaussian = args.gaussian.visible == crate::gaussian::Visible::Gaussian;
     if args.validation.is_some() && (args.labels || gaussian) {
-        return Err("--validation is for Bernoulli RBMs without labels (for now)".into());
+        bail!("--validation is for Bernoulli RBMs without labels (for now)");
     }
     if args.labels {
         let objective = crate::labels::objective(args.objective, args.alpha);
@@ -606,7 +598,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         }
         None => (load_data(&args.data, args.seed)?, None),
     };
-    let rows = BinaryData::new(&data).map_err(|e| e.to_string())?;
+    let rows = BinaryData::new(&data)?;
     let mut fit = start_fit(args, &data, &rows)?;
     let (examples, visible) = data.shape();
     let (hidden, epochs) = (fit.model().hidden(), fit.plan().epochs);
@@ -665,7 +657,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         }
         None => fit.model(),
     };
-    file::save(&args.out, rbm).map_err(|e| e.to_string())?;
+    file::save(&args.out, rbm)?;
     say!("wrote {}", args.out.display());
     let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = args.out.file_stem().map_or("rbm".into(), |s| s.to_string_lossy().into_owned());
@@ -681,9 +673,9 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         .map(String::from)
         .chain((0..swap_columns).map(swap_rate_metric))
         .collect();
-    file::write_atomic(&metrics_log, metrics_csv(history, &columns).as_bytes()).map_err(|e| e.to_string())?;
+    file::write_atomic(&metrics_log, metrics_csv(history, &columns).as_bytes())?;
     say!("wrote {} (one row per epoch)", metrics_log.display());
-    let outcome = outcome.map_err(|e| e.to_string())?;
+    let outcome = outcome?;
     session.finish(outcome, &fit);
     if outcome == Outcome::Stopped {
         say!("stopped early: no better held-out score in {} epochs", args.patience.unwrap_or(0));
@@ -718,18 +710,18 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn compare(args: &CompareArgs) -> Result<(), String> {
+fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let data = load_data(&args.data, args.seed)?;
     let (examples, visible) = data.shape();
     let settings = &args.settings;
     if visible.min(settings.hidden) > EXACT_LAYER {
-        return Err(format!(
+        bail!(
             "compare needs exact log-likelihoods: the smaller layer has {} units, more than {EXACT_LAYER}",
             visible.min(settings.hidden)
-        ));
+        );
     }
     if args.seeds == 0 || args.every == 0 || args.every > settings.epochs {
-        return Err("compare needs --seeds ≥ 1 and 1 ≤ --every ≤ --epochs".into());
+        bail!("compare needs --seeds ≥ 1 and 1 ≤ --every ≤ --epochs");
     }
     let ladder = settings.ladder()?;
     say!(
@@ -750,11 +742,10 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
         let (mut finals, mut peaks) = (Vec::new(), Vec::new());
         for seed in args.seed..args.seed + args.seeds {
             let mut rbm = settings.start(&data, seed)?;
-            let before = exact_average_log_likelihood(&rbm, &data).map_err(|e| e.to_string())?;
+            let before = exact_average_log_likelihood(&rbm, &data)?;
             let mut curve = LikelihoodCurve::new(&data, args.every);
             let trainer = settings.trainer(algo, seed)?;
-            ebm_kernels::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))
-                .map_err(|e| e.to_string())?;
+            ebm_kernels::workers::with_workers_awake(|| trainer.train(&mut rbm, &data, &mut [&mut curve]))?;
             let last = curve.likelihoods.last().copied().unwrap_or(f64::NAN);
             let peak = curve.likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let swaps = if curve.swap_rates.is_empty() {
@@ -793,27 +784,27 @@ fn write_samples(
     steps: usize,
     seed: u64,
     out: &Path,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     write_visible_grid(&draw_samples(rbm, chains, steps, seed)?, out)
 }
 
 /// Runs `chains` block-Gibbs chains `steps` steps from random states and
 /// returns P(v = 1 | h) of their final hidden states, one row per chain.
-fn draw_samples(rbm: &BernoulliRbm, chains: usize, steps: usize, seed: u64) -> Result<DMatrix<f32>, String> {
+fn draw_samples(rbm: &BernoulliRbm, chains: usize, steps: usize, seed: u64) -> anyhow::Result<DMatrix<f32>> {
     let mut rng = seeded(seed);
     let start = DMatrix::from_fn(chains, rbm.visible(), |_, _| {
         f32::from(u8::from(rand::RngExt::random::<bool>(&mut rng)))
     });
-    let mut blocks = BlockChains::from_visible(rbm, start).map_err(|e| e.to_string())?;
+    let mut blocks = BlockChains::from_visible(rbm, start)?;
     for _ in 0..steps {
-        blocks.step(rbm, 1.0, &mut rng).map_err(|e| e.to_string())?;
+        blocks.step(rbm, 1.0, &mut rng)?;
     }
-    rbm.visible_probabilities(&blocks.hidden).map_err(|e| e.to_string())
+    rbm.visible_probabilities(&blocks.hidden).map_err(anyhow::Error::from)
 }
 
 /// Writes each row of `means` (P(v = 1), one image per row) as a grid of
 /// grey images, ink dark: 1 − P(v = 1). Square images when the width is a square.
-pub(crate) fn write_visible_grid(means: &DMatrix<f32>, out: &Path) -> Result<(), String> {
+pub(crate) fn write_visible_grid(means: &DMatrix<f32>, out: &Path) -> anyhow::Result<()> {
     let images: Vec<Vec<f32>> = means.row_iter().map(|row| row.iter().map(|&p| 1.0 - p).collect()).collect();
     let (h, w) = square_side(means.ncols()).map_or((1, means.ncols()), |s| (s, s));
     render::write_grey_grid(out, &images, (h, w), 8, if h < 10 { 8 } else { 2 })
@@ -822,8 +813,8 @@ pub(crate) fn write_visible_grid(means: &DMatrix<f32>, out: &Path) -> Result<(),
 /// Writes each column of `weights` (one hidden unit's weights to a square
 /// image of visible units) as a grey image, black the most negative weight
 /// of the whole matrix and white the most positive.
-pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> Result<(), String> {
-    let side = square_side(weights.nrows()).ok_or("filters need a square visible layer")?;
+pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> anyhow::Result<()> {
+    let side = square_side(weights.nrows()).ok_or_else(|| anyhow!("filters need a square visible layer"))?;
     let (low, high) =
         weights.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     let span = (high - low).max(f32::MIN_POSITIVE);
@@ -832,7 +823,7 @@ pub(crate) fn write_filters(weights: &DMatrix<f32>, out: &Path) -> Result<(), St
     render::write_grey_grid(out, &images, (side, side), 16, if side < 10 { 8 } else { 2 })
 }
 
-fn eval(args: &EvalArgs) -> Result<(), String> {
+fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     if crate::gaussian::is_gaussian(&args.model)? {
         return crate::gaussian::eval(&crate::gaussian::EvalOptions {
             model: &args.model,
@@ -843,14 +834,13 @@ fn eval(args: &EvalArgs) -> Result<(), String> {
             json: args.json,
         });
     }
-    let rbm: BernoulliRbm = file::load(&args.model).map_err(|e| e.to_string())?;
+    let rbm: BernoulliRbm = file::load(&args.model)?;
     let data = load_data(&args.data, args.seed)?;
     let (likelihood, method) = if args.ais {
         (ais_likelihood(&rbm, &data, args.betas, args.runs, args.seed)?, "ais")
     } else {
-        let text = |e: ebm_core::Error| e.to_string();
-        let log_z = log_partition(&rbm).map_err(text)?;
-        (Likelihood::exact(average_log_likelihood(&rbm, &data, 0.0).map_err(text)?, log_z), "exact")
+        let log_z = log_partition(&rbm)?;
+        (Likelihood::exact(average_log_likelihood(&rbm, &data, 0.0)?, log_z), "exact")
     };
     likelihood.print(method, "average log-likelihood", data.nrows(), args.json)
 }

@@ -1,6 +1,7 @@
 //! Pictures for the command line: sheets of ±1 images, line plots, heat
 //! maps of 2-D densities and scatter plots, as PNG.
 
+use anyhow::bail;
 use std::path::Path;
 
 /// How a grid of equally sized grey images is laid out.
@@ -24,7 +25,7 @@ fn layout<P: Copy>(
     images: &[Option<Vec<P>>],
     grid: &Grid,
     background: P,
-) -> Result<(usize, usize, Vec<P>), String> {
+) -> anyhow::Result<(usize, usize, Vec<P>)> {
     let ((height, width), zoom, gutter) = (grid.shape, grid.zoom.max(1), grid.gutter);
     let columns = grid.columns.max(1);
     let (cell_w, cell_h) = (width * zoom, height * zoom);
@@ -34,7 +35,7 @@ fn layout<P: Copy>(
     for (k, image) in images.iter().enumerate() {
         let Some(image) = image else { continue };
         if image.len() != height * width {
-            return Err(format!("image of {} values in a {height}×{width} grid", image.len()));
+            bail!("image of {} values in a {height}×{width} grid", image.len());
         }
         let (top, left) =
             (gutter + (k / columns) * (cell_h + gutter), gutter + (k % columns) * (cell_w + gutter));
@@ -48,18 +49,18 @@ fn layout<P: Copy>(
 }
 
 /// Writes grey `images` laid out on `grid` as a grey PNG.
-fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> Result<(), String> {
+fn write_grid(path: &Path, images: &[Option<Vec<u8>>], grid: &Grid) -> anyhow::Result<()> {
     let (width, height, pixels) = layout(images, grid, grid.background)?;
-    ebm_data::png_io::write(path, width, height, &pixels).map_err(|e| e.to_string())
+    ebm_data::png_io::write(path, width, height, &pixels).map_err(anyhow::Error::from)
 }
 
 /// Writes colour `panels` (each `shape` = (height, width) RGB pixels, row by
 /// row from the top) side by side as one RGB PNG, with a grey gutter.
-pub fn write_panels(path: &Path, panels: &[Vec<[u8; 3]>], shape: (usize, usize)) -> Result<(), String> {
+pub fn write_panels(path: &Path, panels: &[Vec<[u8; 3]>], shape: (usize, usize)) -> anyhow::Result<()> {
     let cells: Vec<Option<Vec<[u8; 3]>>> = panels.iter().cloned().map(Some).collect();
     let grid = Grid { shape, columns: panels.len(), zoom: 1, gutter: 6, background: 160 };
     let (width, height, pixels) = layout(&cells, &grid, [160; 3])?;
-    ebm_data::png_io::write_rgb(path, width, height, &pixels.concat()).map_err(|e| e.to_string())
+    ebm_data::png_io::write_rgb(path, width, height, &pixels.concat()).map_err(anyhow::Error::from)
 }
 
 /// The colour of t ∈ [0, 1] on a dark-blue → teal → yellow scale (close to
@@ -109,7 +110,7 @@ pub fn scatter(points: &[f64], (x0, x1): (f64, f64), (y0, y1): (f64, f64), size:
 /// A grid of ±1 images (each `side × side`, row by row): one row of the
 /// sheet per entry of `rows`, scaled by `zoom`, with a grey gutter between
 /// images. +1 is black ink on white paper.
-pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize) -> Result<(), String> {
+pub fn write_sheet(path: &Path, rows: &[Vec<Vec<i8>>], side: usize, zoom: usize) -> anyhow::Result<()> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let ink = |image: &Vec<i8>| image.iter().map(|&v| if v > 0 { 0 } else { 255 }).collect::<Vec<u8>>();
     let cells: Vec<Option<Vec<u8>>> =
@@ -126,7 +127,7 @@ pub fn write_grey_grid(
     shape: (usize, usize),
     columns: usize,
     zoom: usize,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let grey = |image: &Vec<f32>| image.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
     let cells: Vec<Option<Vec<u8>>> = images.iter().map(|image| Some(grey(image))).collect();
     write_grid(path, &cells, &Grid { shape, columns, zoom, gutter: zoom.max(1), background: 128 })
@@ -223,12 +224,12 @@ pub const COLOURS: [(&str, [u8; 3]); 4] =
 /// labels show the index, or the values of `x_range` (first, last) spread
 /// evenly over the indices (rounded to whole numbers when both ends are whole
 /// and at least 4 apart).
-pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64)>) -> Result<(), String> {
+pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64)>) -> anyhow::Result<()> {
     let (width, height, left, right, top, bottom) = (720usize, 420usize, 90i64, 40i64, 20i64, 40i64);
     let finite = series.iter().flat_map(|s| s.iter().copied()).filter(|v| v.is_finite());
     let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !low.is_finite() {
-        return Err("nothing finite to plot".into());
+        bail!("nothing finite to plot");
     }
     let span = if high > low { high - low } else { 1.0 };
     let longest = series.iter().map(|s| s.len()).max().unwrap_or(1).max(2) - 1;
@@ -270,5 +271,6 @@ pub fn write_line_plot(path: &Path, series: &[&[f64]], x_range: Option<(f64, f64
             canvas.line(only, only, colour);
         }
     }
-    ebm_data::png_io::write_rgb(path, canvas.width, canvas.height, &canvas.pixels).map_err(|e| e.to_string())
+    ebm_data::png_io::write_rgb(path, canvas.width, canvas.height, &canvas.pixels)
+        .map_err(anyhow::Error::from)
 }

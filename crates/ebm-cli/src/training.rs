@@ -113,7 +113,7 @@ impl Session {
     /// train to `epochs` in all (the same model as a run never stopped when
     /// `epochs` is the run's own; a schedule over the epochs otherwise
     /// stretches to the new total).
-    pub fn resume<L>(args: &CheckpointArgs, epochs: usize) -> std::result::Result<Option<Fit<L>>, String>
+    pub fn resume<L>(args: &CheckpointArgs, epochs: usize) -> anyhow::Result<Option<Fit<L>>>
     where
         L: Checkpointed,
         L::Model: Serialize + DeserializeOwned,
@@ -121,7 +121,7 @@ impl Session {
         let Some(path) = &args.resume else {
             return Ok(None);
         };
-        let mut fit = Fit::<L>::load(path).map_err(|e| e.to_string())?;
+        let mut fit = Fit::<L>::load(path)?;
         let planned = std::mem::replace(&mut fit.plan_mut().epochs, epochs);
         if planned != epochs {
             say!(
