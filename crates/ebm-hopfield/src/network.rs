@@ -82,7 +82,7 @@ pub struct Recall {
 }
 
 /// A Hopfield network over a pairwise spin model (dense or sparse couplings).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hopfield<M> {
     model: M,
 }
