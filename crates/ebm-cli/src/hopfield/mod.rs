@@ -1,5 +1,8 @@
 //! `ebm hopfield`: store glyphs or images, corrupt and recall them, and
-//! measure capacity.
+//! measure capacity; store images in a network file and recall from it
+//! ([`files`]).
+
+mod files;
 
 use crate::progress::Progress;
 use crate::render;
@@ -55,7 +58,10 @@ impl From<UpdateArg> for Update {
 pub enum HopfieldCommand {
     /// Store the 12 built-in 16×16 letters, corrupt and recall them; write a PNG sheet and an energy plot.
     Demo(DemoArgs),
-    /// The same for your own PNG images (resized to --size², dark = on).
+    /// Store PNG images (resized to --size², dark = on) in a network file.
+    Store(files::StoreArgs),
+    /// With --network NET: recall each PROBE.png from a stored network. Without it:
+    /// store the IMAGES (resized to --size², dark = on), corrupt and recall them, as `demo` does.
     Recall(RecallArgs),
     /// Retrieval against load for N units and a rule, and the critical load.
     Capacity(CapacityArgs),
@@ -67,20 +73,28 @@ pub struct RecallSettings {
     /// The storage rule.
     #[arg(long, value_enum, default_value_t = RuleArg::PseudoInverse)]
     rule: RuleArg,
-    /// Fraction of units flipped in each probe.
-    #[arg(long, default_value_t = 0.15)]
-    noise: f64,
+    /// Fraction of units flipped in each probe [default: 0.15, or 0 with --network].
+    #[arg(long)]
+    noise: Option<f64>,
+    /// Blank a part of each probe (its units set to off, i.e. white), after the noise:
+    /// bottom:F, top:F, left:F or right:F (that fraction of the rows or columns),
+    /// box:X,Y,W,H (fractions of the width and height), or a bare F for bottom:F.
+    #[arg(long, value_name = "SPEC")]
+    occlude: Option<String>,
     /// The update order.
     #[arg(long, value_enum, default_value_t = UpdateArg::Random)]
     update: UpdateArg,
-    /// Directory for hopfield-sheet.png and hopfield-energy.png.
+    /// Directory for the pictures: hopfield-sheet.png and hopfield-energy.png
+    /// (with --network: hopfield-recall.png).
     #[arg(short, long, default_value = ".")]
     out: PathBuf,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Print JSON (each pattern's probe, recalled state, overlap, sweeps,
-    /// flips and energy per sweep) instead of the table; the pictures are still written.
+    /// flips and energy per sweep; with --network each probe as read, corrupted
+    /// and recalled, the nearest stored pattern and the overlaps with all of
+    /// them) instead of the table; the pictures are still written.
     #[arg(long)]
     json: bool,
 }
@@ -95,9 +109,13 @@ pub struct DemoArgs {
 /// Options of `ebm hopfield recall`.
 #[derive(clap::Args)]
 pub struct RecallArgs {
-    /// PNG images to store.
-    #[arg(required = true)]
+    /// PNG images: the probes with --network, otherwise the images to store.
+    #[arg(value_name = "IMAGES")]
     images: Vec<PathBuf>,
+    /// A network file written by `ebm hopfield store`: recall the probes from it
+    /// (they are resized to its side; --rule and --size do not apply).
+    #[arg(long, value_name = "NET", conflicts_with_all = ["size", "rule"])]
+    network: Option<PathBuf>,
     /// Side of the square grid the images are resized to.
     #[arg(long, default_value_t = 32)]
     size: usize,
@@ -144,13 +162,12 @@ pub fn run(command: &HopfieldCommand) -> anyhow::Result<()> {
             let names: Vec<String> = ebm_data::glyphs::names().iter().map(char::to_string).collect();
             store_and_recall(&patterns, &names, 16, &args.settings)
         }
+        HopfieldCommand::Store(args) => files::store_command(args),
         HopfieldCommand::Recall(args) => {
-            let mut patterns = Vec::new();
-            for path in &args.images {
-                let image = ebm_data::png_io::read(path)?;
-                let small = image.resized(args.size, args.size);
-                patterns.push(small.pixels.iter().map(|&p| if p < 0.5 { 1 } else { -1 }).collect());
+            if let Some(network) = &args.network {
+                return files::recall_command(network, &args.images, &args.settings);
             }
+            let patterns = files::read_images(&args.images, args.size)?;
             let names = args.images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
             store_and_recall(&patterns, &names, args.size, &args.settings)
         }
@@ -183,6 +200,8 @@ fn store_and_recall(
     side: usize,
     settings: &RecallSettings,
 ) -> anyhow::Result<()> {
+    let noise = settings.noise.unwrap_or(0.15);
+    let occlusion = files::corruption(noise, settings.occlude.as_deref())?;
     let net = store(settings.rule, patterns, settings.seed)?;
     let options = RecallOptions { update: settings.update.into(), max_sweeps: 1000, trace_energy: true };
     let (mut corrupted, mut recalled, mut traces) = (Vec::new(), Vec::new(), Vec::new());
@@ -192,7 +211,7 @@ fn store_and_recall(
     }
     for (k, pattern) in patterns.iter().enumerate() {
         let mut rng = stream(settings.seed, k as u64);
-        let probe = ebm_data::patterns::corrupt(pattern, Domain::Spin, settings.noise, &mut rng)?;
+        let probe = files::corrupt(pattern, (side, side), noise, occlusion, &mut rng)?;
         let recall = net.recall(&probe, &options, &mut rng)?;
         let overlap = overlaps(&recall.state, std::slice::from_ref(pattern))?[0];
         let class = classify(&recall.state, patterns, 0.0)?;
@@ -223,7 +242,7 @@ fn store_and_recall(
     if settings.json {
         let value = json!({
             "rule": format!("{:?}", settings.rule), "update": format!("{:?}", settings.update),
-            "noise": settings.noise, "seed": settings.seed, "units": side * side, "patterns": reports,
+            "noise": noise, "occlude": occlusion.map(|o| o.to_string()), "seed": settings.seed, "units": side * side, "patterns": reports,
         });
         return crate::output::print_result(&serde_json::to_string(&value)?);
     }
