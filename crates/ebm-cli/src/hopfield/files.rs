@@ -3,7 +3,7 @@
 //! [`ebm_hopfield::file::NetworkFile`]) and recall of new probe images from it.
 
 use super::{RecallSettings, RuleArg, display, store};
-use crate::output::{check_output_directory, print_result};
+use crate::output::{check_output_directory, print_result, say};
 use crate::render;
 use anyhow::{Context, anyhow, bail};
 use ebm_core::Domain;
@@ -158,9 +158,13 @@ pub fn recall_command(network: &Path, probes: &[PathBuf], settings: &RecallSetti
     let mut rows: [Vec<Vec<i8>>; 4] = Default::default();
     let mut reports = Vec::new();
     if !settings.json {
-        println!(
+        say!(
             "{:<24} {:<24} {:>9} {:>7} {:>7}  outcome",
-            "probe", "nearest stored", "overlap", "sweeps", "flips"
+            "probe",
+            "nearest stored",
+            "overlap",
+            "sweeps",
+            "flips"
         );
     }
     for (k, path) in probes.iter().enumerate() {
@@ -187,7 +191,7 @@ pub fn recall_command(network: &Path, probes: &[PathBuf], settings: &RecallSetti
                 "outcome": format!("{:?}", recall.outcome), "energy": recall.energy,
             }));
         } else {
-            println!(
+            say!(
                 "{name:<24} {:<24} {:>9.3} {:>7} {:>7}  {:?}",
                 file.names()[nearest],
                 overlaps[nearest],
@@ -216,6 +220,6 @@ pub fn recall_command(network: &Path, probes: &[PathBuf], settings: &RecallSetti
         });
         return print_result(&serde_json::to_string(&value)?);
     }
-    println!("wrote {} (rows: probe, corrupted, recalled, nearest stored)", display(&sheet));
+    say!("wrote {} (rows: probe, corrupted, recalled, nearest stored)", display(&sheet));
     Ok(())
 }

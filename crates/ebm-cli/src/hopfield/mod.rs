@@ -4,6 +4,7 @@
 
 mod files;
 
+use crate::output::say;
 use crate::progress::Progress;
 use crate::render;
 use anyhow::Context;
@@ -207,7 +208,7 @@ fn store_and_recall(
     let (mut corrupted, mut recalled, mut traces) = (Vec::new(), Vec::new(), Vec::new());
     let mut reports = Vec::new();
     if !settings.json {
-        println!("{:<24} {:>9} {:>7} {:>7}  final state", "pattern", "overlap", "sweeps", "flips");
+        say!("{:<24} {:>9} {:>7} {:>7}  final state", "pattern", "overlap", "sweeps", "flips");
     }
     for (k, pattern) in patterns.iter().enumerate() {
         let mut rng = stream(settings.seed, k as u64);
@@ -224,9 +225,12 @@ fn store_and_recall(
                 "energy": recall.energy, "energy_trace": trace,
             }));
         } else {
-            println!(
+            say!(
                 "{:<24} {overlap:>9.3} {:>7} {:>7}  {class:?} ({:?})",
-                names[k], recall.sweeps, recall.flips, recall.outcome
+                names[k],
+                recall.sweeps,
+                recall.flips,
+                recall.outcome
             );
         }
         corrupted.push(probe);
@@ -246,9 +250,9 @@ fn store_and_recall(
         });
         return crate::output::print_result(&serde_json::to_string(&value)?);
     }
-    println!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
+    say!("wrote {} (rows: stored, corrupted, recalled)", display(&sheet));
     let colours: Vec<&str> = render::COLOURS.iter().map(|c| c.0).collect();
-    println!(
+    say!(
         "wrote {} (energy per sweep of the first {} patterns: {})",
         display(&plot),
         series.len(),
@@ -273,14 +277,14 @@ fn capacity(args: &CapacityArgs) -> anyhow::Result<()> {
     let loads: Vec<f64> = (1..=12).map(|k| 0.025 * f64::from(k)).collect();
     let progress = Progress::new(loads.len() as u64, u64::MAX, "loads");
     if !args.json {
-        println!(
+        say!(
             "N = {}, rule {:?}, {} trials, {:.0}% noise",
             args.n,
             args.rule,
             args.trials,
             100.0 * args.noise
         );
-        println!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
+        say!("{:>7} {:>5} {:>14} {:>14} {:>10}", "α", "K", "fixed points", "mean overlap", "retrieved");
     }
     let mut curve = Vec::with_capacity(loads.len());
     for (k, &load) in loads.iter().enumerate() {
@@ -288,9 +292,13 @@ fn capacity(args: &CapacityArgs) -> anyhow::Result<()> {
         curve.push(point);
         progress.set(k as u64 + 1);
         if !args.json {
-            println!(
+            say!(
                 "{:>7.3} {:>5} {:>14.3} {:>14.3} {:>10.3}",
-                point.load, point.patterns, point.fixed_fraction, point.mean_overlap, point.retrieval_rate
+                point.load,
+                point.patterns,
+                point.fixed_fraction,
+                point.mean_overlap,
+                point.retrieval_rate
             );
         }
     }
@@ -322,16 +330,19 @@ fn capacity(args: &CapacityArgs) -> anyhow::Result<()> {
         });
         return crate::output::print_result(&serde_json::to_string_pretty(&value)?);
     }
-    println!(
+    say!(
         "wrote {} (against the load α; blue: mean recalled overlap, red: fixed points, green: exactly retrieved)",
         display(&plot)
     );
     match critical {
-        Ok((good, bad)) => println!(
+        Ok((good, bad)) => say!(
             "critical load: between α = {:.4} (overlap {:.3}) and α = {:.4} (overlap {:.3})",
-            good.load, good.mean_overlap, bad.load, bad.mean_overlap
+            good.load,
+            good.mean_overlap,
+            bad.load,
+            bad.mean_overlap
         ),
-        Err(e) => println!("critical load: {e}"),
+        Err(e) => say!("critical load: {e}"),
     }
     Ok(())
 }
