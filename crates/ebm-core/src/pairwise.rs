@@ -292,4 +292,93 @@ pub(crate) mod tests {
             }
         }
     }
+
+    /// A 4-unit model written out by hand: W₀₁ = 1.5, W₀₂ = −0.5, W₁₂ = 2,
+    /// W₀₃ = 0.25, unit 3 coupled to unit 0 only; b = (0.25, −1, 0.5, 0);
+    /// offset 0.75 (all dyadic, so f32 storage is exact).
+    const W: [[f32; 4]; 4] =
+        [[0.0, 1.5, -0.5, 0.25], [1.5, 0.0, 2.0, 0.0], [-0.5, 2.0, 0.0, 0.0], [0.25, 0.0, 0.0, 0.0]];
+    const B: [f32; 4] = [0.25, -1.0, 0.5, 0.0];
+
+    fn hand_model(domain: Domain) -> DensePairwise {
+        let m = DMatrix::from_fn(4, 4, |i, j| W[i][j]);
+        PairwiseModel::new(domain, DenseCouplings::new(m).unwrap(), B.to_vec())
+            .unwrap()
+            .with_offset(0.75)
+            .unwrap()
+    }
+
+    // Indices, as in the formulas W_ij, b_i.
+    #[allow(clippy::needless_range_loop)]
+    fn check_parameters<C: Couplings>(m: &PairwiseModel<C>, domain: Domain) {
+        assert_eq!((m.num_units(), m.domain(), m.offset()), (4, domain, 0.75));
+        assert_eq!(m.biases(), &B);
+        for i in 0..4 {
+            assert_eq!(m.bias(i), B[i]);
+            for j in 0..4 {
+                assert_eq!(m.coupling(i, j), W[i][j]);
+            }
+        }
+    }
+
+    /// The parameters, the local fields h_i = Σ_j W_ij s_j + b_i and the
+    /// energies of every state, dense and sparse, against the sums written
+    /// out over the matrix above.
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn fields_energies_and_parameters_match_the_hand_written_sums() {
+        for domain in [Domain::Spin, Domain::Bit] {
+            let dense = hand_model(domain);
+            let sparse =
+                PairwiseModel::new(domain, SparseCouplings::from_dense(dense.couplings()), B.to_vec())
+                    .unwrap()
+                    .with_offset(0.75)
+                    .unwrap();
+            for s in 0..16u64 {
+                let mut state = [0i8; 4];
+                domain.state_from_index(s, &mut state);
+                let v = |i: usize| f64::from(state[i]);
+                let mut energy = 0.75;
+                for i in 0..4 {
+                    energy -= f64::from(B[i]) * v(i);
+                    for j in (i + 1)..4 {
+                        energy -= f64::from(W[i][j]) * v(i) * v(j);
+                    }
+                }
+                assert_eq!(dense.energy_of(&state).unwrap(), energy, "{domain:?} {state:?}");
+                assert_eq!(sparse.energy_of(&state).unwrap(), energy, "{domain:?} {state:?}");
+                for i in 0..4 {
+                    let field: f64 = (0..4).map(|j| f64::from(W[i][j]) * v(j)).sum::<f64>() + f64::from(B[i]);
+                    assert_eq!(dense.local_field(&state, i), field);
+                    assert_eq!(sparse.local_field(&state, i), field);
+                }
+            }
+            check_parameters(&dense, domain);
+            check_parameters(&sparse, domain);
+            // Dense storage visits every j of a row (W_ii = 0 among them); sparse only the neighbours.
+            for i in 0..4 {
+                let mut row = Vec::new();
+                dense.for_each_coupling(i, |j, w| row.push((j, w)));
+                assert_eq!(row, (0..4).map(|j| (j, W[i][j])).collect::<Vec<_>>());
+                let mut row = Vec::new();
+                sparse.for_each_coupling(i, |j, w| row.push((j, w)));
+                assert_eq!(row, (0..4).filter(|&j| W[i][j] != 0.0).map(|j| (j, W[i][j])).collect::<Vec<_>>());
+            }
+            assert_eq!((0..4).map(|i| dense.degree(i)).collect::<Vec<_>>(), [3, 3, 3, 3]);
+            assert_eq!((0..4).map(|i| sparse.degree(i)).collect::<Vec<_>>(), [3, 2, 2, 1]);
+        }
+    }
+
+    #[test]
+    fn a_model_without_bias_and_a_read_offset_keep_their_energy() {
+        let m = DensePairwise::without_bias(Domain::Spin, hand_model(Domain::Spin).couplings().clone());
+        assert_eq!((m.biases(), m.offset()), (&[0.0; 4][..], 0.0));
+        // E(+,+,+,+) = −(1.5 − 0.5 + 2 + 0.25).
+        assert_eq!(m.energy(&[1, 1, 1, 1]), -3.25);
+        let json = r#"{"domain":"bit","couplings":[[0,1],[1,0]],"bias":[0.5,0],"offset":2.0}"#;
+        let read: DensePairwise = serde_json::from_str(json).unwrap();
+        assert_eq!((read.domain(), read.offset()), (Domain::Bit, 2.0));
+        // E(1, 1) = −1 − 0.5 + 2.
+        assert_eq!(read.energy(&[1, 1]), 0.5);
+    }
 }

@@ -330,4 +330,80 @@ mod tests {
             prop_assert!(d.contains(d.flipped(x)));
         }
     }
+
+    /// P(on | field h) = e^{β h·high} / (e^{β h·high} + e^{β h·low}): the ratio
+    /// of the Boltzmann weights of the unit's two values, E(v) = −h v, summed directly.
+    #[test]
+    fn the_gibbs_conditional_is_the_ratio_of_the_two_boltzmann_weights() {
+        for domain in [Domain::Spin, Domain::Bit] {
+            for field in [-2.5, -0.7, 0.0, 0.3, 1.9] {
+                for beta in [0.25, 1.0, 3.0] {
+                    let weight = |v: i8| (beta * field * f64::from(v)).exp();
+                    let expected = weight(1) / (weight(1) + weight(domain.low()));
+                    let p = domain.on_probability(field, beta);
+                    assert!(
+                        (p - expected).abs() < 1e-12,
+                        "{domain:?}, h = {field}, β = {beta}: {p} vs {expected}"
+                    );
+                }
+            }
+        }
+        // A spin feels twice the field of a bit: σ(2h) against σ(h), e.g. at h = ln 3.
+        let h = 3f64.ln();
+        assert!((Domain::Spin.on_probability(h, 1.0) - 0.9).abs() < 1e-12);
+        assert!((Domain::Bit.on_probability(h, 1.0) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn domains_have_their_two_values() {
+        let (spin, bit) = (Domain::Spin, Domain::Bit);
+        assert_eq!((spin.low(), spin.high(), bit.low(), bit.high()), (-1, 1, 0, 1));
+        assert_eq!((spin.value(true), spin.value(false), bit.value(true), bit.value(false)), (1, -1, 1, 0));
+        assert!(spin.contains(-1) && spin.contains(1) && !spin.contains(0) && !spin.contains(2));
+        assert!(bit.contains(0) && bit.contains(1) && !bit.contains(-1) && !bit.contains(2));
+        assert_eq!((spin.flipped(1), spin.flipped(-1), bit.flipped(1), bit.flipped(0)), (-1, 1, 0, 1));
+        assert_eq!(
+            (spin.flip_delta(1), spin.flip_delta(-1), bit.flip_delta(1), bit.flip_delta(0)),
+            (-2, 2, -1, 1)
+        );
+        assert_eq!((spin.other(), bit.other()), (bit, spin));
+        assert_eq!((spin.to_string(), bit.to_string()), ("spin (±1)".to_string(), "bit (0/1)".to_string()));
+        assert!(spin.check(&[1, -1], 2).is_ok() && spin.check(&[1, -1], 3).is_err());
+    }
+
+    #[test]
+    fn states_enumerate_convert_and_report_their_units() {
+        // Unit i is on exactly when bit i of the index is set: 0b1101 over 5 units.
+        let s = Spins::from_index(5, 0b1101);
+        assert_eq!(s.as_slice(), &[1, -1, 1, 1, -1]);
+        assert_eq!((s.len(), s.is_empty(), s.domain()), (5, false, Domain::Spin));
+        assert_eq!((s.is_on(0), s.is_on(1), s.is_on(5)), (Some(true), Some(false), None));
+        assert_eq!(s.to_f32(), vec![1.0, -1.0, 1.0, 1.0, -1.0]);
+        let b = s.to_bits();
+        assert_eq!((b.as_slice(), b.domain()), (&[1, 0, 1, 1, 0][..], Domain::Bit));
+        assert_eq!(b.to_f32(), vec![1.0, 0.0, 1.0, 1.0, 0.0]);
+        assert_eq!((b.as_ref(), b.clone().into_vec()), (&[1, 0, 1, 1, 0][..], vec![1, 0, 1, 1, 0]));
+        assert_eq!(Vec::<i8>::from(b), vec![1, 0, 1, 1, 0]);
+        assert!(Bits::all_low(0).is_empty());
+        assert_eq!(Bits::all_low(3).as_slice(), &[0, 0, 0]);
+        assert_eq!(Spins::all_low(2).as_slice(), &[-1, -1]);
+        // Beyond 64 units an index cannot name a state: the extra units stay off.
+        let long = Bits::from_index(66, u64::MAX);
+        assert_eq!((long.is_on(63), long.is_on(64), long.is_on(65)), (Some(true), Some(false), Some(false)));
+        assert_eq!(long.to_index(), None);
+        assert_eq!(Bits::from_index(64, 1 << 63).to_index(), Some(1 << 63));
+    }
+
+    #[test]
+    fn random_states_hold_both_values_about_equally_often() {
+        let mut rng = rand_pcg::Pcg64Mcg::new(3);
+        let s = Spins::random(4000, &mut rng);
+        assert!(Spins::new(s.as_slice().to_vec()).is_ok());
+        let on = s.as_slice().iter().filter(|&&v| v == 1).count();
+        // Binomial(4000, ½): standard deviation about 32.
+        assert!((on as f64 - 2000.0).abs() < 160.0, "{on} of 4000 on");
+        let b = Bits::random(4000, &mut rng);
+        let on = b.as_slice().iter().filter(|&&v| v == 1).count();
+        assert!(Bits::new(b.as_slice().to_vec()).is_ok() && (on as f64 - 2000.0).abs() < 160.0, "{on}");
+    }
 }

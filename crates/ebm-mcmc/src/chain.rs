@@ -127,8 +127,8 @@ impl<'m, M: PairwiseEnergy> PairwiseChain<'m, M> {
 mod tests {
     use super::*;
     use crate::rng::seeded;
-    use ebm_core::DiscreteEnergy;
     use ebm_core::spin_glass::SpinGlass;
+    use ebm_core::{DenseCouplings, DensePairwise, DiscreteEnergy};
     use proptest::prelude::*;
 
     proptest! {
@@ -163,5 +163,22 @@ mod tests {
         assert!(chain.set(1, true));
         assert!(!chain.set(1, true));
         assert_eq!(chain.state(), &[1, 1, 1]);
+    }
+
+    #[test]
+    fn a_chain_reports_its_units_and_a_new_state_recomputes_fields_and_energy() {
+        let model = SpinGlass::new(5).domain(Domain::Bit).field_std(0.5).sample(&mut seeded(4)).unwrap();
+        let mut chain = PairwiseChain::new(&model, vec![0, 1, 1, 0, 1]).unwrap();
+        assert_eq!((chain.len(), chain.is_empty(), chain.domain()), (5, false, Domain::Bit));
+        assert!(std::ptr::eq(chain.model(), &model));
+        let state = [1, 1, 0, 0, 1];
+        chain.set_state(&state).unwrap();
+        assert_eq!((chain.state(), chain.energy()), (&state[..], model.energy(&state)));
+        for i in 0..5 {
+            assert_eq!(chain.field(i), model.local_field(&state, i));
+        }
+        let nothing = DensePairwise::without_bias(Domain::Spin, DenseCouplings::zeros(0));
+        let empty = PairwiseChain::new(&nothing, Vec::new()).unwrap();
+        assert_eq!((empty.len(), empty.is_empty()), (0, true));
     }
 }

@@ -339,4 +339,28 @@ mod tests {
         let l = Ladder::geometric(0.5, 8.0, 5).unwrap();
         assert!((l.temperatures()[4] - 8.0).abs() < 1e-12 && (l.temperatures()[1] - 1.0).abs() < 1e-12);
     }
+
+    #[test]
+    fn a_ladder_of_the_most_rungs_is_built_and_no_ladder_is_empty() {
+        // MAX_RUNGS itself is allowed (one more is refused, above): T_k = 2^{k/(n−1)}.
+        let ladder = Ladder::geometric(1.0, 2.0, MAX_RUNGS).unwrap();
+        assert_eq!(ladder.len(), MAX_RUNGS);
+        let t = ladder.temperatures();
+        let middle = (MAX_RUNGS - 1) / 2;
+        assert!((t[middle] - 2f64.powf(middle as f64 / (MAX_RUNGS - 1) as f64)).abs() < 1e-9);
+        assert!((t[MAX_RUNGS - 1] - 2.0).abs() < 1e-9);
+        assert!(!ladder.is_empty() && !Ladder::new(vec![1.0, 2.0]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn each_pair_is_attempted_every_second_round() {
+        // Rounds alternate pairs (0, 1), (2, 3) and (1, 2), (3, 4): after 10
+        // rounds on 5 rungs each of the 4 pairs has been tried 5 times.
+        let model = SpinGlass::new(6).sample(&mut seeded(3)).unwrap();
+        let mut pt = ParallelTempering::new(&model, Ladder::geometric(1.0, 4.0, 5).unwrap(), 1);
+        pt.run(10, |_| {}).unwrap();
+        let stats = pt.swap_stats();
+        assert_eq!(stats.iter().map(|s| s.attempted).collect::<Vec<_>>(), [5, 5, 5, 5]);
+        assert!(stats.iter().all(|s| s.accepted <= s.attempted));
+    }
 }

@@ -713,4 +713,23 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[test]
+    fn tempering_reports_one_swap_rate_per_pair_and_bad_ladders_are_refused() {
+        let data = bars_and_stripes();
+        let mut rbm = BernoulliRbm::random(9, 4, 0.1, &mut seeded(2)).unwrap();
+        let tempering = Negatives::Tempering { steps: 1, chains: 4, temperatures: vec![1.0, 1.5, 2.5] };
+        let reports =
+            RbmTrainer::new(tempering).batch_size(7).epochs(1).train(&mut rbm, &data, &mut []).unwrap();
+        // Three temperatures, two pairs; each rate accepted / attempted.
+        let rates = swap_rates(&reports[0]);
+        assert_eq!(rates.len(), 2, "{rates:?}");
+        assert!(rates.iter().all(|r| (0.0..=1.0).contains(r)), "{rates:?}");
+        assert_eq!(Some(rates[1]), reports[0].metric("swap_rate_1"));
+        // Temperatures must start at 1 and strictly increase, all finite.
+        for temperatures in [vec![1.0, 1.0, 2.0], vec![1.0, f64::INFINITY], vec![1.0]] {
+            let bad = Negatives::Tempering { steps: 1, chains: 2, temperatures: temperatures.clone() };
+            assert!(RbmTrainer::new(bad).train(&mut rbm, &data, &mut []).is_err(), "{temperatures:?}");
+        }
+    }
 }
