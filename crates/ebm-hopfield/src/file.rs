@@ -1,5 +1,5 @@
 //! A Hopfield network of pictures as a model file: [`NetworkFile`], kind
-//! [`hopfield`](NetworkFile::KIND) in the [`ebm_core::file`] format.
+//! [`hopfield`](ebm_core::file::ModelFile::KIND) in the [`ebm_core::file`] format.
 //!
 //! The file keeps everything that recall from a probe image needs:
 //!

@@ -15,7 +15,7 @@
 //! - [`stability`]: stabilities γ_i = ξ_i h_i, how firmly a model holds a pattern;
 //! - [`analysis`]: overlaps, classification of final states, basin-of-attraction curves;
 //! - [`capacity`]: retrieval against load for any storage rule, and the critical load;
-//! - [`file`]: a network of pictures with its stored patterns as a model file (kind `hopfield`).
+//! - [`mod@file`]: a network of pictures with its stored patterns as a model file (kind `hopfield`).
 //!
 //! Iterative storage — the symmetric perceptron and the study note's storage
 //! by optimisation — changes parameters step by step and lives in
