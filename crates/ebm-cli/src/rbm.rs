@@ -16,7 +16,7 @@ use ebm_mcmc::rng::seeded;
 use ebm_train::SgdBuilder;
 use ebm_train::fit::{Control, Every, Fit, Moment, Observer, Outcome, Validation};
 use ebm_train::rbm::{
-    BinaryData, LearningRate, LikelihoodCurve, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
+    BernoulliData, LearningRate, LikelihoodCurve, Negatives, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer,
     exact_average_log_likelihood, pseudo_log_likelihood, swap_rate_metric, swap_rates,
 };
 use nalgebra::DMatrix;
@@ -546,7 +546,7 @@ fn held_out_score(
 }
 
 /// The run to train: resumed from a checkpoint, or started afresh.
-fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BinaryData) -> anyhow::Result<Fit<RbmLearner>> {
+fn start_fit(args: &TrainArgs, data: &DMatrix<f32>, rows: &BernoulliData) -> anyhow::Result<Fit<RbmLearner>> {
     let settings = &args.settings;
     let Some(fit) = Session::resume::<RbmLearner>(&args.checkpoint, settings.epochs)? else {
         let rbm = settings.start(data, args.seed)?;
@@ -598,7 +598,7 @@ fn train(args: &TrainArgs) -> anyhow::Result<()> {
         }
         None => (load_data(&args.data, args.seed)?, None),
     };
-    let rows = BinaryData::new(&data)?;
+    let rows = BernoulliData::new(&data)?;
     let mut fit = start_fit(args, &data, &rows)?;
     let (examples, visible) = data.shape();
     let (hidden, epochs) = (fit.model().hidden(), fit.plan().epochs);

@@ -80,7 +80,7 @@ fn cd_update(
 }
 
 /// A DBM with layer sizes `sizes` (visible first, at least one hidden layer)
-/// pretrained greedily on the rows of `data` (0/1 values).
+/// pretrained greedily on the rows of `data` (0/1 states or intensities in [0, 1]).
 pub fn pretrain(
     sizes: &[usize],
     data: &DMatrix<f32>,
@@ -102,9 +102,10 @@ pub fn pretrain(
             data.ncols(),
         ));
     }
-    if data.nrows() == 0 || data.iter().any(|&v| v != 0.0 && v != 1.0) {
-        return Err(Error::invalid("training data", "needs rows of 0/1 values"));
+    if data.nrows() == 0 {
+        return Err(Error::invalid("training data", "no examples"));
     }
+    crate::rbm::check_unit_interval(data)?;
     // Validates the sizes and gives the random initial weights.
     let mut rng = seeded(settings.seed);
     let mut dbm = DeepBoltzmannMachine::random(sizes, settings.initial_std, &mut rng)?;

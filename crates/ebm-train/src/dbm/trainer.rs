@@ -71,8 +71,9 @@ impl DbmTrainer {
         self
     }
 
-    /// Checks the settings and that `data` holds only 0s and 1s, as many per
-    /// row as the DBM has visible units.
+    /// Checks the settings and that `data` holds values in [0, 1], as many
+    /// per row as the DBM has visible units. Intensities enter the mean-field
+    /// data term with their values, as for the RBM ([`crate::rbm::BernoulliData`]).
     fn check(&self, dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
         self.sgd.check()?;
         check_chains(self.chains, self.gibbs_steps)?;
@@ -99,7 +100,7 @@ impl DbmTrainer {
         Fit::new(learner, dbm, Plan::from_settings(&self.sgd), rng)
     }
 
-    /// Trains `dbm` on the rows of `data` (0/1) from start to end, calling
+    /// Trains `dbm` on the rows of `data` (0/1 states or intensities in [0, 1]) from start to end, calling
     /// `observers`, and returns each epoch's report (with
     /// [`MEAN_FIELD_ROUNDS`], the mean number of mean-field rounds per
     /// batch). If training diverges, the error names the epoch and batch,
@@ -129,7 +130,8 @@ fn check_chains(chains: usize, gibbs_steps: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `data` has examples, all 0 or 1, as wide as the visible layer.
+/// Checks that `data` has examples, all in [0, 1] (0/1 states or
+/// intensities), as wide as the visible layer.
 fn check_data(dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
     if data.ncols() != dbm.visible() {
         return Err(Error::shape("data columns", dbm.visible(), data.ncols()));
@@ -137,13 +139,7 @@ fn check_data(dbm: &DeepBoltzmannMachine, data: &DMatrix<f32>) -> Result<()> {
     if data.nrows() == 0 {
         return Err(Error::invalid("training data", "no examples"));
     }
-    if let Some(index) = data.iter().position(|&v| v != 0.0 && v != 1.0) {
-        return Err(Error::invalid(
-            "training data",
-            format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
-        ));
-    }
-    Ok(())
+    crate::rbm::check_unit_interval(data)
 }
 
 /// The state of DBM training between steps: the persistent chains, the
@@ -326,7 +322,7 @@ mod tests {
         assert!(pretrained > random, "from pretrained weights ℓ = {pretrained}, from random ones {random}");
         assert!(pretrain(&[8, 4], &data, &settings).is_err());
         assert!(pretrain(&[9], &data, &settings).is_err());
-        assert!(pretrain(&[9, 4], &(data.clone() * 0.5), &settings).is_err());
+        assert!(pretrain(&[9, 4], &(data.clone() * 1.5), &settings).is_err());
         assert!(pretrain(&[9, 4], &data, &Pretraining { batch_size: 0, ..settings }).is_err());
     }
 
@@ -342,7 +338,7 @@ mod tests {
         assert!(train(DbmTrainer::new().gibbs_steps(0), &mut dbm, &data).is_err());
         assert!(train(DbmTrainer::new().batch_size(0), &mut dbm, &data).is_err());
         assert!(train(DbmTrainer::new(), &mut dbm, &DMatrix::zeros(3, 8)).is_err());
-        assert!(train(DbmTrainer::new(), &mut dbm, &(data.clone() * 0.5)).is_err());
+        assert!(train(DbmTrainer::new(), &mut dbm, &(data.clone() * 1.5)).is_err());
         let error = train(DbmTrainer::new().learning_rate(LearningRate::Constant(1e300)), &mut dbm, &data)
             .unwrap_err()
             .to_string();

@@ -15,6 +15,7 @@
 //! [`labelled`] trains RBMs with label units generatively, discriminatively
 //! or both; [`gaussian`] trains Gaussian–Bernoulli RBMs on real-valued data.
 
+mod data;
 mod exact;
 pub mod gaussian;
 pub mod labelled;
@@ -24,7 +25,9 @@ pub mod reference;
 mod trainer;
 
 pub use crate::schedule::LearningRate;
+pub use data::BernoulliData;
+pub(crate) use data::check_unit_interval;
 pub use exact::{Gradient, LikelihoodCurve, exact_average_log_likelihood, exact_gradient};
 pub use metrics::{pseudo_log_likelihood, reconstruction_error};
 pub use negatives::Negatives;
-pub use trainer::{BinaryData, RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer, swap_rate_metric, swap_rates};
+pub use trainer::{RECONSTRUCTION_ERROR, RbmLearner, RbmTrainer, swap_rate_metric, swap_rates};

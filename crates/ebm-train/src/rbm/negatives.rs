@@ -1,5 +1,6 @@
 //! Where the model term of the gradient comes from.
 
+use super::data::BernoulliData;
 use ebm_boltzmann::BernoulliRbm;
 use ebm_boltzmann::rbm::draw_columns;
 use ebm_core::{Error, Result};
@@ -109,14 +110,23 @@ fn ones_of(states: &DMatrix<f32>) -> BinaryRows {
 }
 
 impl NegativeSampler {
-    /// Validates `kind` and starts persistent chains at random rows of `data`.
-    pub fn new(kind: Negatives, rbm: &BernoulliRbm, data: &BinaryRows, rng: &mut SamplerRng) -> Result<Self> {
+    /// Validates `kind` and starts persistent chains at random rows of `data`
+    /// (for intensities, at 0/1 states drawn with P(v_i = 1) = v_i).
+    pub fn new(
+        kind: Negatives,
+        rbm: &BernoulliRbm,
+        data: &BernoulliData,
+        rng: &mut SamplerRng,
+    ) -> Result<Self> {
         let (chains, rungs) = kind.check()?;
-        if data.rows() == 0 {
+        if data.examples() == 0 {
             return Err(Error::invalid("negative phase", "no data to start the chains from"));
         }
         let mut starts: Vec<BinaryRows> = (0..rungs)
-            .map(|_| data.select(&(0..chains).map(|_| rng.random_range(0..data.rows())).collect::<Vec<_>>()))
+            .map(|_| {
+                let rows: Vec<usize> = (0..chains).map(|_| rng.random_range(0..data.examples())).collect();
+                data.states(&rows, rng)
+            })
             .collect();
         let mut hidden = Panels::default();
         if let Negatives::Persistent { .. } = kind {

@@ -86,7 +86,7 @@ impl ScaledRbm {
 mod tests {
     use super::*;
     use crate::SgdBuilder;
-    use crate::rbm::{BinaryData, LearningRate, Negatives, RbmTrainer};
+    use crate::rbm::{BernoulliData, LearningRate, Negatives, RbmTrainer};
     use ebm_boltzmann::BernoulliRbm;
     use ebm_mcmc::rng::seeded;
 
@@ -110,7 +110,7 @@ mod tests {
         let mut rng = seeded(4);
         let rbm = BernoulliRbm::random(7, 5, 0.8, &mut rng).unwrap();
         let batch = DMatrix::from_fn(6, 7, |r, i| f32::from(u8::from((r * 3 + i * 5) % 4 < 2)));
-        let data = BinaryData::new(&batch).unwrap();
+        let data = BernoulliData::new(&batch).unwrap();
         let reference = ScaledRbm {
             weights: rbm.weights().clone(),
             visible_bias: rbm.visible_bias().clone(),

@@ -1,6 +1,7 @@
 //! The Bernoulli RBM's learner: one minibatch step of gradient ascent with
 //! momentum and weight decay, for the [`Fit`] driver.
 
+use super::data::{Batch, BernoulliData, DataTerm};
 use super::negatives::{NegativeSampler, Negatives};
 use crate::fit::{
     Checkpointed, EpochReport, Examples, Fit, Guard, Learner, Observer, Plan, StepReport, Update,
@@ -35,33 +36,13 @@ pub fn swap_rates(report: &EpochReport) -> Vec<f64> {
     (0..).map_while(|k| report.metric(&swap_rate_metric(k))).collect()
 }
 
-/// Training data for a Bernoulli RBM: rows of 0/1 values.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BinaryData {
-    rows: BinaryRows,
-}
-
-impl BinaryData {
-    /// The rows of `data`, or an error naming an entry that is neither 0 nor 1.
-    pub fn new(data: &DMatrix<f32>) -> Result<Self> {
-        let rows = BinaryRows::from_matrix(data).ok_or_else(|| {
-            let index = data.iter().position(|&v| v != 0.0 && v != 1.0).unwrap_or(0);
-            Error::Invalid {
-                what: "training data".into(),
-                reason: format!("entry {index} is {}, not 0 or 1 (binarise the data first)", data[index]),
-            }
-        })?;
-        Ok(Self { rows })
-    }
-}
-
-impl Examples for BinaryData {
+impl Examples for BernoulliData {
     fn examples(&self) -> usize {
-        self.rows.rows()
+        BernoulliData::examples(self)
     }
 
     fn width(&self) -> usize {
-        self.rows.width()
+        BernoulliData::width(self)
     }
 }
 
@@ -116,10 +97,18 @@ struct Workspace {
     reconstruction: Panels,
 }
 
-/// One phase of the gradient: 0/1 visible states (one per row) and
+/// The data phase of the gradient: the batch and P(h | v) of each of its
+/// rows (one column per sample).
+#[derive(Clone, Copy)]
+struct DataPhase<'a> {
+    batch: &'a Batch,
+    hidden: &'a Panels,
+}
+
+/// The model phase of the gradient: 0/1 visible states (one per row) and
 /// P(h | v) of each (one column per sample).
 #[derive(Clone, Copy)]
-struct Phase<'a> {
+struct ModelPhase<'a> {
     states: &'a BinaryRows,
     hidden: &'a Panels,
 }
@@ -147,41 +136,6 @@ fn row_means(columns: &Panels) -> DVector<f32> {
         })
         .collect();
     DVector::from_iterator(columns.rows(), sums.iter().flatten().take(columns.rows()).map(|&s| s / samples))
-}
-
-/// The mean of each unit over `samples` 0/1 states, from the transpose of
-/// their matrix (row i lists the samples with unit i on).
-fn unit_means(by_unit: &BinaryRows, samples: usize) -> DVector<f32> {
-    DVector::from_fn(by_unit.rows(), |i, _| by_unit.row(i).len() as f32 / samples as f32)
-}
-
-/// Σ_r Σ_i (v_ri − p_ri)² in f64, for 0/1 states v (rows) and probabilities p
-/// (one column per sample), as Σ p² + Σ_{v_ri = 1} (1 − 2 p_ri); padding rows of p are 0.
-fn squared_error(states: &BinaryRows, probabilities: &Panels) -> f64 {
-    let squares = || -> f64 {
-        let per_panel: Vec<f64> = probabilities
-            .panels()
-            .map(|panel| {
-                let lanes = panel.chunks_exact(PANEL).fold([0.0f64; PANEL], |mut sum, column| {
-                    sum.iter_mut().zip(column).for_each(|(s, &p)| *s += f64::from(p) * f64::from(p));
-                    sum
-                });
-                lanes.iter().sum::<f64>()
-            })
-            .collect();
-        per_panel.iter().sum()
-    };
-    let ones = || -> f64 {
-        let per_sample: Vec<f64> = (0..states.rows())
-            .into_par_iter()
-            .map(|r| {
-                states.row(r).iter().map(|&i| 1.0 - 2.0 * f64::from(probabilities.get(i as usize, r))).sum()
-            })
-            .collect();
-        per_sample.iter().sum()
-    };
-    let (squares, ones) = rayon::join(squares, ones);
-    squares + ones
 }
 
 /// v ← μ v + η g for one block of parameters θ and their gradient g(k, θ_k)
@@ -239,11 +193,11 @@ impl RbmTrainer {
     /// A run of this trainer on `rbm` and `data`, not yet started: the
     /// random stream seeded, persistent chains started at random rows of
     /// `data`, velocities zero. [`Fit::run`] trains it.
-    pub fn fit(&self, rbm: BernoulliRbm, data: &BinaryData) -> Result<Fit<RbmLearner>> {
+    pub fn fit(&self, rbm: BernoulliRbm, data: &BernoulliData) -> Result<Fit<RbmLearner>> {
         self.sgd.check()?;
         check_width(&rbm, data)?;
         let mut rng = seeded(self.sgd.seed);
-        let negatives = NegativeSampler::new(self.negatives.clone(), &rbm, &data.rows, &mut rng)?;
+        let negatives = NegativeSampler::new(self.negatives.clone(), &rbm, data, &mut rng)?;
         let learner = RbmLearner {
             negatives,
             velocity: Velocity {
@@ -259,7 +213,7 @@ impl RbmTrainer {
         Fit::new(learner, rbm, Plan::from_settings(&self.sgd), rng)
     }
 
-    /// Trains `rbm` on the rows of `data` (0/1 values) from start to end,
+    /// Trains `rbm` on the rows of `data` (0/1 states or intensities in [0, 1], see [`BernoulliData`]) from start to end,
     /// calling `observers`, and returns each epoch's report. If training
     /// diverges, the error names the epoch and batch, and `rbm` keeps the
     /// last good parameters.
@@ -275,13 +229,13 @@ impl RbmTrainer {
         data: &DMatrix<f32>,
         observers: &mut [&mut dyn Observer<BernoulliRbm>],
     ) -> Result<Vec<EpochReport>> {
-        let data = BinaryData::new(data)?;
+        let data = BernoulliData::new(data)?;
         self.fit(rbm.clone(), &data)?.run_into(&data, observers, rbm)
     }
 }
 
 /// Refuses data whose width is not the RBM's visible layer.
-fn check_width(rbm: &BernoulliRbm, data: &BinaryData) -> Result<()> {
+fn check_width(rbm: &BernoulliRbm, data: &BernoulliData) -> Result<()> {
     if data.width() != rbm.visible() {
         return Err(Error::ShapeMismatch {
             what: "data columns".into(),
@@ -294,19 +248,19 @@ fn check_width(rbm: &BernoulliRbm, data: &BinaryData) -> Result<()> {
 
 impl Learner for RbmLearner {
     type Model = BernoulliRbm;
-    type Data = BinaryData;
+    type Data = BernoulliData;
 
     /// One gradient step on the batch, not taken (leaving `rbm` as it was)
     /// if the guard refuses a new parameter value.
     fn step(
         &mut self,
         rbm: &mut BernoulliRbm,
-        data: &BinaryData,
+        data: &BernoulliData,
         indices: &[usize],
         update: Update,
         rng: &mut SamplerRng,
     ) -> Result<StepReport> {
-        let batch = data.rows.select(indices);
+        let batch = data.select(indices);
         let step = Step {
             rate: update.rate as f32,
             momentum: self.momentum as f32,
@@ -317,24 +271,24 @@ impl Learner for RbmLearner {
         // CD: h₀ ~ P(h | v), then P(v | h₀) (CD draws v₁ from it). The positive
         // statistics use the probabilities P(h | v), not the draws.
         let workspace = &mut self.workspace;
-        rbm.map_hidden_probabilities(&batch, 1.0, &mut workspace.positive);
+        batch.hidden_probabilities(rbm, &mut workspace.positive)?;
         if self.negatives.reads_reconstruction() || self.track_reconstruction {
             let first_hidden = draw_columns(&workspace.positive, rng);
             rbm.map_visible_probabilities(&first_hidden, 1.0, &mut workspace.reconstruction);
         } else {
             skip_draw(rng);
         }
-        let squared = self.track_reconstruction.then(|| squared_error(&batch, &workspace.reconstruction));
+        let squared = self.track_reconstruction.then(|| batch.squared_error(&workspace.reconstruction));
         let (negative_visible, negative_hidden) =
             self.negatives.sample(rbm, &workspace.reconstruction, rng)?;
-        let positive = Phase { states: &batch, hidden: &workspace.positive };
-        let negative = Phase { states: &negative_visible, hidden: negative_hidden };
+        let positive = DataPhase { batch: &batch, hidden: &workspace.positive };
+        let negative = ModelPhase { states: &negative_visible, hidden: negative_hidden };
         if !apply_gradient(rbm, positive, negative, &mut self.velocity, step)? {
             return Ok(StepReport::refused(self.velocity.refusal(rbm, step.guard)));
         }
         let mut report = StepReport::new();
         if let Some(squared) = squared {
-            report = report.tally(RECONSTRUCTION_ERROR, squared, (batch.rows() * batch.width()) as f64);
+            report = report.tally(RECONSTRUCTION_ERROR, squared, batch.values() as f64);
         }
         for (k, stats) in self.negatives.swaps.iter_mut().enumerate() {
             report = report.tally(swap_rate_metric(k), stats.accepted as f64, stats.attempted as f64);
@@ -343,7 +297,7 @@ impl Learner for RbmLearner {
         Ok(report)
     }
 
-    fn check(&self, rbm: &BernoulliRbm, data: &BinaryData) -> Result<()> {
+    fn check(&self, rbm: &BernoulliRbm, data: &BernoulliData) -> Result<()> {
         check_width(rbm, data)
     }
 
@@ -389,28 +343,31 @@ impl Velocity {
 /// The gradient step with momentum and weight decay (on W only):
 /// g_W = Vᵀ P(h|V)/B − Ṽᵀ P(h|Ṽ)/B̃ − λW, g_a = mean(V) − mean(Ṽ),
 /// g_b = mean P(h|V) − mean P(h|Ṽ); v ← μ v + η g, θ ← θ + v. Row i of
-/// VᵀP is the sum of P's columns for the samples with v_i = 1, computed
-/// panel by panel beside Wᵀ. The velocities are updated first; the
-/// parameters only if the guard admits every new value, and then the
-/// result is true.
+/// ṼᵀP is the sum of P's columns for the samples with ṽ_i = 1, computed
+/// panel by panel beside Wᵀ, and so is VᵀP for 0/1 data ([`DataTerm`]).
+/// The velocities are updated first; the parameters only if the guard
+/// admits every new value, and then the result is true.
 fn apply_gradient(
     rbm: &mut BernoulliRbm,
-    data: Phase<'_>,
-    model: Phase<'_>,
+    data: DataPhase<'_>,
+    model: ModelPhase<'_>,
     velocity: &mut Velocity,
     step: Step,
 ) -> Result<bool> {
-    let (positive, negative) = (data.states, model.states);
-    let (per_positive, per_negative) = (1.0 / positive.rows() as f32, 1.0 / negative.rows() as f32);
-    // Row i of each transpose: the samples whose visible unit i is on.
-    // The three jobs run side by side: a serial stretch would let rayon's
-    // other worker fall asleep, and waking it costs more than they do.
-    let ((by_unit, negative_by_unit), hidden_gradient) = rayon::join(
-        || rayon::join(|| positive.transpose(), || negative.transpose()),
+    let negative = model.states;
+    let (per_positive, per_negative) = (1.0 / data.batch.rows() as f32, 1.0 / negative.rows() as f32);
+    // The data statistics, and row i of the negatives' transpose: the samples
+    // whose visible unit i is on. The three jobs run side by side: a serial
+    // stretch would let rayon's other worker fall asleep, and waking it
+    // costs more than they do.
+    let (((data_means, data_term), negative_by_unit), hidden_gradient) = rayon::join(
+        || rayon::join(|| data.batch.statistics(data.hidden), || negative.transpose()),
         || row_means(data.hidden) - row_means(model.hidden),
     );
-    let visible_gradient =
-        unit_means(&by_unit, positive.rows()) - unit_means(&negative_by_unit, negative.rows());
+    let negative_means = DVector::from_fn(negative_by_unit.rows(), |i, _| {
+        negative_by_unit.row(i).len() as f32 / negative.rows() as f32
+    });
+    let visible_gradient = data_means - negative_means;
     let visible_admitted = momentum_step(
         rbm.visible_bias().as_slice(),
         velocity.visible_bias.as_mut_slice(),
@@ -432,27 +389,34 @@ fn apply_gradient(
         .transposed_weights()
         .panels()
         .zip(velocity.weights.panels_mut())
-        .zip(data.hidden.panels().zip(model.hidden.panels()))
+        .zip(data_term.panels(data.hidden).zip(model.hidden.panels()))
         .map(|((w, v), (p, q))| {
             // Two units at a time, so that four sums run side by side.
             let (mut w_pairs, mut v_pairs) = (w.chunks_exact(2 * PANEL), v.chunks_exact_mut(2 * PANEL));
             let pairs_admitted =
                 w_pairs.by_ref().zip(v_pairs.by_ref()).enumerate().fold(true, |admitted, (pair, (w, v))| {
                     let (i, j) = (2 * pair, 2 * pair + 1);
-                    let [data_i, model_i, data_j, model_j] = sum_four_panel_columns([
-                        (p, by_unit.row(i)),
-                        (q, negative_by_unit.row(i)),
-                        (p, by_unit.row(j)),
-                        (q, negative_by_unit.row(j)),
-                    ]);
+                    let [data_i, model_i, data_j, model_j] = match &data_term {
+                        DataTerm::Ones(by_unit) => sum_four_panel_columns([
+                            (p, by_unit.row(i)),
+                            (q, negative_by_unit.row(i)),
+                            (p, by_unit.row(j)),
+                            (q, negative_by_unit.row(j)),
+                        ]),
+                        DataTerm::Product(_) => [
+                            data_term.unit_sum(p, i),
+                            sum_panel_columns(q, negative_by_unit.row(i)),
+                            data_term.unit_sum(p, j),
+                            sum_panel_columns(q, negative_by_unit.row(j)),
+                        ],
+                    };
                     let ((w_i, w_j), (v_i, v_j)) = (w.split_at(PANEL), v.split_at_mut(PANEL));
                     unit_step(w_i, v_i, data_i, model_i) & unit_step(w_j, v_j, data_j, model_j) & admitted
                 });
             let (w_last, v_last) = (w_pairs.remainder(), v_pairs.into_remainder());
             let last_admitted = w_last.is_empty() || {
-                let i = by_unit.rows() - 1;
-                let (data, model) =
-                    (sum_panel_columns(p, by_unit.row(i)), sum_panel_columns(q, negative_by_unit.row(i)));
+                let i = negative_by_unit.rows() - 1;
+                let (data, model) = (data_term.unit_sum(p, i), sum_panel_columns(q, negative_by_unit.row(i)));
                 unit_step(w_last, v_last, data, model)
             };
             pairs_admitted & last_admitted
@@ -567,45 +531,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn one_step_moves_the_parameters_along_the_stated_gradient() {
-        // 37 visible units (odd: one unit left after the pairs), 21 hidden (two
-        // panels), batches of 9 data and 6 negative samples.
-        let mut rng = seeded(5);
-        let mut bits = |rows: usize| {
-            let states = DMatrix::from_fn(rows, 37, |_, _| f32::from(u8::from(rng.random::<f32>() < 0.4)));
-            (BinaryRows::from_matrix(&states).unwrap(), states.map(f64::from))
-        };
-        let ((positive, v), (negative, v_tilde)) = (bits(9), bits(6));
-        let mut rbm = BernoulliRbm::random(37, 21, 0.5, &mut seeded(6)).unwrap();
+    /// One update from data rows `v` (0/1 or intensities) and 0/1 negatives
+    /// ṽ, checked against the gradient written with dense f64 products.
+    fn assert_step_follows_the_stated_gradient(v: DMatrix<f32>, rng: &mut SamplerRng) {
+        let (rows, visible, hidden) = (v.nrows(), v.ncols(), 21);
+        let v_tilde = DMatrix::from_fn(6, visible, |_, _| f32::from(u8::from(rng.random::<f32>() < 0.4)));
+        let batch = BernoulliData::new(&v).unwrap().select(&(0..rows).collect::<Vec<_>>());
+        let negative = BinaryRows::from_matrix(&v_tilde).unwrap();
+        let mut rbm = BernoulliRbm::random(visible, hidden, 0.5, rng).unwrap();
         let before = rbm.clone();
         let (mut positive_hidden, mut negative_hidden) = (Panels::default(), Panels::default());
-        rbm.map_hidden_probabilities(&positive, 1.0, &mut positive_hidden);
+        batch.hidden_probabilities(&rbm, &mut positive_hidden).unwrap();
         rbm.map_hidden_probabilities(&negative, 1.0, &mut negative_hidden);
         let (mut p, mut q) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
         positive_hidden.write_transpose_to(&mut p);
         negative_hidden.write_transpose_to(&mut q);
         let (p, q) = (p.map(f64::from), q.map(f64::from));
+        // P(h | v) itself: σ(vW + b) in f64.
+        let inputs = v.map(f64::from) * before.weights().map(f64::from);
+        let exact = DMatrix::from_fn(rows, hidden, |r, j| {
+            1.0 / (1.0 + (-(inputs[(r, j)] + f64::from(before.hidden_bias()[j]))).exp())
+        });
+        assert!((&p - &exact).amax() < 1e-5, "P(h | v) is off by {}", (&p - &exact).amax());
         let mut velocity = Velocity {
-            weights: Panels::zeros(21, 37),
-            visible_bias: DVector::zeros(37),
-            hidden_bias: DVector::zeros(21),
+            weights: Panels::zeros(hidden, visible),
+            visible_bias: DVector::zeros(visible),
+            hidden_bias: DVector::zeros(hidden),
         };
         let step = Step { rate: 0.3, momentum: 0.0, decay: 0.01, guard: Guard::default() };
-        assert!(
-            apply_gradient(
-                &mut rbm,
-                Phase { states: &positive, hidden: &positive_hidden },
-                Phase { states: &negative, hidden: &negative_hidden },
-                &mut velocity,
-                step
-            )
-            .unwrap()
-        );
+        let data = DataPhase { batch: &batch, hidden: &positive_hidden };
+        let model = ModelPhase { states: &negative, hidden: &negative_hidden };
+        assert!(apply_gradient(&mut rbm, data, model, &mut velocity, step).unwrap());
+        let (v, v_tilde) = (v.map(f64::from), v_tilde.map(f64::from));
         let w = before.weights().map(f64::from);
         let mean = |m: &DMatrix<f64>| m.row_mean().transpose();
         let expected_weights =
-            &w + (v.transpose() * &p / 9.0 - v_tilde.transpose() * &q / 6.0 - &w * 0.01) * 0.3;
+            &w + (v.transpose() * &p / rows as f64 - v_tilde.transpose() * &q / 6.0 - &w * 0.01) * 0.3;
         let expected_visible = before.visible_bias().map(f64::from) + (mean(&v) - mean(&v_tilde)) * 0.3;
         let expected_hidden = before.hidden_bias().map(f64::from) + (mean(&p) - mean(&q)) * 0.3;
         let close = |a: &[f32], b: &[f64]| {
@@ -614,6 +575,28 @@ mod tests {
         assert!(close(rbm.weights().as_slice(), expected_weights.as_slice()));
         assert!(close(rbm.visible_bias().as_slice(), expected_visible.as_slice()));
         assert!(close(rbm.hidden_bias().as_slice(), expected_hidden.as_slice()));
+    }
+
+    #[test]
+    fn one_step_moves_the_parameters_along_the_stated_gradient() {
+        // 37 visible units (odd: one unit left after the pairs), 21 hidden (two
+        // panels), batches of 9 data and 6 negative samples.
+        let mut rng = seeded(5);
+        let bits = DMatrix::from_fn(9, 37, |_, _| f32::from(u8::from(rng.random::<f32>() < 0.4)));
+        assert_step_follows_the_stated_gradient(bits, &mut rng);
+    }
+
+    #[test]
+    fn intensities_enter_the_gradient_with_their_values() {
+        // Grey levels, with some exact 0s and 1s among them.
+        let mut rng = seeded(7);
+        let grey = DMatrix::from_fn(9, 37, |_, _| match rng.random_range(0..4) {
+            0 => 0.0,
+            1 => 1.0,
+            _ => rng.random::<f32>(),
+        });
+        assert!(BernoulliData::new(&grey).unwrap().is_intensities());
+        assert_step_follows_the_stated_gradient(grey, &mut rng);
     }
 
     #[test]
@@ -639,7 +622,7 @@ mod tests {
     #[test]
     fn a_run_stopped_saved_and_resumed_ends_with_the_same_bytes() {
         // 14 patterns in batches of 4: 4 batches an epoch; stop mid-epoch 1.
-        let data = BinaryData::new(&bars_and_stripes()).unwrap();
+        let data = BernoulliData::new(&bars_and_stripes()).unwrap();
         for negatives in [
             Negatives::ContrastiveDivergence { steps: 2 },
             Negatives::Persistent { steps: 1, chains: 5 },
@@ -660,7 +643,7 @@ mod tests {
 
     #[test]
     fn a_checkpoint_whose_velocities_do_not_fit_or_data_of_another_width_is_refused() {
-        let data = BinaryData::new(&bars_and_stripes()).unwrap();
+        let data = BernoulliData::new(&bars_and_stripes()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rbm.ckpt");
         let trainer = RbmTrainer::new(Negatives::Persistent { steps: 1, chains: 5 }).batch_size(4).epochs(1);
@@ -675,7 +658,7 @@ mod tests {
         assert!(error.contains("velocities"), "{error}");
         // Data of another width cannot resume the run.
         let mut fit = trainer.fit(BernoulliRbm::zeros(9, 6), &data).unwrap();
-        let narrow = BinaryData::new(&DMatrix::zeros(14, 8)).unwrap();
+        let narrow = BernoulliData::new(&DMatrix::zeros(14, 8)).unwrap();
         assert!(fit.run(&narrow, &mut []).unwrap_err().to_string().contains("data columns"));
     }
 
@@ -704,7 +687,13 @@ mod tests {
         assert!(cd().batch_size(0).train(&mut rbm, &data, &mut []).is_err());
         assert!(cd().learning_rate(LearningRate::Constant(-1.0)).train(&mut rbm, &data, &mut []).is_err());
         assert!(cd().train(&mut BernoulliRbm::zeros(8, 4), &data, &mut []).is_err());
-        assert!(cd().train(&mut rbm, &(data.clone() * 0.5), &mut []).is_err());
+        let mut outside = data.clone();
+        outside[(3, 4)] = 1.5;
+        let message = cd().train(&mut rbm, &outside, &mut []).unwrap_err().to_string();
+        assert!(message.contains("row 3, column 4 is 1.5"), "{message}");
+        outside[(3, 4)] = f32::NAN;
+        assert!(cd().train(&mut rbm, &outside, &mut []).is_err());
+        assert!(cd().train(&mut rbm, &(data.clone() * 0.5), &mut []).is_ok());
         let bad_ladder = Negatives::Tempering { steps: 1, chains: 2, temperatures: vec![2.0, 3.0] };
         assert!(RbmTrainer::new(bad_ladder).train(&mut rbm, &data, &mut []).is_err());
         assert!(
